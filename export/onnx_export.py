@@ -1,0 +1,69 @@
+"""The two ONNX graphs the model repository serves, traced from `batched.py`."""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import torch
+
+from export.batched import DecoderStage, TextStage
+
+log = logging.getLogger("export")
+
+OPSET = 20
+
+TEXT_INPUTS = ("token_ids", "token_lengths", "style", "speed")
+TEXT_OUTPUTS = ("durations", "prosody_features", "text_features")
+DECODER_INPUTS = ("prosody_frames", "text_frames", "frame_lengths", "style", "seed")
+DECODER_OUTPUTS = ("audio", "audio_lengths")
+
+
+def fold_weight_norm(kmodel: torch.nn.Module) -> torch.nn.Module:
+    """Fold weight norm into plain weights, in place, so the graphs do not recompute them per call."""
+    for module in kmodel.modules():
+        try:
+            torch.nn.utils.remove_weight_norm(module)
+        except ValueError:
+            pass
+    return kmodel
+
+
+def _example_text_inputs():
+    token_ids = torch.randint(1, 100, (2, 24))
+    token_ids[:, 0] = 0
+    return token_ids, torch.tensor([24, 17]), torch.rand(2, 256), torch.ones(2)
+
+
+def _example_decoder_inputs():
+    frames = 40
+    return (torch.rand(2, 640, frames), torch.rand(2, 512, frames), torch.tensor([frames, 31]),
+            torch.rand(2, 256), torch.tensor([0, 1]))
+
+
+def export_text_stage(kmodel: torch.nn.Module, path: Path) -> Path:
+    stage = TextStage(kmodel).eval()
+    dynamic = {"token_ids": {0: "batch", 1: "tokens"}, "token_lengths": {0: "batch"}, "style": {0: "batch"},
+               "speed": {0: "batch"}, "durations": {0: "batch", 1: "tokens"},
+               "prosody_features": {0: "batch", 1: "tokens"}, "text_features": {0: "batch", 2: "tokens"}}
+    return _export(stage, _example_text_inputs(), TEXT_INPUTS, TEXT_OUTPUTS, dynamic, path)
+
+
+def export_decoder_stage(kmodel: torch.nn.Module, noise_table: torch.Tensor, path: Path) -> Path:
+    stage = DecoderStage(kmodel, noise_table).eval()
+    dynamic = {"prosody_frames": {0: "batch", 2: "frames"}, "text_frames": {0: "batch", 2: "frames"},
+               "frame_lengths": {0: "batch"}, "style": {0: "batch"}, "seed": {0: "batch"},
+               "audio": {0: "batch", 1: "samples"}, "audio_lengths": {0: "batch"}}
+    return _export(stage, _example_decoder_inputs(), DECODER_INPUTS, DECODER_OUTPUTS, dynamic, path)
+
+
+def _export(stage, example, input_names, output_names, dynamic_axes, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log.info("tracing %s -> %s", type(stage).__name__, path)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python values; checked by the parity run
+        torch.onnx.export(stage, example, str(path), input_names=list(input_names),
+                          output_names=list(output_names), dynamic_axes=dynamic_axes,
+                          opset_version=OPSET, dynamo=False, do_constant_folding=True)
+    return path

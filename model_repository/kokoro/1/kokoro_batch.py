@@ -1,0 +1,117 @@
+"""Batched Kokoro inference over the two exported graphs: pad, text stage, alignment, decoder, split.
+
+Plain NumPy around two callables, so that the same code runs the graphs in process with ONNX Runtime
+(the CPU target) or through Triton's BLS on other models (the GPU target), and in tests.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+PAD_ID = 0
+MAX_PHONEMES = 510  # 512 positions with the two pad tokens
+STYLE_DIM = 256
+SPEED_RANGE = (0.25, 4.0)
+SAMPLE_RATE = 24000
+
+TEXT_OUTPUTS = ("durations", "prosody_features", "text_features")
+DECODER_OUTPUTS = ("audio", "audio_lengths")
+
+# A stage takes named input arrays and returns its outputs in the order of *_OUTPUTS.
+Stage = Callable[[dict], Sequence[np.ndarray]]
+
+
+@dataclass
+class SpeechRequest:
+    token_ids: np.ndarray  # int64 [n] phoneme ids, without the pad tokens
+    style: np.ndarray  # float32 [256]: voice pack row n - 1
+    speed: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class Speech:
+    samples_24k: np.ndarray  # float32 [samples]
+    durations: np.ndarray  # int64 [n + 2]: frames (600 samples) per token, pads included
+
+
+def validate(request: SpeechRequest, n_token: int) -> None:
+    """Raise ValueError saying what is wrong with one request."""
+    n = request.token_ids.shape[0] if request.token_ids.ndim == 1 else -1
+    if not 1 <= n <= MAX_PHONEMES:
+        raise ValueError(f"token_ids must hold 1 to {MAX_PHONEMES} phoneme ids, got shape {request.token_ids.shape}")
+    if request.token_ids.min() < 0 or request.token_ids.max() >= n_token:
+        raise ValueError(f"token_ids must lie in [0, {n_token}), got [{request.token_ids.min()}, {request.token_ids.max()}]")
+    if request.style.shape != (STYLE_DIM,) or not np.isfinite(request.style).all():
+        raise ValueError(f"style must be {STYLE_DIM} finite floats, got shape {request.style.shape}")
+    if not (np.isfinite(request.speed) and SPEED_RANGE[0] <= request.speed <= SPEED_RANGE[1]):
+        raise ValueError(f"speed must lie in [{SPEED_RANGE[0]}, {SPEED_RANGE[1]}], got {request.speed}")
+
+
+class KokoroBatch:
+    def __init__(self, text_stage: Stage, decoder_stage: Stage):
+        self.text_stage = text_stage
+        self.decoder_stage = decoder_stage
+
+    def synthesize(self, requests: Sequence[SpeechRequest]) -> list[Speech]:
+        token_ids, token_lengths = pad_tokens([r.token_ids for r in requests])
+        style = np.stack([r.style for r in requests]).astype(np.float32)
+        durations, prosody_features, text_features = self.text_stage({
+            "token_ids": token_ids, "token_lengths": token_lengths, "style": style,
+            "speed": np.array([r.speed for r in requests], dtype=np.float32)})
+        prosody_frames, text_frames, frame_lengths = align(durations, prosody_features, text_features)
+        audio, audio_lengths = self.decoder_stage({
+            "prosody_frames": prosody_frames, "text_frames": text_frames, "frame_lengths": frame_lengths,
+            "style": style, "seed": np.array([r.seed for r in requests], dtype=np.int64)})
+        return [Speech(audio[i, :audio_lengths[i]], durations[i, :token_lengths[i]]) for i in range(len(requests))]
+
+
+def pad_tokens(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Frame each sequence by the pad id and right-pad to the longest: [B, T], lengths [B]."""
+    lengths = np.array([len(s) + 2 for s in sequences], dtype=np.int64)
+    token_ids = np.full((len(sequences), lengths.max()), PAD_ID, dtype=np.int64)
+    for row, sequence in zip(token_ids, sequences):
+        row[1:len(sequence) + 1] = sequence
+    return token_ids, lengths
+
+
+def align(durations: np.ndarray, prosody_features: np.ndarray, text_features: np.ndarray):
+    """Repeat each token's features for its duration (upstream's one-hot alignment matmul, as a gather).
+
+    durations [B, T], prosody_features [B, T, C1], text_features [B, C2, T]
+    -> prosody_frames [B, C1, F], text_frames [B, C2, F], frame_lengths [B]; zero past each end.
+    """
+    frame_lengths = durations.sum(axis=1).astype(np.int64)
+    frames = int(frame_lengths.max())
+    index = np.zeros((len(durations), frames), dtype=np.int64)
+    for row, item_durations, length in zip(index, durations, frame_lengths):
+        row[:length] = np.repeat(np.arange(len(item_durations)), item_durations)
+    inside = (np.arange(frames)[None, :] < frame_lengths[:, None]).astype(np.float32)
+    prosody_frames = np.take_along_axis(prosody_features, index[:, :, None], axis=1).transpose(0, 2, 1)
+    text_frames = np.take_along_axis(text_features, index[:, None, :], axis=2)
+    return (np.ascontiguousarray(prosody_frames * inside[:, None, :]),
+            np.ascontiguousarray(text_frames * inside[:, None, :]), frame_lengths)
+
+
+def onnxruntime_stages(version_dir: Path, threads: int = 0) -> tuple[Stage, Stage]:
+    """Both graphs in this process with ONNX Runtime (CPU)."""
+    import onnxruntime as ort
+
+    def stage(path: Path, outputs: Sequence[str]) -> Stage:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return lambda feeds: session.run(list(outputs), feeds)
+
+    version_dir = Path(version_dir)
+    return (stage(version_dir / "text_stage.onnx", TEXT_OUTPUTS),
+            stage(version_dir / "decoder_stage.onnx", DECODER_OUTPUTS))
+
+
+def vocabulary_size(assets_dir: Path) -> int:
+    return int(json.loads((Path(assets_dir) / "config.json").read_text())["n_token"])
