@@ -97,8 +97,8 @@ def align(durations: np.ndarray, prosody_features: np.ndarray, text_features: np
             np.ascontiguousarray(text_frames * inside[:, None, :]), frame_lengths)
 
 
-def onnxruntime_stages(version_dir: Path, threads: int = 0) -> tuple[Stage, Stage]:
-    """Both graphs in this process with ONNX Runtime (CPU)."""
+def onnxruntime_stages(text_graph: Path, decoder_graph: Path, threads: int = 0) -> tuple[Stage, Stage]:
+    """Both graphs in this process with ONNX Runtime (CPU); threads 0 means one per core."""
     import onnxruntime as ort
 
     def stage(path: Path, outputs: Sequence[str]) -> Stage:
@@ -108,10 +108,8 @@ def onnxruntime_stages(version_dir: Path, threads: int = 0) -> tuple[Stage, Stag
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         return lambda feeds: session.run(list(outputs), feeds)
 
-    version_dir = Path(version_dir)
-    return (stage(version_dir / "text_stage.onnx", TEXT_OUTPUTS),
-            stage(version_dir / "decoder_stage.onnx", DECODER_OUTPUTS))
+    return stage(text_graph, TEXT_OUTPUTS), stage(decoder_graph, DECODER_OUTPUTS)
 
 
 def vocabulary_size(assets_dir: Path) -> int:
-    return int(json.loads((Path(assets_dir) / "config.json").read_text())["n_token"])
+    return int(json.loads((Path(assets_dir) / "config.json").read_text(encoding="utf-8"))["n_token"])

@@ -1,0 +1,122 @@
+"""Export Kokoro-82M into a Triton model repository and prove it gives upstream's audio.
+
+    python -m export                                   # weights from the hub (hexgrad/Kokoro-82M)
+    python -m export --checkpoint X.pth --voices DIR   # local weights in the upstream format
+    python -m export --synthetic                       # no hub: a synthetic checkpoint, same architecture
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from export import checkpoint, dsp, onnx_export, parity, repository
+
+log = logging.getLogger("export")
+BUILD = repository.ROOT / "build"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--checkpoint", type=Path, help="upstream-format .pth ({component: state_dict})")
+    source.add_argument("--synthetic", action="store_true", help="a deterministic synthetic checkpoint (offline)")
+    parser.add_argument("--voices", type=Path, help="directory of voice packs (*.pt), with --checkpoint")
+    parser.add_argument("--config", type=Path, help="model config.json (default: the real Kokoro v1.0 config)")
+    parser.add_argument("--repo-id", default=checkpoint.REPO_ID, help="hub repository (default %(default)s)")
+    parser.add_argument("--fallback-synthetic", action="store_true",
+                        help="if the hub cannot be reached, export a synthetic checkpoint instead of failing")
+    parser.add_argument("--tiny", action="store_true", help="with --synthetic: a small configuration, for tests")
+    parser.add_argument("--target", choices=sorted(repository.TARGETS), default="cpu",
+                        help="cpu: pip-installed Triton, Python backend; gpu: NVIDIA container (default cpu)")
+    parser.add_argument("--output", type=Path, help="model repository to write (default: the target's)")
+    parser.add_argument("--parity-lengths", default=",".join(map(str, parity.LENGTHS)),
+                        help="phoneme counts of the verification batch (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads for the check (0: all)")
+    args = parser.parse_args(argv)
+    if args.checkpoint and not args.voices:
+        parser.error("--checkpoint needs --voices DIR")
+    if args.tiny and not args.synthetic:
+        parser.error("--tiny works with --synthetic only")
+    return args
+
+
+def resolve_weights(args) -> checkpoint.Weights:
+    if args.checkpoint:
+        return checkpoint.local_weights(args.checkpoint, args.voices, args.config)
+    if args.synthetic:
+        return _synthetic(args)
+    log.info("downloading %s from the hub", args.repo_id)
+    try:
+        return checkpoint.hub_weights(args.repo_id)
+    except Exception as e:  # no network, no hub, offline mode: all end here
+        if not args.fallback_synthetic:
+            raise checkpoint.CheckpointError(f"cannot download {args.repo_id}: {e}. "
+                                             "Use --checkpoint/--voices or --synthetic.") from e
+        banner = "!" * 78
+        log.warning("\n%s\n!! The hub is unreachable (%s).\n!! Exporting a SYNTHETIC checkpoint: random weights "
+                    "of the real architecture.\n!! It speaks no language; it is for testing and benchmarking "
+                    "only.\n%s", banner, type(e).__name__, banner)
+        return _synthetic(args)
+
+
+def _synthetic(args) -> checkpoint.Weights:
+    config = checkpoint.tiny_config() if args.tiny else checkpoint.load_config(args.config)
+    name = "synthetic-tiny" if args.tiny else "synthetic"
+    return checkpoint.synthetic_weights(BUILD / name, config)
+
+
+def export(args) -> Path:
+    started = time.monotonic()
+    torch.set_num_threads(max(1, args.threads or torch.get_num_threads()))
+    weights = resolve_weights(args)
+    log.info("weights: %s (%s), %d voices", weights.checkpoint, weights.source, len(weights.voices))
+    output = repository.prepare(args.output or repository.TARGETS[args.target], args.target)
+    text_path, decoder_path = repository.graph_paths(output, args.target)
+
+    log.info("[1/4] loading the checkpoint into upstream KModel")
+    reference_model = checkpoint.build_kmodel(weights.config, weights.checkpoint)
+    export_model = onnx_export.fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
+    noise_table = dsp.make_noise_table()
+
+    log.info("[2/4] exporting the text stage and the decoder stage to ONNX (opset %d)", onnx_export.OPSET)
+    onnx_export.export_text_stage(export_model, text_path)
+    onnx_export.export_decoder_stage(export_model, noise_table, decoder_path)
+    del export_model
+
+    log.info("[3/4] writing config and %d voice packs", len(weights.voices))
+    assets = repository.write_assets(output, weights)
+
+    log.info("[4/4] verifying the exported graphs against upstream KModel")
+    kb = parity.load_kokoro_batch()
+    stages = kb.onnxruntime_stages(text_path, decoder_path, args.threads)
+    voice = sorted(weights.voices)[0]
+    voice_pack = checkpoint.read_voice(weights.voices[voice]).numpy()
+    lengths = tuple(int(n) for n in args.parity_lengths.split(","))
+    report = parity.verify(reference_model, stages, voice_pack, noise_table, weights.config["vocab"], lengths)
+
+    options = {"target": args.target, "opset": onnx_export.OPSET, "precision": "fp32", "tiny": args.tiny,
+               "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
+    repository.write_provenance(output, weights, options, report)
+    log.info("done in %.0f s: %s (assets in %s)", time.monotonic() - started, output, assets)
+    return output
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    args = parse_args(argv)
+    try:
+        export(args)
+    except (checkpoint.CheckpointError, parity.ParityError) as e:
+        log.error("%s", e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

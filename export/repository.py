@@ -1,0 +1,73 @@
+"""Writing a Triton model repository: the committed configs and model code, the exported graphs, the
+voice packs and a record of provenance."""
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from export.checkpoint import Weights, read_voice, sha256
+
+ROOT = Path(__file__).resolve().parent.parent
+# The committed repositories; an export into another directory starts from a copy of one.
+TARGETS = {"cpu": ROOT / "model_repository", "gpu": ROOT / "model_repository_gpu"}
+# Where each target's repository holds the two graphs.
+GRAPHS = {
+    "cpu": ("kokoro/1/text_stage.onnx", "kokoro/1/decoder_stage.onnx"),
+    "gpu": ("kokoro_text/1/model.onnx", "kokoro_decoder/1/model.onnx"),
+}
+ASSETS = "kokoro/assets"
+
+
+def prepare(output: Path, target: str) -> Path:
+    """The output directory with the target's configs and model code in place."""
+    output = Path(output).resolve()
+    source = TARGETS[target].resolve()
+    if output != source:
+        shutil.copytree(source, output, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("assets", "*.onnx", "__pycache__"))
+    return output
+
+
+def graph_paths(repository: Path, target: str) -> tuple[Path, Path]:
+    text, decoder = GRAPHS[target]
+    return Path(repository) / text, Path(repository) / decoder
+
+
+def write_assets(repository: Path, weights: Weights) -> Path:
+    """Config and voice packs (as float32 .npy [510, 1, 256]) under kokoro/assets/."""
+    assets = Path(repository) / ASSETS
+    voices_dir = assets / "voices"
+    if voices_dir.exists():
+        shutil.rmtree(voices_dir)
+    voices_dir.mkdir(parents=True)
+    (assets / "config.json").write_text(json.dumps(weights.config, ensure_ascii=False, indent=1), encoding="utf-8")
+    for name, path in sorted(weights.voices.items()):
+        np.save(voices_dir / f"{name}.npy", read_voice(path).numpy())
+    return assets
+
+
+def write_provenance(repository: Path, weights: Weights, options: dict, parity: list[dict]) -> Path:
+    import kokoro
+    import onnxruntime
+    import torch
+
+    record = {
+        "source": weights.source,
+        "synthetic": weights.source == "synthetic",
+        **weights.details,
+        "checkpoint": {"file": weights.checkpoint.name, "sha256": sha256(weights.checkpoint)},
+        "voices": {name: sha256(path) for name, path in sorted(weights.voices.items())},
+        "export_options": options,
+        "parity": parity,
+        "versions": {"torch": torch.__version__, "kokoro": getattr(kokoro, "__version__", "unknown"),
+                     "onnxruntime": onnxruntime.__version__, "python": platform.python_version()},
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    path = Path(repository) / ASSETS / "provenance.json"
+    path.write_text(json.dumps(record, indent=1))
+    return path

@@ -1,0 +1,91 @@
+"""Triton Python model: batched Kokoro speech synthesis.
+
+Each request carries one utterance's phoneme ids, a style vector and optionally speed and seed. The
+dynamic batcher joins requests of different lengths (`allow_ragged_batch`); `kokoro_batch` pads them,
+runs the text stage, aligns, runs the decoder stage and returns each item's own audio.
+
+The `runner` parameter picks where the two graphs run: `onnxruntime` in this process (the CPU target)
+or `triton`, calling the `kokoro_text` and `kokoro_decoder` models through BLS (the GPU target).
+"""
+import json
+import os
+import sys
+from pathlib import Path
+
+# The Python backend stub embeds the system's interpreter and ignores PYTHONPATH; the launcher
+# (serving/tritonserver.py) names the project environment's site-packages here instead.
+sys.path[:0] = [p for p in os.environ.get("KOKORO_PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
+
+import numpy as np  # noqa: E402
+import triton_python_backend_utils as pb_utils  # noqa: E402
+
+from kokoro_batch import (DECODER_OUTPUTS, TEXT_OUTPUTS, KokoroBatch, SpeechRequest, onnxruntime_stages,
+                          validate, vocabulary_size)  # noqa: E402
+
+
+def bls_stage(model_name, output_names):
+    """A stage served by another Triton model."""
+    def run(feeds):
+        inputs = [pb_utils.Tensor(name, array) for name, array in feeds.items()]
+        response = pb_utils.InferenceRequest(model_name=model_name, requested_output_names=list(output_names),
+                                             inputs=inputs).exec()
+        if response.has_error():
+            raise RuntimeError(f"{model_name}: {response.error().message()}")
+        return [pb_utils.get_output_tensor_by_name(response, name).as_numpy() for name in output_names]
+    return run
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        config = json.loads(args["model_config"])
+        params = {key: value["string_value"] for key, value in config.get("parameters", {}).items()}
+        model_dir = Path(args["model_repository"])
+        runner = params.get("runner", "onnxruntime")
+        if runner == "onnxruntime":
+            version_dir = model_dir / args["model_version"]
+            stages = onnxruntime_stages(version_dir / "text_stage.onnx", version_dir / "decoder_stage.onnx",
+                                        int(params.get("intra_op_threads", "0")))
+        elif runner == "triton":
+            stages = (bls_stage(params["text_model"], TEXT_OUTPUTS), bls_stage(params["decoder_model"], DECODER_OUTPUTS))
+        else:
+            raise pb_utils.TritonModelException(f"unknown runner '{runner}' (onnxruntime or triton)")
+        self.n_token = vocabulary_size(model_dir / "assets")
+        self.batch = KokoroBatch(*stages)
+
+    def execute(self, requests):
+        responses = [None] * len(requests)
+        accepted = []
+        for i, request in enumerate(requests):
+            try:
+                speech_request = self._parse(request)
+                validate(speech_request, self.n_token)
+                accepted.append((i, speech_request))
+            except ValueError as e:
+                responses[i] = pb_utils.InferenceResponse(error=pb_utils.TritonError(str(e), pb_utils.TritonError.INVALID_ARG))
+        if accepted:
+            try:
+                speeches = self.batch.synthesize([r for _, r in accepted])
+            except Exception as e:  # a failed batch fails its requests, not the server
+                error = pb_utils.TritonError(f"synthesis failed: {e}", pb_utils.TritonError.INTERNAL)
+                speeches = [error] * len(accepted)
+            for (i, _), speech in zip(accepted, speeches):
+                responses[i] = self._response(speech)
+        return responses
+
+    @staticmethod
+    def _parse(request):
+        def optional(name, default):
+            tensor = pb_utils.get_input_tensor_by_name(request, name)
+            return default if tensor is None else tensor.as_numpy().reshape(-1)[0].item()
+        token_ids = pb_utils.get_input_tensor_by_name(request, "token_ids").as_numpy()
+        style = pb_utils.get_input_tensor_by_name(request, "style").as_numpy()
+        return SpeechRequest(token_ids=token_ids.reshape(-1).astype(np.int64), style=style.reshape(-1),
+                             speed=float(optional("speed", 1.0)), seed=int(optional("seed", 0)))
+
+    @staticmethod
+    def _response(speech):
+        if isinstance(speech, pb_utils.TritonError):
+            return pb_utils.InferenceResponse(error=speech)
+        return pb_utils.InferenceResponse(output_tensors=[
+            pb_utils.Tensor("audio", speech.samples_24k[None, :].astype(np.float32)),
+            pb_utils.Tensor("durations", speech.durations[None, :].astype(np.int64))])
