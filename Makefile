@@ -1,0 +1,33 @@
+# Kokoro-82M on Triton. `make help` lists the targets; settings are environment variables (README).
+PY := .venv/bin/python
+SETUP := .venv/.setup-complete
+MODEL_REPOSITORY ?= model_repository
+
+.PHONY: help setup export export-synthetic triton perf test clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup: ## virtual environment with everything, Triton and perf_analyzer included (idempotent)
+	@bash scripts/setup.sh
+
+$(SETUP): requirements.txt scripts/setup.sh
+	@bash scripts/setup.sh
+
+export: $(SETUP) ## export weights from the hub into model_repository/ (synthetic, loudly, when the hub is unreachable)
+	$(PY) -m export --fallback-synthetic --output $(MODEL_REPOSITORY)
+
+export-synthetic: $(SETUP) ## export a synthetic checkpoint of the real architecture (offline)
+	$(PY) -m export --synthetic --output $(MODEL_REPOSITORY)
+
+triton: $(SETUP) ## serve the model repository with tritonserver (HTTP 8000, gRPC 8001, metrics 8002)
+	$(PY) -m serving.tritonserver --model-repository $(MODEL_REPOSITORY)
+
+perf: $(SETUP) ## perf_analyzer against a running `make triton`, concurrency 1 to 4
+	$(PY) -m serving.perf --model-repository $(MODEL_REPOSITORY)
+
+test: $(SETUP) ## the test suite (starts its own tritonserver processes)
+	$(PY) -m pytest
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build $(MODEL_REPOSITORY)/kokoro/assets $(MODEL_REPOSITORY)/kokoro/1/*.onnx
