@@ -41,8 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.checkpoint and not args.voices:
         parser.error("--checkpoint needs --voices DIR")
-    if args.tiny and not args.synthetic:
-        parser.error("--tiny works with --synthetic only")
+    if args.tiny and not (args.synthetic or args.fallback_synthetic):
+        parser.error("--tiny applies to synthetic weights only")
     return args
 
 

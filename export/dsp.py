@@ -146,6 +146,7 @@ class Stft(nn.Module):
         envelope = F.conv_transpose1d(frame_mask, self.window_sq, stride=self.hop)
         half = self.n_fft // 2
         summed, envelope = summed[:, 0, half:-half], envelope[:, 0, half:-half]
-        inside = envelope > 1e-11
+        samples = torch.arange(summed.shape[1], device=summed.device)[None, :]
+        inside = (envelope > 1e-11) & (samples < self.hop * (frame_lengths[:, None] - 1))
         return torch.where(inside, summed / torch.where(inside, envelope, torch.ones_like(envelope)),
                            torch.zeros_like(summed))

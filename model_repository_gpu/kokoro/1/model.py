@@ -1,0 +1,1 @@
+../../../model_repository/kokoro/1/model.py

@@ -1,0 +1,48 @@
+"""Shared fixtures: a tiny synthetic model repository exported once per session, and a real
+`tritonserver` serving it."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from export import checkpoint
+from export.__main__ import main as export_main
+from serving.tritonserver import TritonServer
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_PARITY_LENGTHS = "8,37,120"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_weights() -> checkpoint.Weights:
+    return checkpoint.synthetic_weights(ROOT / "build" / "synthetic-tiny", checkpoint.tiny_config())
+
+
+@pytest.fixture(scope="session")
+def tiny_kmodel(tiny_weights):
+    return checkpoint.build_kmodel(tiny_weights.config, tiny_weights.checkpoint)
+
+
+@pytest.fixture(scope="session")
+def tiny_repository(tmp_path_factory) -> Path:
+    """`python -m export --synthetic --tiny` into a fresh directory (it verifies its own parity)."""
+    output = tmp_path_factory.mktemp("tiny") / "model_repository"
+    assert export_main(["--synthetic", "--tiny", "--output", str(output),
+                        "--parity-lengths", TINY_PARITY_LENGTHS]) == 0
+    return output
+
+
+@pytest.fixture(scope="session")
+def triton(tiny_repository, tmp_path_factory):
+    server = TritonServer(tiny_repository, free_port(), free_port(), free_port(),
+                          log_path=tmp_path_factory.mktemp("triton") / "tritonserver.log")
+    with server:
+        yield server

@@ -1,0 +1,104 @@
+"""`python -m export`: weights from local files, synthetic weights, clear errors, provenance."""
+import json
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from export import checkpoint
+from export.__main__ import main as export_main, parse_args, resolve_weights
+
+
+def test_tiny_repository_has_graphs_voices_and_provenance(tiny_repository, tiny_weights):
+    assets = tiny_repository / "kokoro" / "assets"
+    assert (tiny_repository / "kokoro" / "1" / "text_stage.onnx").is_file()
+    assert (tiny_repository / "kokoro" / "1" / "decoder_stage.onnx").is_file()
+    assert (tiny_repository / "kokoro" / "config.pbtxt").is_file()
+    voices = sorted((assets / "voices").glob("*.npy"))
+    assert len(voices) == len(checkpoint.V1_VOICES)
+    assert np.load(voices[0]).shape == checkpoint.VOICE_SHAPE
+    provenance = json.loads((assets / "provenance.json").read_text())
+    assert provenance["synthetic"] is True and provenance["source"] == "synthetic"
+    assert provenance["checkpoint"]["sha256"] == checkpoint.sha256(tiny_weights.checkpoint)
+    assert [p["phonemes"] for p in provenance["parity"]] == [8, 37, 120]
+    assert all(p["durations_equal"] and p["relative_l2"] <= 1e-4 for p in provenance["parity"])
+
+
+def test_synthetic_checkpoint_is_deterministic_with_speech_like_durations(tmp_path, tiny_kmodel):
+    first = checkpoint.synthetic_weights(tmp_path / "a", checkpoint.tiny_config(), voice_names=("af_bella",))
+    second = checkpoint.synthetic_weights(tmp_path / "b", checkpoint.tiny_config(), voice_names=("af_bella",))
+    assert checkpoint.sha256(first.checkpoint) == checkpoint.sha256(second.checkpoint)
+    assert torch.equal(checkpoint.read_voice(first.voices["af_bella"]), checkpoint.read_voice(second.voices["af_bella"]))
+    ids = torch.randint(1, 170, (1, 100), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        _, durations = tiny_kmodel.forward_with_tokens(ids, torch.zeros(1, 256))
+    assert 3.0 <= durations.float().mean() <= 5.0
+
+
+def test_local_checkpoint_export(tmp_path, tiny_weights):
+    """--checkpoint/--voices/--config, as a user with downloaded upstream files runs it."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(tiny_weights.config))
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    for name in ("af_heart", "bm_george"):
+        (voices / f"{name}.pt").write_bytes(tiny_weights.voices[name].read_bytes())
+    output = tmp_path / "repo"
+    assert export_main(["--checkpoint", str(tiny_weights.checkpoint), "--voices", str(voices),
+                        "--config", str(config), "--output", str(output), "--parity-lengths", "12"]) == 0
+    provenance = json.loads((output / "kokoro" / "assets" / "provenance.json").read_text())
+    assert provenance["source"] == "local" and not provenance["synthetic"]
+    assert sorted(provenance["voices"]) == ["af_heart", "bm_george"]
+
+
+def test_module_prefixed_checkpoint_loads(tmp_path, tiny_weights):
+    """Upstream's kokoro-v1_0.pth carries DataParallel's `module.` prefix."""
+    state = torch.load(tiny_weights.checkpoint, weights_only=True)
+    prefixed = {c: {f"module.{k}": v for k, v in s.items()} for c, s in state.items()}
+    path = tmp_path / "prefixed.pth"
+    torch.save(prefixed, path)
+    checkpoint.build_kmodel(tiny_weights.config, path)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda p, s: p.write_bytes(b"not a checkpoint"), "not a readable PyTorch checkpoint"),
+    (lambda p, s: torch.save({k: v for k, v in s.items() if k != "decoder"}, p), "lacks the component(s) decoder"),
+    (lambda p, s: torch.save([1, 2], p), "expected a dict of components"),
+])
+def test_damaged_checkpoint_is_named(tmp_path, tiny_weights, damage, message):
+    path = tmp_path / "bad.pth"
+    damage(path, torch.load(tiny_weights.checkpoint, weights_only=True))
+    with pytest.raises(checkpoint.CheckpointError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        checkpoint.build_kmodel(tiny_weights.config, path)
+
+
+def test_checkpoint_of_another_config_is_named(tiny_weights):
+    with pytest.raises(checkpoint.CheckpointError, match="component 'bert' does not match the config"):
+        checkpoint.build_kmodel(checkpoint.load_config(), tiny_weights.checkpoint)
+
+
+def test_bad_voice_pack_is_named(tmp_path):
+    path = tmp_path / "af_bad.pt"
+    torch.save(torch.zeros(510, 256), path)
+    with pytest.raises(checkpoint.CheckpointError, match=r"has shape \(510, 256\), expected \(510, 1, 256\)"):
+        checkpoint.read_voice(path)
+
+
+def test_cli_reports_errors_without_a_traceback(tmp_path, caplog):
+    bad = tmp_path / "missing.pth"
+    with caplog.at_level(logging.ERROR, logger="export"):
+        assert export_main(["--checkpoint", str(bad), "--voices", str(tmp_path), "--output", str(tmp_path / "o")]) == 1
+    assert "does not exist" in caplog.text
+
+
+def test_unreachable_hub_fails_clearly_or_falls_back_loudly(monkeypatch, caplog):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # no retries against a missing network
+    with pytest.raises(checkpoint.CheckpointError, match="cannot download hexgrad/Kokoro-82M"):
+        resolve_weights(parse_args([]))
+    with caplog.at_level(logging.WARNING, logger="export"):
+        weights = resolve_weights(parse_args(["--fallback-synthetic", "--tiny"]))
+    assert weights.source == "synthetic"
+    assert "SYNTHETIC" in caplog.text
