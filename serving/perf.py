@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LENGTH_MIX = ((0.4, (10, 60)), (0.4, (60, 200)), (0.2, (200, 510)))
 
 
-def input_data(model_repository: Path, count: int = 64, seed: int = 0) -> dict:
+def input_data(model_repository: Path, count: int = 64, max_phonemes: int = 510, seed: int = 0) -> dict:
     """perf_analyzer's --input-data document: `count` utterances of mixed lengths and voices."""
     assets = Path(model_repository) / "kokoro" / "assets"
     vocab = json.loads((assets / "config.json").read_text(encoding="utf-8"))["vocab"]
@@ -37,7 +37,7 @@ def input_data(model_repository: Path, count: int = 64, seed: int = 0) -> dict:
     data = []
     for i in range(count):
         low, high = LENGTH_MIX[rng.choice(len(LENGTH_MIX), p=shares / shares.sum())][1]
-        length = int(rng.integers(low, high + 1))
+        length = min(int(rng.integers(low, high + 1)), max_phonemes)
         pack = np.load(voices[i % len(voices)], mmap_mode="r")
         data.append({
             "token_ids": {"content": rng.choice(phoneme_ids, size=length).tolist(), "shape": [length]},
@@ -54,13 +54,13 @@ def perf_analyzer_env() -> dict[str, str]:
     return env
 
 
-def command(url: str, data_file: Path, concurrency: str, window_requests: int, csv: Path,
+def command(url: str, data_file: Path, concurrency: str, window_requests: int, stability: int, csv: Path,
             model: str = "kokoro") -> list[str]:
     """Windows counted in requests, not milliseconds: one synthesis takes seconds on a CPU."""
     return [str(Path(sys.executable).parent / "perf_analyzer"), "-m", model, "-u", url, "-i", "http",
             "--input-data", str(data_file), "--concurrency-range", concurrency,
             "--measurement-mode", "count_windows", "--measurement-request-count", str(window_requests),
-            "--stability-percentage", "50", "--max-trials", "4", "-f", str(csv), "--verbose-csv"]
+            "--stability-percentage", str(stability), "--max-trials", "4", "-f", str(csv), "--verbose-csv"]
 
 
 def main(argv=None) -> int:
@@ -71,12 +71,15 @@ def main(argv=None) -> int:
     parser.add_argument("--window-requests", type=int, default=10,
                         help="requests per measurement window (default %(default)s)")
     parser.add_argument("--requests", type=int, default=64, help="distinct utterances in the input data")
+    parser.add_argument("--stability", type=int, default=50,
+                        help="allowed variation between windows, in %% (mixed lengths vary; default %(default)s)")
+    parser.add_argument("--max-phonemes", type=int, default=510, help="cap on utterance length (default %(default)s)")
     parser.add_argument("--output", type=Path, default=ROOT / "build" / "perf")
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
     data_file = args.output / "input_data.json"
-    data_file.write_text(json.dumps(input_data(args.model_repository, args.requests)))
-    argv = command(args.url, data_file, args.concurrency, args.window_requests, args.output / "results.csv")
+    data_file.write_text(json.dumps(input_data(args.model_repository, args.requests, args.max_phonemes)))
+    argv = command(args.url, data_file, args.concurrency, args.window_requests, args.stability, args.output / "results.csv")
     print(" ".join(argv), flush=True)
     return subprocess.call(argv, env=perf_analyzer_env())
 

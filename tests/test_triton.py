@@ -1,6 +1,5 @@
 """A real tritonserver serving the exported repository, driven with tritonclient."""
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from tests.conftest import free_port
 SAMPLES_PER_FRAME = 600
 
 
-def infer(client, token_ids, style, speed=None, seed=None):
+def request_inputs(token_ids, style, speed=None, seed=None):
     inputs = [httpclient.InferInput("token_ids", [1, len(token_ids)], "INT64"),
               httpclient.InferInput("style", [1, 256], "FP32")]
     inputs[0].set_data_from_numpy(np.asarray(token_ids, dtype=np.int64)[None])
@@ -24,8 +23,15 @@ def infer(client, token_ids, style, speed=None, seed=None):
             tensor = httpclient.InferInput(name, [1, 1], dtype)
             tensor.set_data_from_numpy(np.array([[value]], dtype=np_type))
             inputs.append(tensor)
-    result = client.infer("kokoro", inputs)
+    return inputs
+
+
+def outputs(result):
     return result.as_numpy("audio")[0], result.as_numpy("durations")[0]
+
+
+def infer(client, token_ids, style, speed=None, seed=None):
+    return outputs(client.infer("kokoro", request_inputs(token_ids, style, speed, seed)))
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +95,9 @@ def test_concurrent_mixed_lengths_are_batched_and_exact(triton, voice, vocab, in
     lengths = (5, 17, 33, 64, 90, 120)
     phonemes = sample_phonemes(vocab, lengths, seed=14)
     before = client.get_inference_statistics("kokoro")["model_stats"][0]
-    with ThreadPoolExecutor(len(lengths)) as pool:
-        results = list(pool.map(lambda i: infer(client, phonemes[i], voice[lengths[i] - 1, 0], seed=i),
-                                range(len(lengths))))
+    pending = [client.async_infer("kokoro", request_inputs(phonemes[i], voice[n - 1, 0], seed=i))
+               for i, n in enumerate(lengths)]
+    results = [outputs(p.get_result()) for p in pending]
     after = client.get_inference_statistics("kokoro")["model_stats"][0]
     inferences = after["inference_count"] - before["inference_count"]
     executions = after["execution_count"] - before["execution_count"]
