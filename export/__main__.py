@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -108,6 +109,9 @@ def export(args) -> Path:
 
 
 def main(argv=None) -> int:
+    # Upstream Kokoro's modules warn about LSTM dropout and deprecated weight norm on every load.
+    warnings.filterwarnings("ignore", message="dropout option adds dropout")
+    warnings.filterwarnings("ignore", category=FutureWarning)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     args = parse_args(argv)
     try:
