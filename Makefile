@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
 
-.PHONY: help setup export export-synthetic triton perf test clean
+.PHONY: help setup serve export export-synthetic triton perf test clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -13,6 +13,9 @@ setup: ## virtual environment with everything, Triton and perf_analyzer included
 
 $(SETUP): requirements.txt scripts/setup.sh
 	@bash scripts/setup.sh
+
+serve: $(SETUP) ## the product: export if needed, Triton, and the OpenAI-compatible API on port 8880 (Ctrl-C stops)
+	MODEL_REPOSITORY=$(MODEL_REPOSITORY) $(PY) -m serving.stack
 
 export: $(SETUP) ## export weights from the hub into model_repository/ (synthetic, loudly, when the hub is unreachable)
 	$(PY) -m export --fallback-synthetic --output $(MODEL_REPOSITORY)

@@ -46,3 +46,37 @@ def triton(tiny_repository, tmp_path_factory):
                           log_path=tmp_path_factory.mktemp("triton") / "tritonserver.log")
     with server:
         yield server
+
+
+API_KEY = "test-key-123"
+
+
+@pytest.fixture(scope="session")
+def api(triton, tiny_repository, tmp_path_factory):
+    """The real frontend (`python -m frontend`, uvicorn) in front of the real Triton, with an API key."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", TRITON_URL=triton.http_url,
+               MODEL_REPOSITORY=str(tiny_repository), API_KEYS=f"other-key,{API_KEY}")
+    log_path = tmp_path_factory.mktemp("frontend") / "frontend.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "frontend"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log_path.read_text()
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        raise TimeoutError(log_path.read_text())
+    yield url
+    process.terminate()
+    process.wait(30)

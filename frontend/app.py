@@ -1,0 +1,147 @@
+"""FastAPI application: thin routes over SpeechService, bearer keys, body limit, OpenAI error bodies."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from frontend import errors
+from frontend.errors import NotFound, PayloadTooLarge, Unauthorized
+from frontend.phonemes import Phonemizer
+from frontend.schemas import ModelCard, ModelList, SpeechRequest, Voice, VoiceList
+from frontend.service import MODEL_ALIASES, MODEL_ID, Plan, SpeechService
+from frontend.settings import Settings, get_settings
+from frontend.triton_client import TritonSynthesizer
+from frontend.voices import VoiceCatalog
+
+log = logging.getLogger("frontend")
+STARTED = int(time.time())
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    keys = settings.keys()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        phonemizer = Phonemizer(settings.assets)
+        await asyncio.to_thread(phonemizer.phonemize, "ready", False)  # load the G2P before the first request
+        synthesizer = TritonSynthesizer(settings.triton_url, settings.triton_model, settings.request_timeout_s)
+        app.state.service = SpeechService(settings, synthesizer, phonemizer, VoiceCatalog(settings.assets / "voices"))
+        if keys:
+            log.info("API keys required: %d configured", len(keys))
+        else:
+            log.warning("no API_KEYS configured: the API is open to anyone who can reach it")
+        yield
+        await synthesizer.close()
+
+    app = FastAPI(title="Kokoro TTS", version="0.1.0", lifespan=lifespan,
+                  description="OpenAI-compatible text to speech: Kokoro-82M on Triton")
+    errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+
+    def authorize(request: Request) -> None:
+        if not keys:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("missing bearer API key (Authorization: Bearer ...)", code="missing_api_key",
+                               headers={"WWW-Authenticate": "Bearer"})
+        if not any(hmac.compare_digest(token.encode(), key.encode()) for key in keys):
+            raise Unauthorized("invalid API key", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
+
+    def service(request: Request) -> SpeechService:
+        return request.app.state.service
+
+    protected = [Depends(authorize)]
+
+    @app.post("/v1/audio/speech", dependencies=protected, response_class=Response,
+              responses={200: {"content": {"audio/mpeg": {}, "text/event-stream": {}}}})
+    @app.post("/audio/speech", dependencies=protected, include_in_schema=False)
+    async def speech(body: SpeechRequest, request: Request, svc: SpeechService = Depends(service)):
+        plan = await svc.plan(body)
+        if plan.mode in ("sse", "together"):
+            return StreamingResponse(svc.events(plan), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
+        if plan.mode == "stream":
+            return StreamingResponse(svc.encoded(plan), media_type=plan.format.media_type)
+        return Response(await _unless_disconnected(request, svc.whole(plan)), media_type=plan.format.media_type)
+
+    @app.get("/v1/models", dependencies=protected, response_model=ModelList)
+    async def models():
+        return ModelList(data=[ModelCard(id=MODEL_ID, created=STARTED, owned_by="hexgrad")])
+
+    @app.get("/v1/models/{model_id:path}", dependencies=protected, response_model=ModelCard)
+    async def model(model_id: str):
+        if model_id.lower() not in MODEL_ALIASES:
+            raise NotFound(f"model '{model_id}' does not exist", "model", "model_not_found")
+        return ModelCard(id=MODEL_ID, created=STARTED, owned_by="hexgrad")
+
+    @app.get("/v1/audio/voices", dependencies=protected, response_model=VoiceList)
+    async def voices(svc: SpeechService = Depends(service)):
+        return VoiceList(voices=[Voice(id=v.id, name=v.id, language=v.language, gender=v.gender)
+                                 for v in svc.voices.info()])
+
+    @app.get("/v1/voices", dependencies=protected)
+    async def together_voices(model: str | None = None, svc: SpeechService = Depends(service)):
+        if model is not None and model.lower() not in MODEL_ALIASES:
+            raise NotFound(f"model '{model}' does not exist", "model", "model_not_found")
+        return {"object": "list", "data": [{"model": MODEL_ID, "voices": [
+            {"id": v.id, "name": v.id, "language": v.language, "gender": v.gender} for v in svc.voices.info()]}]}
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready(svc: SpeechService = Depends(service)):
+        if await svc.synthesizer.ready():
+            return {"status": "ready"}
+        return JSONResponse(errors.error_body("the inference server or model is not ready", "server_error",
+                                              code="not_ready"), status_code=503, headers={"Retry-After": "5"})
+
+    return app
+
+
+async def _unless_disconnected(request: Request, work):
+    """Await `work`, cancelling it if the client goes away first."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        done, _ = await asyncio.wait({task}, timeout=0.5)
+        if not done and await request.is_disconnected():
+            task.cancel()
+            break
+    return await task
+
+
+class BodyLimit:
+    """413 for a body over the limit, declared or streamed, before the route parses it."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await errors.error_response(self._error()).__call__(scope, receive, send)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise self._error()
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _error(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"request body exceeds {self.limit} bytes", code="request_too_large")

@@ -1,0 +1,100 @@
+"""Samples to bytes in the requested format, through FFmpeg (PyAV): whole files or a stream of chunks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+SOURCE_RATE = 24000
+
+
+@dataclass(frozen=True)
+class Format:
+    container: str
+    codec: str
+    media_type: str
+    sample_format: str  # what the codec takes
+    rates: tuple[int, ...] = ()  # supported rates, when the codec restricts them
+
+
+FORMATS = {
+    "mp3": Format("mp3", "libmp3lame", "audio/mpeg", "s16p"),
+    "opus": Format("ogg", "libopus", "audio/ogg", "s16", (8000, 12000, 16000, 24000, 48000)),
+    "aac": Format("adts", "aac", "audio/aac", "fltp"),
+    "flac": Format("flac", "flac", "audio/flac", "s16"),
+    "wav": Format("wav", "pcm_s16le", "audio/wav", "s16"),
+}
+PCM = {  # headerless samples: OpenAI's pcm is 16-bit; Together's raw defaults to 32-bit float
+    "pcm_s16le": Format("s16le", "pcm_s16le", "audio/pcm", "s16"),
+    "pcm_f32le": Format("f32le", "pcm_f32le", "audio/pcm", "flt"),
+    "pcm_mulaw": Format("mulaw", "pcm_mulaw", "audio/basic", "s16"),
+    "pcm_alaw": Format("alaw", "pcm_alaw", "audio/basic", "s16"),
+}
+
+
+def output_format(response_format: str, encoding: str | None) -> Format:
+    if response_format in ("pcm", "raw"):
+        return PCM[encoding or ("pcm_f32le" if response_format == "raw" else "pcm_s16le")]
+    return FORMATS[response_format]
+
+
+class _Sink:
+    """A write-only, non-seekable file for FFmpeg, drained after every chunk."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+class AudioEncoder:
+    """Feed float samples at 24 kHz with `encode`, get bytes of one valid stream; `finish` at the end."""
+
+    def __init__(self, fmt: Format, sample_rate: int | None = None):
+        self.format = fmt
+        self.rate = sample_rate or SOURCE_RATE
+        if fmt.rates and self.rate not in fmt.rates:
+            self.rate = min(fmt.rates, key=lambda r: abs(r - self.rate))
+        self.sink = _Sink()
+        self.container = av.open(self.sink, mode="w", format=fmt.container)
+        self.stream = self.container.add_stream(fmt.codec, rate=self.rate, layout="mono")
+        self.stream.time_base = Fraction(1, self.rate)
+        self.resampler = av.AudioResampler(format=fmt.sample_format, layout="mono", rate=self.rate)
+        self.pts = 0
+
+    def encode(self, samples_24k: np.ndarray) -> bytes:
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples_24k, dtype=np.float32)[None], format="flt",
+                                           layout="mono")
+        frame.sample_rate = SOURCE_RATE
+        frame.pts = None
+        for resampled in self.resampler.resample(frame):
+            self._mux(resampled)
+        return self.sink.drain()
+
+    def finish(self) -> bytes:
+        for resampled in self.resampler.resample(None):
+            self._mux(resampled)
+        for packet in self.stream.encode(None):
+            self.container.mux(packet)
+        self.container.close()
+        return self.sink.drain()
+
+    def _mux(self, frame: av.AudioFrame) -> None:
+        frame.pts = self.pts
+        frame.time_base = Fraction(1, self.rate)
+        self.pts += frame.samples
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+
+def encode_all(samples_24k: np.ndarray, fmt: Format, sample_rate: int | None = None) -> bytes:
+    encoder = AudioEncoder(fmt, sample_rate)
+    return encoder.encode(samples_24k) + encoder.finish()

@@ -1,0 +1,103 @@
+"""Phonemes and token ids: misaki's English G2P (espeak-ng for words outside its lexicon), and
+chunks that fit the model's 510-token window."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from frontend import text as text_module
+from frontend.errors import InvalidRequest
+
+log = logging.getLogger("frontend")
+MAX_TOKENS = 510
+ENGLISH = {"en": False, "en-us": False, "a": False, "en-gb": True, "b": True}
+
+
+@dataclass
+class Chunk:
+    text: str
+    phonemes: str
+    token_ids: list[int]
+
+
+def language_of(lang_code: str | None, language: str | None, voice: str) -> bool:
+    """British or not, from the request's language or else the voice's prefix; 400 when unsupported."""
+    requested = (lang_code or language or "").strip().lower()
+    if requested:
+        if requested in ENGLISH:
+            return ENGLISH[requested]
+        if requested.split("-")[0] == "en":
+            return False
+        param = "lang_code" if lang_code else "language"
+        raise InvalidRequest(f"language '{requested}' is not supported yet (English: en, en-US, en-GB)", param,
+                             "unsupported_language")
+    return voice[:1] == "b"
+
+
+class Phonemizer:
+    """Text -> phonemes -> token ids. One G2P per accent, created on first use, shared by threads."""
+
+    def __init__(self, assets: Path):
+        self.vocab: dict[str, int] = json.loads((assets / "config.json").read_text(encoding="utf-8"))["vocab"]
+        self._g2p = {}
+        self._lock = threading.Lock()
+
+    def _english(self, british: bool):
+        with self._lock:
+            if british not in self._g2p:
+                self._g2p[british] = _english_g2p(british)
+            return self._g2p[british]
+
+    def phonemize(self, text: str, british: bool) -> str:
+        phonemes, _ = self._english(british)(text)
+        return phonemes
+
+    def tokens(self, phonemes: str) -> list[int]:
+        return [self.vocab[p] for p in phonemes if p in self.vocab]
+
+    def chunks(self, text: str, british: bool, max_tokens: int = MAX_TOKENS) -> list[Chunk]:
+        """Sentences (clauses, then words, when a sentence is too long), each within `max_tokens`."""
+        chunks = []
+        for sentence in text_module.sentences(text_module.clean(text)):
+            chunks.extend(self._fit(sentence, british, max_tokens))
+        chunks = [c for c in chunks if c.token_ids]
+        if not chunks:
+            raise InvalidRequest("input has nothing to speak", "input", "empty_input")
+        return chunks
+
+    def _fit(self, piece: str, british: bool, max_tokens: int) -> list[Chunk]:
+        phonemes = self.phonemize(piece, british).strip()
+        token_ids = self.tokens(phonemes)
+        if len(token_ids) <= max_tokens:
+            return [Chunk(piece, phonemes, token_ids)]
+        parts = text_module.clauses(piece)
+        if len(parts) == 1:
+            words = piece.split()
+            if len(words) == 1:
+                return [Chunk(piece, phonemes[:max_tokens], token_ids[:max_tokens])]  # one enormous "word"
+            half = len(words) // 2
+            parts = [" ".join(words[:half]), " ".join(words[half:])]
+        return [chunk for part in parts for chunk in self._fit(part, british, max_tokens)]
+
+
+def _english_g2p(british: bool):
+    """misaki's English G2P; spaCy's en_core_web_sm tags words when installed, else a blank English
+    pipeline (lexicon lookups without part-of-speech tags)."""
+    import spacy
+    from misaki import en, espeak
+
+    class OfflineG2P(en.G2P):
+        def __init__(self):  # upstream's __init__ downloads en_core_web_sm when it is missing
+            self.version, self.british, self.unk = None, british, ""
+            if spacy.util.is_package("en_core_web_sm"):
+                self.nlp = spacy.load("en_core_web_sm", enable=["tok2vec", "tagger"])
+            else:
+                log.warning("spaCy en_core_web_sm is not installed: English G2P without part-of-speech tags")
+                self.nlp = spacy.blank("en")
+            self.lexicon = en.Lexicon(british)
+            self.fallback = espeak.EspeakFallback(british=british)
+
+    return OfflineG2P()

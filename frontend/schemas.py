@@ -1,0 +1,59 @@
+"""Wire schemas: the union of the seed providers' speech request fields, and the other responses."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "raw"]
+PcmEncoding = Literal["pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"]
+
+
+class VoiceRef(BaseModel):
+    """OpenAI's object form of a voice."""
+    id: str
+
+
+class SpeechRequest(BaseModel):
+    """POST /v1/audio/speech. Unknown fields (and OpenRouter's `provider`) are accepted and ignored."""
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(description="hexgrad/Kokoro-82M, or an alias: kokoro, tts-1, tts-1-hd, gpt-4o-mini-tts")
+    input: str = Field(min_length=1, description="text to speak (at most MAX_INPUT_CHARS characters)")
+    voice: str | VoiceRef | None = Field(None, description="a Kokoro voice id, an OpenAI voice name, or a blend "
+                                                           "such as af_bella+af_sky or af_bella(2)+af_sky(1)")
+    response_format: AudioFormat | None = Field(None, description="mp3 by default; raw when `stream` is true")
+    speed: float = Field(1.0, ge=0.25, le=4.0, allow_inf_nan=False, description="speaking rate")
+    lang_code: str | None = Field(None, max_length=35, description="BCP-47 language tag, e.g. en-US")
+    language: str | None = Field(None, max_length=35, description="language code, e.g. en")
+    instructions: str | None = Field(None, description="accepted for compatibility; Kokoro's delivery "
+                                                       "follows the voice and does not change with it")
+    stream: bool = Field(False, description="Together: server-sent audio.tts.chunk events ending in [DONE]")
+    stream_format: Literal["audio", "sse"] | None = Field(None, description="OpenAI: `sse` for speech.audio.delta "
+                                                                           "events, `audio` for a raw stream")
+    sample_rate: int | None = Field(None, ge=8000, le=48000, description="output rate; resampled from 24 kHz")
+    response_encoding: PcmEncoding | None = Field(None, description="sample encoding for pcm and raw")
+    provider: dict | None = Field(None, description="OpenRouter routing options; ignored")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class Voice(BaseModel):
+    id: str
+    name: str
+    language: str
+    gender: str
+
+
+class VoiceList(BaseModel):
+    voices: list[Voice]

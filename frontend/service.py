@@ -1,0 +1,128 @@
+"""The speech endpoint's logic: validate and plan before any byte is sent, then synthesize the chunks
+through Triton (all submitted at once, so its batcher can join them) and encode them in order."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from dataclasses import dataclass
+from typing import AsyncIterator
+
+import numpy as np
+
+from frontend import audio
+from frontend.errors import APIError, InvalidRequest, NotFound
+from frontend.phonemes import Chunk, Phonemizer, language_of
+from frontend.schemas import SpeechRequest
+from frontend.settings import Settings
+from frontend.triton_client import TritonSynthesizer
+from frontend.voices import VoiceCatalog
+
+log = logging.getLogger("frontend")
+MODEL_ID = "hexgrad/Kokoro-82M"
+MODEL_ALIASES = {MODEL_ID.lower(), "kokoro", "kokoro-82m", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
+SAMPLES_PER_FRAME = 600
+
+
+@dataclass
+class Plan:
+    """A validated request: what to synthesize and how to send it."""
+    model: str
+    chunks: list[Chunk]
+    voice: list[tuple[str, float]]
+    speed: float
+    format: audio.Format
+    sample_rate: int | None
+    mode: str  # "file", "stream", "sse" (OpenAI) or "together"
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(len(c.token_ids) for c in self.chunks)
+
+
+class SpeechService:
+    def __init__(self, settings: Settings, synthesizer: TritonSynthesizer, phonemizer: Phonemizer,
+                 voices: VoiceCatalog):
+        self.settings, self.synthesizer, self.phonemizer, self.voices = settings, synthesizer, phonemizer, voices
+
+    async def plan(self, request: SpeechRequest) -> Plan:
+        if request.model.lower() not in MODEL_ALIASES:
+            raise NotFound(f"model '{request.model}' does not exist; use {MODEL_ID} or kokoro", "model",
+                           "model_not_found")
+        if len(request.input) > self.settings.max_input_chars:
+            raise InvalidRequest(f"input is {len(request.input)} characters; the limit is "
+                                 f"{self.settings.max_input_chars}", "input", "input_too_long")
+        voice_name = request.voice.id if hasattr(request.voice, "id") else (request.voice or self.settings.default_voice)
+        voice = self.voices.resolve(voice_name)
+        british = language_of(request.lang_code, request.language, voice[0][0])
+        response_format = request.response_format or ("raw" if request.stream else "mp3")
+        if request.response_encoding and response_format not in ("pcm", "raw"):
+            raise InvalidRequest("response_encoding applies to pcm and raw only", "response_encoding")
+        fmt = audio.output_format(response_format, request.response_encoding)
+        chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, british,
+                                         self.settings.chunk_max_phonemes)
+        mode = ("sse" if request.stream_format == "sse" else "together" if request.stream
+                else "stream" if request.stream_format == "audio" or fmt.container not in ("wav", "flac") else "file")
+        return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode)
+
+    async def samples(self, plan: Plan) -> AsyncIterator[np.ndarray]:
+        """Each chunk's samples in order; pending syntheses are cancelled if the consumer stops."""
+        tasks = [asyncio.create_task(self.synthesizer.synthesize(
+            chunk.token_ids, self.voices.style(plan.voice, len(chunk.token_ids)), plan.speed))
+            for chunk in plan.chunks]
+        try:
+            for task in tasks:
+                yield await task
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def encoded(self, plan: Plan) -> AsyncIterator[bytes]:
+        """The audio file as it is produced: one valid stream of the requested format."""
+        async for data, _ in self._encoded_counted(plan):
+            yield data
+
+    async def _encoded_counted(self, plan: Plan) -> AsyncIterator[tuple[bytes, int]]:
+        """Encoded bytes, each with the number of 24 kHz samples synthesized so far."""
+        encoder = audio.AudioEncoder(plan.format, plan.sample_rate)
+        produced = 0
+        async for samples in self.samples(plan):
+            produced += len(samples)
+            data = await asyncio.to_thread(encoder.encode, samples)
+            if data:
+                yield data, produced
+        tail = await asyncio.to_thread(encoder.finish)
+        if tail:
+            yield tail, produced
+
+    async def whole(self, plan: Plan) -> bytes:
+        parts = [samples async for samples in self.samples(plan)]
+        return await asyncio.to_thread(audio.encode_all, np.concatenate(parts), plan.format, plan.sample_rate)
+
+    async def events(self, plan: Plan) -> AsyncIterator[str]:
+        """Server-sent events: OpenAI's speech.audio.delta/done or Together's audio.tts.chunk/[DONE].
+        A failure after the first event is sent in-band and ends the stream."""
+        produced = 0
+        try:
+            async for data, produced in self._encoded_counted(plan):
+                b64 = base64.b64encode(data).decode()
+                if plan.mode == "sse":
+                    yield _event({"type": "speech.audio.delta", "audio": b64})
+                else:
+                    yield _event({"object": "audio.tts.chunk", "model": plan.model, "b64": b64})
+        except APIError as e:
+            yield _event({"type": "error", "error": {"message": e.message, "type": e.type, "param": e.param,
+                                                    "code": e.code}})
+            return
+        if plan.mode == "sse":
+            output_tokens = produced // SAMPLES_PER_FRAME  # audio frames of 25 ms
+            yield _event({"type": "speech.audio.done", "usage": {
+                "input_tokens": plan.input_tokens, "output_tokens": output_tokens,
+                "total_tokens": plan.input_tokens + output_tokens}})
+        else:
+            yield "data: [DONE]\n\n"
+
+
+def _event(payload: dict) -> str:
+    return f"data: {json.dumps(payload)}\n\n"

@@ -1,0 +1,49 @@
+"""Every setting of the frontend, read once from the environment (names in the README)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    host: str = Field("0.0.0.0", description="address the API listens on")
+    port: int = Field(8880, ge=1, le=65535, description="port the API listens on")
+    api_keys: str = Field("", description="comma-separated bearer keys; empty means no authentication")
+    api_keys_file: Path | None = Field(None, description="file with one bearer key per line, added to API_KEYS")
+    triton_url: str = Field("localhost:8000", description="Triton HTTP endpoint, host:port")
+    triton_model: str = Field("kokoro", description="name of the Kokoro model in Triton")
+    model_repository: Path = Field(ROOT / "model_repository", description="repository holding kokoro/assets")
+    request_timeout_s: float = Field(120.0, gt=0, description="per-request limit for one Triton call")
+    max_input_chars: int = Field(4096, ge=1, description="longest accepted `input`")
+    max_body_bytes: int = Field(1 << 20, ge=1024, description="largest accepted request body")
+    default_voice: str = Field("af_heart", description="voice when a request names none")
+    chunk_max_phonemes: int = Field(400, ge=20, le=510, description="longest chunk sent to the model")
+
+    @field_validator("api_keys_file")
+    @classmethod
+    def _file_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"API_KEYS_FILE {path} does not exist")
+        return path
+
+    def keys(self) -> frozenset[str]:
+        keys = [k.strip() for k in self.api_keys.split(",")]
+        if self.api_keys_file:
+            keys += [line.strip() for line in self.api_keys_file.read_text().splitlines()]
+        return frozenset(k for k in keys if k)
+
+    @property
+    def assets(self) -> Path:
+        return self.model_repository / "kokoro" / "assets"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,44 @@
+"""`make serve`: the whole product on one machine. Exports a model repository if there is none (hub
+weights when reachable, else synthetic with a loud warning), starts Triton on it, then the API in
+front; Ctrl-C stops both."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import uvicorn
+
+from frontend.app import create_app
+from frontend.settings import get_settings
+from serving.tritonserver import TritonServer
+
+log = logging.getLogger("serve")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    http_port = int(os.environ.get("TRITON_HTTP_PORT", 8000))
+    os.environ.setdefault("TRITON_URL", f"localhost:{http_port}")
+    settings = get_settings()
+    repository = settings.model_repository
+    if not (repository / "kokoro" / "assets" / "provenance.json").is_file():
+        log.info("no exported model in %s: exporting one first", repository)
+        from export.__main__ import main as export_main
+        if export_main(["--fallback-synthetic", "--output", str(repository)]) != 0:
+            return 1
+    triton = TritonServer(repository, http_port, int(os.environ.get("TRITON_GRPC_PORT", 8001)),
+                          int(os.environ.get("TRITON_METRICS_PORT", 8002)))
+    log.info("starting tritonserver (log: %s)", triton.log_path)
+    triton.start()
+    try:
+        log.info("Triton ready at %s; API on http://%s:%d", settings.triton_url, settings.host, settings.port)
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        log.info("stopping tritonserver")
+        triton.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""The OpenAI-compatible API against the real stack (uvicorn + tritonserver), with the official SDK
+and raw HTTP; every returned file is decoded by FFmpeg (PyAV) and its duration checked."""
+import asyncio
+import base64
+import io
+import json
+
+import av
+import httpx
+import openai
+import pytest
+
+from tests.conftest import API_KEY
+
+TEXT = "Hello there. This sentence is spoken by Kokoro on Triton."
+
+
+def decode(data: bytes, fmt: str | None = None) -> tuple[int, float]:
+    """(sample rate, seconds) of an audio file, by an independent decoder."""
+    options = {"pcm": ("s16le", {"sample_rate": "24000", "channels": "1"})}.get(fmt)
+    container = av.open(io.BytesIO(data), format=options[0], options=options[1]) if options else av.open(io.BytesIO(data))
+    stream = container.streams.audio[0]
+    samples = sum(frame.samples for frame in container.decode(audio=0))
+    return stream.codec_context.sample_rate, samples / stream.codec_context.sample_rate
+
+
+def expected_seconds(client: httpx.Client, text: str) -> float:
+    """Lower bound from the synthetic model's durations: about 4 frames (0.1 s) per phoneme, and a
+    phoneme per character or so; checked loosely, the point is 'not truncated, not empty'."""
+    return 0.02 * len(text)
+
+
+@pytest.fixture(scope="module")
+def client(api):
+    return openai.OpenAI(base_url=f"{api}/v1", api_key=API_KEY, max_retries=0, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def http(api):
+    with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=300) as c:
+        yield c
+
+
+@pytest.mark.parametrize("fmt, rate", [("mp3", 24000), ("opus", 48000), ("aac", 24000), ("flac", 24000),
+                                       ("wav", 24000), ("pcm", 24000)])
+def test_every_format_decodes_with_the_right_rate_and_duration(client, fmt, rate):
+    response = client.audio.speech.create(model="tts-1", voice="alloy", input=TEXT, response_format=fmt)
+    sample_rate, seconds = decode(response.content, fmt)
+    assert sample_rate == rate
+    assert expected_seconds(None, TEXT) < seconds < 60
+
+
+def test_content_types(http):
+    types = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac", "wav": "audio/wav",
+             "pcm": "audio/pcm"}
+    for fmt, media_type in types.items():
+        response = http.post("/v1/audio/speech", json={"model": "kokoro", "input": "Hi.", "response_format": fmt})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == media_type
+
+
+def test_streaming_response_to_file(client, tmp_path):
+    path = tmp_path / "speech.mp3"
+    with client.audio.speech.with_streaming_response.create(
+            model="kokoro", voice="af_bella", input=TEXT + " " + TEXT, instructions="Cheerful.") as response:
+        response.stream_to_file(path)
+    _, seconds = decode(path.read_bytes())
+    assert seconds > 2 * expected_seconds(None, TEXT)
+
+
+def test_eight_concurrent_requests_with_the_async_client(api):
+    async def run():
+        client = openai.AsyncOpenAI(base_url=f"{api}/v1", api_key=API_KEY, max_retries=0, timeout=300)
+        texts = [f"Request number {i} says hello." for i in range(8)]
+        responses = await asyncio.gather(*(client.audio.speech.create(model="kokoro", voice="af_heart", input=t,
+                                                                      response_format="wav") for t in texts))
+        return [decode(r.content) for r in responses]
+    for rate, seconds in asyncio.run(run()):
+        assert rate == 24000 and seconds > 0.5
+
+
+def test_errors_map_to_the_sdk_exceptions(api, client):
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=f"{api}/v1", api_key="wrong", max_retries=0).audio.speech.create(
+            model="kokoro", voice="alloy", input="hi")
+    with pytest.raises(openai.NotFoundError) as e:
+        client.audio.speech.create(model="tts-9", voice="alloy", input="hi")
+    assert e.value.body["code"] == "model_not_found"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.audio.speech.create(model="kokoro", voice="nobody", input="hi")
+    assert e.value.body["param"] == "voice"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.audio.speech.create(model="kokoro", voice="alloy", input="hi", speed=9)
+    assert e.value.body["param"] == "speed"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.audio.speech.create(model="kokoro", voice="alloy", input="x" * 4097)
+    assert e.value.body["param"] == "input"
+
+
+def test_error_body_shape_and_statuses(api, http):
+    response = http.post("/v1/audio/speech", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert set(response.json()["error"]) == {"message", "type", "param", "code"}
+    assert http.post("/v1/audio/speech", json={"model": "kokoro"}).status_code == 400  # no input
+    assert http.post("/v1/audio/speech", json={"model": "kokoro", "input": ""}).status_code == 400
+    assert http.post("/v1/audio/speech", content=b"x" * (2 << 20)).status_code == 413
+    assert httpx.post(f"{api}/v1/audio/speech", json={"model": "kokoro", "input": "hi"}).status_code == 401
+    assert http.post("/v1/audio/speech", json={"model": "kokoro", "input": "hi", "lang_code": "xx-YY"}).status_code == 400
+    assert httpx.get(f"{api}/health").status_code == 200  # health stays open
+
+
+def test_openai_sse_stream(http):
+    body = {"model": "gpt-4o-mini-tts", "input": TEXT, "voice": "nova", "stream_format": "sse", "response_format": "pcm"}
+    with http.stream("POST", "/v1/audio/speech", json=body) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")]
+    assert {e["type"] for e in events[:-1]} == {"speech.audio.delta"}
+    assert events[-1]["type"] == "speech.audio.done" and events[-1]["usage"]["input_tokens"] > 0
+    pcm = b"".join(base64.b64decode(e["audio"]) for e in events[:-1])
+    _, seconds = decode(pcm, "pcm")
+    assert seconds > expected_seconds(None, TEXT)
+
+
+def test_together_stream_and_fields(http):
+    body = {"model": "hexgrad/Kokoro-82M", "input": TEXT, "voice": "af_alloy", "stream": True, "language": "en",
+            "response_encoding": "pcm_s16le", "sample_rate": 16000}
+    with http.stream("POST", "/v1/audio/speech", json=body) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert lines[-1] == "data: [DONE]"
+    chunks = [json.loads(line[6:]) for line in lines[:-1]]
+    assert all(c["object"] == "audio.tts.chunk" and c["model"] == "hexgrad/Kokoro-82M" for c in chunks)
+    pcm = b"".join(base64.b64decode(c["b64"]) for c in chunks)
+    assert len(pcm) / 2 / 16000 > expected_seconds(None, TEXT)
+
+
+def test_raw_float_pcm_and_resampling(http):
+    response = http.post("/v1/audio/speech", json={"model": "kokoro", "input": "Hi there.", "response_format": "raw",
+                                                   "sample_rate": 8000, "provider": {"order": ["x"]}, "unknown": 1})
+    assert response.status_code == 200
+    assert len(response.content) % 4 == 0 and len(response.content) / 4 / 8000 > 0.2
+
+
+def test_alias_route_voices_models_and_readiness(api, http):
+    response = http.post("/audio/speech", json={"model": "kokoro", "input": "Alias.", "voice": "af_bella(2)+af_sky(1)"})
+    assert response.status_code == 200 and decode(response.content)[1] > 0.2
+    voices = http.get("/v1/audio/voices").json()["voices"]
+    assert {"id": "af_heart", "name": "af_heart", "language": "en-US", "gender": "female"} in voices
+    assert http.get("/v1/voices", params={"model": "hexgrad/Kokoro-82M"}).json()["data"][0]["voices"]
+    assert http.get("/v1/voices", params={"model": "nope"}).status_code == 404
+    assert http.get("/v1/models").json()["data"][0]["id"] == "hexgrad/Kokoro-82M"
+    assert http.get("/v1/models/hexgrad/Kokoro-82M").status_code == 200
+    assert http.get("/ready").json() == {"status": "ready"}
+    assert httpx.get(f"{api}/docs").status_code == 200
