@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from frontend import errors
-from frontend.errors import NotFound, PayloadTooLarge, Unauthorized
+from frontend.errors import NotFound, PayloadTooLarge, TooManyRequests, Unauthorized
 from frontend.phonemes import Phonemizer
 from frontend.schemas import ModelCard, ModelList, SpeechRequest, Voice, VoiceList
 from frontend.service import MODEL_ALIASES, MODEL_ID, Plan, SpeechService
@@ -26,6 +26,7 @@ STARTED = int(time.time())
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     keys = settings.keys()
+    inflight = Admission(settings.max_inflight)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -64,13 +65,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               responses={200: {"content": {"audio/mpeg": {}, "text/event-stream": {}}}})
     @app.post("/audio/speech", dependencies=protected, include_in_schema=False)
     async def speech(body: SpeechRequest, request: Request, svc: SpeechService = Depends(service)):
-        plan = await svc.plan(body)
-        if plan.mode in ("sse", "together"):
-            return StreamingResponse(svc.events(plan), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache"})
-        if plan.mode == "stream":
-            return StreamingResponse(svc.encoded(plan), media_type=plan.format.media_type)
-        return Response(await _unless_disconnected(request, svc.whole(plan)), media_type=plan.format.media_type)
+        release = inflight.enter()
+        try:
+            plan = await svc.plan(body)
+            if plan.mode in ("sse", "together"):
+                events = await _first_item_ready(svc.events(plan))
+                return StreamingResponse(inflight.held(events, release), media_type="text/event-stream",
+                                         headers={"Cache-Control": "no-cache"})
+            if plan.mode == "stream":
+                chunks = await _first_item_ready(svc.encoded(plan))
+                return StreamingResponse(inflight.held(chunks, release), media_type=plan.format.media_type)
+            audio_bytes = await _unless_disconnected(request, svc.whole(plan))
+        except BaseException:
+            release()
+            raise
+        release()
+        return Response(audio_bytes, media_type=plan.format.media_type)
 
     @app.get("/v1/models", dependencies=protected, response_model=ModelList)
     async def models():
@@ -108,6 +118,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+async def _first_item_ready(stream):
+    """Wait for the stream's first item before the response starts: a failure up to then (Triton down,
+    a timeout) becomes a proper error status. After it, a failure can only end the stream early."""
+    try:
+        first = await stream.__anext__()
+    except StopAsyncIteration:
+        first = None
+
+    async def resumed():
+        if first is not None:
+            yield first
+        async for item in stream:
+            yield item
+    return resumed()
+
+
 async def _unless_disconnected(request: Request, work):
     """Await `work`, cancelling it if the client goes away first."""
     task = asyncio.ensure_future(work)
@@ -117,6 +143,36 @@ async def _unless_disconnected(request: Request, work):
             task.cancel()
             break
     return await task
+
+
+class Admission:
+    """A bound on speech requests in progress: past it, 429 with Retry-After instead of a growing queue."""
+
+    def __init__(self, limit: int):
+        self.limit, self.active = limit, 0
+
+    def enter(self):
+        if self.active >= self.limit:
+            raise TooManyRequests(f"{self.active} requests in progress; retry shortly", code="too_many_requests",
+                                  headers={"Retry-After": "1"})
+        self.active += 1
+        released = False
+
+        def release():
+            nonlocal released
+            if not released:
+                released = True
+                self.active -= 1
+        return release
+
+    @staticmethod
+    async def held(stream, release):
+        """Keep the slot until the stream ends, however it ends."""
+        try:
+            async for item in stream:
+                yield item
+        finally:
+            release()
 
 
 class BodyLimit:

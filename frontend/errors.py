@@ -39,6 +39,10 @@ class PayloadTooLarge(APIError):
     status = 413
 
 
+class TooManyRequests(APIError):
+    status, type = 429, "rate_limit_error"
+
+
 class BackendUnavailable(APIError):
     status, type = 503, "server_error"
 

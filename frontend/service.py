@@ -102,8 +102,8 @@ class SpeechService:
 
     async def events(self, plan: Plan) -> AsyncIterator[str]:
         """Server-sent events: OpenAI's speech.audio.delta/done or Together's audio.tts.chunk/[DONE].
-        A failure after the first event is sent in-band and ends the stream."""
-        produced = 0
+        A failure after the first event is sent in-band (an `error` event) and ends the stream."""
+        produced, sent = 0, False
         try:
             async for data, produced in self._encoded_counted(plan):
                 b64 = base64.b64encode(data).decode()
@@ -111,7 +111,10 @@ class SpeechService:
                     yield _event({"type": "speech.audio.delta", "audio": b64})
                 else:
                     yield _event({"object": "audio.tts.chunk", "model": plan.model, "b64": b64})
+                sent = True
         except APIError as e:
+            if not sent:  # nothing sent yet: the client gets a plain error response instead
+                raise
             yield _event({"type": "error", "error": {"message": e.message, "type": e.type, "param": e.param,
                                                     "code": e.code}})
             return

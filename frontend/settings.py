@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     max_input_chars: int = Field(4096, ge=1, description="longest accepted `input`")
     max_body_bytes: int = Field(1 << 20, ge=1024, description="largest accepted request body")
     default_voice: str = Field("af_heart", description="voice when a request names none")
+    max_inflight: int = Field(64, ge=1, description="speech requests in progress at once; more get 429")
     chunk_max_phonemes: int = Field(400, ge=20, le=510, description="longest chunk sent to the model")
 
     @field_validator("api_keys_file")

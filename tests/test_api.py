@@ -151,3 +151,35 @@ def test_alias_route_voices_models_and_readiness(api, http):
     assert http.get("/v1/models/hexgrad/Kokoro-82M").status_code == 200
     assert http.get("/ready").json() == {"status": "ready"}
     assert httpx.get(f"{api}/docs").status_code == 200
+
+
+def test_unreachable_triton_gives_503_and_not_ready(tiny_repository, tmp_path):
+    """A frontend whose Triton is not running: it starts, says it is not ready, answers 503."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", TRITON_URL=f"127.0.0.1:{free_port()}",
+               MODEL_REPOSITORY=str(tiny_repository), API_KEYS="")
+    process = subprocess.Popen([sys.executable, "-m", "frontend"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(240):
+            try:
+                httpx.get(f"{url}/health")
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        ready = httpx.get(f"{url}/ready")
+        assert ready.status_code == 503 and ready.headers["retry-after"]
+        response = httpx.post(f"{url}/v1/audio/speech", json={"model": "kokoro", "input": "Hello."}, timeout=60)
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] and response.json()["error"]["code"] == "backend_unavailable"
+    finally:
+        process.terminate()
+        process.wait(30)
