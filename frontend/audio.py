@@ -17,12 +17,13 @@ class Format:
     media_type: str
     sample_format: str  # what the codec takes
     rates: tuple[int, ...] = ()  # supported rates, when the codec restricts them
+    bit_rate: int | None = None
 
 
 FORMATS = {
-    "mp3": Format("mp3", "libmp3lame", "audio/mpeg", "s16p"),
-    "opus": Format("ogg", "libopus", "audio/ogg", "s16", (8000, 12000, 16000, 24000, 48000)),
-    "aac": Format("adts", "aac", "audio/aac", "fltp"),
+    "mp3": Format("mp3", "libmp3lame", "audio/mpeg", "s16p", bit_rate=64000),
+    "opus": Format("ogg", "libopus", "audio/ogg", "s16", (8000, 12000, 16000, 24000, 48000), bit_rate=32000),
+    "aac": Format("adts", "aac", "audio/aac", "fltp", bit_rate=64000),
     "flac": Format("flac", "flac", "audio/flac", "s16"),
     "wav": Format("wav", "pcm_s16le", "audio/wav", "s16"),
 }
@@ -67,6 +68,8 @@ class AudioEncoder:
         self.container = av.open(self.sink, mode="w", format=fmt.container)
         self.stream = self.container.add_stream(fmt.codec, rate=self.rate, layout="mono")
         self.stream.time_base = Fraction(1, self.rate)
+        if fmt.bit_rate:
+            self.stream.bit_rate = fmt.bit_rate
         self.resampler = av.AudioResampler(format=fmt.sample_format, layout="mono", rate=self.rate)
         self.pts = 0
 

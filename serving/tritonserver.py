@@ -79,6 +79,8 @@ class TritonServer:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 300.0) -> "TritonServer":
+        if self.ready():  # otherwise the readiness check below would answer for the other server
+            raise TritonStartError(f"a server already answers on {self.http_url}: stop it or choose other ports")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(self.args, env=environment(), stdout=log, stderr=subprocess.STDOUT)
