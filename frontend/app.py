@@ -14,7 +14,7 @@ from frontend import errors
 from frontend.errors import NotFound, PayloadTooLarge, TooManyRequests, Unauthorized
 from frontend.phonemes import Phonemizer
 from frontend.schemas import ModelCard, ModelList, SpeechRequest, Voice, VoiceList
-from frontend.service import MODEL_ALIASES, MODEL_ID, Plan, SpeechService
+from frontend.service import MODEL_ALIASES, MODEL_ID, SpeechService
 from frontend.settings import Settings, get_settings
 from frontend.triton_client import TritonSynthesizer
 from frontend.voices import VoiceCatalog

@@ -14,7 +14,7 @@ import numpy as np
 from frontend import audio
 from frontend.errors import APIError, InvalidRequest, NotFound
 from frontend.phonemes import Chunk, Phonemizer, language_of
-from frontend.schemas import SpeechRequest
+from frontend.schemas import SpeechRequest, VoiceRef
 from frontend.settings import Settings
 from frontend.triton_client import TritonSynthesizer
 from frontend.voices import VoiceCatalog
@@ -53,8 +53,8 @@ class SpeechService:
         if len(request.input) > self.settings.max_input_chars:
             raise InvalidRequest(f"input is {len(request.input)} characters; the limit is "
                                  f"{self.settings.max_input_chars}", "input", "input_too_long")
-        voice_name = request.voice.id if hasattr(request.voice, "id") else (request.voice or self.settings.default_voice)
-        voice = self.voices.resolve(voice_name)
+        voice_name = request.voice.id if isinstance(request.voice, VoiceRef) else request.voice
+        voice = self.voices.resolve(voice_name or self.settings.default_voice)
         british = language_of(request.lang_code, request.language, voice[0][0])
         response_format = request.response_format or ("raw" if request.stream else "mp3")
         if request.response_encoding and response_format not in ("pcm", "raw"):

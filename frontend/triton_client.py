@@ -49,7 +49,7 @@ class TritonSynthesizer:
             raise BackendUnavailable("the inference server is unreachable", code="backend_unavailable",
                                      headers={"Retry-After": "5"}) from e
         except InferenceServerException as e:
-            if "INVALID_ARG" in str(e.status()) or "must" in str(e.message()):
+            if e.status() == "400":  # the model refused the request (INVALID_ARG)
                 raise InvalidRequest(str(e.message())) from e
             raise BackendUnavailable(f"the inference server failed: {e.message()}", code="backend_error",
                                      headers={"Retry-After": "5"}) from e

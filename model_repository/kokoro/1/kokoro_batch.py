@@ -44,8 +44,9 @@ def validate(request: SpeechRequest, n_token: int) -> None:
     n = request.token_ids.shape[0] if request.token_ids.ndim == 1 else -1
     if not 1 <= n <= MAX_PHONEMES:
         raise ValueError(f"token_ids must hold 1 to {MAX_PHONEMES} phoneme ids, got shape {request.token_ids.shape}")
-    if request.token_ids.min() < 0 or request.token_ids.max() >= n_token:
-        raise ValueError(f"token_ids must lie in [0, {n_token}), got [{request.token_ids.min()}, {request.token_ids.max()}]")
+    low, high = request.token_ids.min(), request.token_ids.max()
+    if low < 0 or high >= n_token:
+        raise ValueError(f"token_ids must lie in [0, {n_token}), got [{low}, {high}]")
     if request.style.shape != (STYLE_DIM,) or not np.isfinite(request.style).all():
         raise ValueError(f"style must be {STYLE_DIM} finite floats, got shape {request.style.shape}")
     if not (np.isfinite(request.speed) and SPEED_RANGE[0] <= request.speed <= SPEED_RANGE[1]):

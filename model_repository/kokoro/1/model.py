@@ -19,8 +19,8 @@ sys.path[:0] = [p for p in os.environ.get("KOKORO_PYTHONPATH", "").split(os.path
 import numpy as np  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
 
-from kokoro_batch import (DECODER_OUTPUTS, TEXT_OUTPUTS, KokoroBatch, SpeechRequest, onnxruntime_stages,
-                          validate, vocabulary_size)  # noqa: E402
+from kokoro_batch import (DECODER_OUTPUTS, TEXT_OUTPUTS, KokoroBatch, SpeechRequest,  # noqa: E402
+                          onnxruntime_stages, validate, vocabulary_size)
 
 
 def bls_stage(model_name, output_names):
@@ -46,7 +46,8 @@ class TritonPythonModel:
             stages = onnxruntime_stages(version_dir / "text_stage.onnx", version_dir / "decoder_stage.onnx",
                                         int(params.get("intra_op_threads", "0")))
         elif runner == "triton":
-            stages = (bls_stage(params["text_model"], TEXT_OUTPUTS), bls_stage(params["decoder_model"], DECODER_OUTPUTS))
+            stages = (bls_stage(params["text_model"], TEXT_OUTPUTS),
+                      bls_stage(params["decoder_model"], DECODER_OUTPUTS))
         else:
             raise pb_utils.TritonModelException(f"unknown runner '{runner}' (onnxruntime or triton)")
         self.n_token = vocabulary_size(model_dir / "assets")
@@ -61,7 +62,8 @@ class TritonPythonModel:
                 validate(speech_request, self.n_token)
                 accepted.append((i, speech_request))
             except ValueError as e:
-                responses[i] = pb_utils.InferenceResponse(error=pb_utils.TritonError(str(e), pb_utils.TritonError.INVALID_ARG))
+                error = pb_utils.TritonError(str(e), pb_utils.TritonError.INVALID_ARG)
+                responses[i] = pb_utils.InferenceResponse(error=error)
         if accepted:
             try:
                 speeches = self.batch.synthesize([r for _, r in accepted])
