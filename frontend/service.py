@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import AsyncIterator
 
@@ -67,15 +68,28 @@ class SpeechService:
         return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode)
 
     async def samples(self, plan: Plan) -> AsyncIterator[np.ndarray]:
-        """Each chunk's samples in order; pending syntheses are cancelled if the consumer stops."""
-        tasks = [asyncio.create_task(self.synthesizer.synthesize(
-            chunk.token_ids, self.voices.style(plan.voice, len(chunk.token_ids)), plan.speed))
-            for chunk in plan.chunks]
+        """Each chunk's samples in order. Up to SYNTHESIS_LOOKAHEAD chunks are at Triton at once (its
+        batcher joins them); the rest wait, so a consumer that stops (a client gone) leaves little
+        work behind, and a long input does not hold every chunk's audio at once."""
+        pending: deque[asyncio.Task] = deque()
+        upcoming = iter(plan.chunks)
+
+        def submit_next() -> None:
+            chunk = next(upcoming, None)
+            if chunk is not None:
+                style = self.voices.style(plan.voice, len(chunk.token_ids))
+                pending.append(asyncio.create_task(self.synthesizer.synthesize(chunk.token_ids, style, plan.speed)))
+
+        for _ in range(self.settings.synthesis_lookahead):
+            submit_next()
         try:
-            for task in tasks:
-                yield await task
+            while pending:
+                samples = await pending[0]
+                pending.popleft()
+                submit_next()
+                yield samples
         finally:
-            for task in tasks:
+            for task in pending:
                 task.cancel()
 
     async def encoded(self, plan: Plan) -> AsyncIterator[bytes]:

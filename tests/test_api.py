@@ -203,3 +203,20 @@ def test_slow_triton_call_gives_504_and_keys_come_from_a_file(triton, tiny_repos
                               timeout=60)
         assert response.status_code == 504, response.text
         assert response.json()["error"]["code"] == "timeout"
+
+
+def test_a_client_that_disconnects_stops_its_synthesis(api, triton):
+    """A long streamed request, dropped after its first bytes: most of its chunks never reach Triton."""
+    import tritonclient.http as tritonhttp
+
+    stats = tritonhttp.InferenceServerClient(triton.http_url)
+    count = lambda: stats.get_inference_statistics("kokoro")["model_stats"][0]["inference_count"]  # noqa: E731
+    sentences = " ".join(f"Sentence number {i} is here to make this input long." for i in range(30))
+    before = count()
+    with httpx.stream("POST", f"{api}/v1/audio/speech", headers={"Authorization": f"Bearer {API_KEY}"},
+                      json={"model": "kokoro", "input": sentences, "response_format": "pcm"}, timeout=120) as response:
+        assert response.status_code == 200
+        next(response.iter_bytes())
+    time.sleep(5)  # what was already at Triton finishes; nothing more may start
+    done = count() - before
+    assert done <= 4 + 2, f"{done} of 30 chunks were synthesized after the client left"
