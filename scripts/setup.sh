@@ -9,16 +9,18 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 stamp="$VENV/.setup-complete"
-fingerprint=$(cat requirements.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+fingerprint=$(cat requirements.txt requirements-frontend.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ]; then
   echo "setup: $VENV is up to date"
   exit 0
 fi
 
-# libpython3.11: the Triton Python backend stub embeds it; libb64: perf_analyzer links it.
+# libpython3.11: the Triton Python backend stub embeds it; libb64: perf_analyzer links it;
+# docker-compose: validates the compose files in the tests (no Docker engine needed).
 missing=()
 ldconfig -p | grep -q 'libpython3\.11\.so\.1\.0' || missing+=(libpython3.11)
 ldconfig -p | grep -q 'libb64\.so\.0d' || missing+=(libb64-0d)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${missing[*]}"
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"

@@ -49,6 +49,13 @@ def triton(tiny_repository, tmp_path_factory):
 
 
 API_KEY = "test-key-123"
+FRONTEND_ENV = ROOT / "docker" / "frontend.env"
+
+
+def deployment_env() -> dict[str, str]:
+    """docker/frontend.env: the API settings every deployment (compose, Kubernetes) runs with."""
+    lines = [line.strip() for line in FRONTEND_ENV.read_text().splitlines()]
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +68,8 @@ def api(triton, tiny_repository, tmp_path_factory):
     import urllib.request
 
     port = free_port()
-    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", TRITON_URL=triton.http_url,
+    # The containers' environment (docker/frontend.env), with what compose sets per deployment.
+    env = dict(os.environ, **deployment_env(), PORT=str(port), HOST="127.0.0.1", TRITON_URL=triton.http_url,
                MODEL_REPOSITORY=str(tiny_repository), API_KEYS=f"other-key,{API_KEY}")
     log_path = tmp_path_factory.mktemp("frontend") / "frontend.log"
     with open(log_path, "wb") as log:
