@@ -5,6 +5,7 @@ import asyncio
 import hmac
 import logging
 import time
+import weakref
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("missing bearer API key (Authorization: Bearer ...)", code="missing_api_key",
                                headers={"WWW-Authenticate": "Bearer"})
-        if not any(hmac.compare_digest(token.encode(), key.encode()) for key in keys):
+        matches = [hmac.compare_digest(token.encode(), key.encode()) for key in keys]  # all compared, always
+        if not any(matches):
             raise Unauthorized("invalid API key", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
 
     def service(request: Request) -> SpeechService:
@@ -166,13 +168,18 @@ class Admission:
         return release
 
     @staticmethod
-    async def held(stream, release):
-        """Keep the slot until the stream ends, however it ends."""
-        try:
-            async for item in stream:
-                yield item
-        finally:
-            release()
+    def held(stream, release):
+        """Keep the slot until the stream ends, however it ends: also when the client leaves before the
+        response starts iterating (a generator never started runs no `finally`, so its collection does)."""
+        async def relay():
+            try:
+                async for item in stream:
+                    yield item
+            finally:
+                release()
+        generator = relay()
+        weakref.finalize(generator, release)
+        return generator
 
 
 class BodyLimit:

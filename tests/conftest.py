@@ -69,8 +69,8 @@ def api(triton, tiny_repository, tmp_path_factory):
 
     port = free_port()
     # The containers' environment (docker/frontend.env), with what compose sets per deployment.
-    env = dict(os.environ, **deployment_env(), PORT=str(port), HOST="127.0.0.1", TRITON_URL=triton.http_url,
-               MODEL_REPOSITORY=str(tiny_repository), API_KEYS=f"other-key,{API_KEY}")
+    env = {**os.environ, **deployment_env(), "PORT": str(port), "HOST": "127.0.0.1", "TRITON_URL": triton.http_url,
+           "MODEL_REPOSITORY": str(tiny_repository), "API_KEYS": f"other-key,{API_KEY}"}
     log_path = tmp_path_factory.mktemp("frontend") / "frontend.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "frontend"], env=env, stdout=log, stderr=subprocess.STDOUT)

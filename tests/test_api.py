@@ -220,3 +220,25 @@ def test_a_client_that_disconnects_stops_its_synthesis(api, triton):
     time.sleep(5)  # what was already at Triton finishes; nothing more may start
     done = count() - before
     assert done <= 4 + 2, f"{done} of 30 chunks were synthesized after the client left"
+
+
+def test_overload_gets_429_and_dropped_clients_free_their_slots(triton, tiny_repository):
+    from concurrent.futures import ThreadPoolExecutor
+
+    long_text = " ".join(f"Sentence {i} keeps this request busy for a while." for i in range(8))
+    with frontend(TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(tiny_repository), MAX_INFLIGHT="1") as url:
+        speech = f"{url}/v1/audio/speech"
+        for _ in range(2):  # clients that leave right after the first bytes
+            with httpx.stream("POST", speech, json={"model": "kokoro", "input": long_text, "response_format": "pcm"},
+                              timeout=120) as response:
+                next(response.iter_bytes())
+        time.sleep(3)
+        with ThreadPoolExecutor(1) as pool:  # one whole-file request holds the only slot while it runs
+            busy = pool.submit(httpx.post, speech, json={"model": "kokoro", "input": long_text,
+                                                         "response_format": "wav"}, timeout=300)
+            time.sleep(1)
+            refused = httpx.post(speech, json={"model": "kokoro", "input": "Hi."}, timeout=60)
+            assert refused.status_code == 429 and refused.headers["retry-after"]
+            assert refused.json()["error"]["type"] == "rate_limit_error"
+            assert busy.result().status_code == 200
+        assert httpx.post(speech, json={"model": "kokoro", "input": "Hi."}, timeout=60).status_code == 200
