@@ -13,8 +13,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from frontend import errors
 from frontend.errors import NotFound, PayloadTooLarge, TooManyRequests, Unauthorized
-from frontend.phonemes import Phonemizer
-from frontend.schemas import ModelCard, ModelList, SpeechRequest, Voice, VoiceList
+from frontend.phonemes import Phonemizer, language_of
+from frontend.schemas import (ModelCard, ModelList, PhonemizeRequest, PhonemizeResponse, SpeechRequest, Voice,
+                              VoiceList)
 from frontend.service import MODEL_ALIASES, MODEL_ID, SpeechService
 from frontend.settings import Settings, get_settings
 from frontend.triton_client import TritonSynthesizer
@@ -105,6 +106,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise NotFound(f"model '{model}' does not exist", "model", "model_not_found")
         return {"object": "list", "data": [{"model": MODEL_ID, "voices": [
             {"id": v.id, "name": v.id, "language": v.language, "gender": v.gender} for v in svc.voices.info()]}]}
+
+    @app.post("/dev/phonemize", dependencies=protected, response_model=PhonemizeResponse)
+    async def phonemize(body: PhonemizeRequest, svc: SpeechService = Depends(service)):
+        """Why a text is read the way it is: its normalized form, phonemes and the model's token ids."""
+        if len(body.text) > settings.max_input_chars:
+            raise errors.InvalidRequest(f"text is {len(body.text)} characters; the limit is "
+                                        f"{settings.max_input_chars}", "text", "input_too_long")
+        british = language_of(None, body.language, "a")
+        normalized = svc.phonemizer.normalized(body.text, body.normalize)
+        phonemes = await asyncio.to_thread(svc.phonemizer.phonemize, normalized, british)
+        return PhonemizeResponse(normalized_text=normalized, phonemes=phonemes,
+                                 tokens=svc.phonemizer.tokens(phonemes))
 
     @app.get("/health")
     async def health():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from frontend import text as text_module
 from frontend.errors import InvalidRequest
+from frontend.normalize import normalize as normalize_english
 
 log = logging.getLogger("frontend")
 MAX_TOKENS = 510
@@ -58,11 +59,20 @@ class Phonemizer:
     def tokens(self, phonemes: str) -> list[int]:
         return [self.vocab[p] for p in phonemes if p in self.vocab]
 
-    def chunks(self, text: str, british: bool, max_tokens: int = MAX_TOKENS) -> list[Chunk]:
-        """Sentences (clauses, then words, when a sentence is too long), each within `max_tokens`."""
+    def normalized(self, text: str, normalize: bool = True) -> str:
+        text = text_module.clean(text)
+        return normalize_english(text) if normalize else text
+
+    def chunks(self, text: str, british: bool, max_tokens: int = MAX_TOKENS, normalize: bool = True,
+               first_words: int | None = None) -> list[Chunk]:
+        """Sentences (clauses, then words, when a sentence is too long), each within `max_tokens`;
+        with `first_words`, the first chunk holds at most that many words, so its audio comes soon."""
+        pieces = text_module.sentences(self.normalized(text, normalize))
+        if first_words and pieces:
+            pieces[:1] = text_module.lead(pieces[0], first_words)
         chunks = []
-        for sentence in text_module.sentences(text_module.clean(text)):
-            chunks.extend(self._fit(sentence, british, max_tokens))
+        for piece in pieces:
+            chunks.extend(self._fit(piece, british, max_tokens))
         chunks = [c for c in chunks if c.token_ids]
         if not chunks:
             raise InvalidRequest("input has nothing to speak", "input", "empty_input")

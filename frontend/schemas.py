@@ -34,6 +34,21 @@ class SpeechRequest(BaseModel):
     sample_rate: int | None = Field(None, ge=8000, le=48000, description="output rate; resampled from 24 kHz")
     response_encoding: PcmEncoding | None = Field(None, description="sample encoding for pcm and raw")
     provider: dict | None = Field(None, description="OpenRouter routing options; ignored")
+    normalize: bool = Field(True, description="extension: read numbers, dates, units... as words (default); "
+                                              "false sends the text to G2P as it is")
+
+
+class PhonemizeRequest(BaseModel):
+    """POST /dev/phonemize: what the model will be given for a text."""
+    text: str = Field(min_length=1, max_length=100_000)
+    language: str | None = Field(None, max_length=35, description="as `language`/`lang_code`: en, en-US, en-GB")
+    normalize: bool = True
+
+
+class PhonemizeResponse(BaseModel):
+    normalized_text: str
+    phonemes: str
+    tokens: list[int]
 
 
 class ModelCard(BaseModel):

@@ -61,10 +61,11 @@ class SpeechService:
         if request.response_encoding and response_format not in ("pcm", "raw"):
             raise InvalidRequest("response_encoding applies to pcm and raw only", "response_encoding")
         fmt = audio.output_format(response_format, request.response_encoding)
-        chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, british,
-                                         self.settings.chunk_max_phonemes)
         mode = ("sse" if request.stream_format == "sse" else "together" if request.stream
                 else "stream" if request.stream_format == "audio" or fmt.container not in ("wav", "flac") else "file")
+        first_words = self.settings.first_chunk_words if mode != "file" else None
+        chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, british,
+                                         self.settings.chunk_max_phonemes, request.normalize, first_words)
         return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode)
 
     async def samples(self, plan: Plan) -> AsyncIterator[np.ndarray]:

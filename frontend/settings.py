@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1024, description="largest accepted request body")
     default_voice: str = Field("af_heart", description="voice when a request names none")
     max_inflight: int = Field(64, ge=1, description="speech requests in progress at once; more get 429")
+    first_chunk_words: int = Field(8, ge=1, le=50, description="most words in a stream's first chunk")
     synthesis_lookahead: int = Field(4, ge=1, le=64, description="chunks of one request at Triton at once")
     chunk_max_phonemes: int = Field(400, ge=20, le=510, description="longest chunk sent to the model")
 

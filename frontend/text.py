@@ -21,3 +21,14 @@ def sentences(text: str) -> list[str]:
 
 def clauses(sentence: str) -> list[str]:
     return [c for c in CLAUSE_END.split(sentence) if c.strip()]
+
+
+def lead(sentence: str, max_words: int) -> list[str]:
+    """The sentence as [a short lead of at most `max_words` words, the rest]: its first clause when
+    that is short enough, else its first words. Never splits a word."""
+    words = sentence.split()
+    if len(words) <= max_words:
+        return [sentence]
+    first_clause = clauses(sentence)[0]
+    count = len(first_clause.split()) if len(first_clause.split()) <= max_words else max_words
+    return [" ".join(words[:count]), " ".join(words[count:])]

@@ -242,3 +242,13 @@ def test_overload_gets_429_and_dropped_clients_free_their_slots(triton, tiny_rep
             assert refused.json()["error"]["type"] == "rate_limit_error"
             assert busy.result().status_code == 200
         assert httpx.post(speech, json={"model": "kokoro", "input": "Hi."}, timeout=60).status_code == 200
+
+
+def test_dev_phonemize_shows_how_text_is_read(http):
+    body = http.post("/dev/phonemize", json={"text": "It costs $12.50.", "language": "en-US"}).json()
+    assert body["normalized_text"] == "It costs twelve dollars and fifty cents."
+    assert body["phonemes"] and len(body["tokens"]) > 10 and all(isinstance(t, int) for t in body["tokens"])
+    raw = http.post("/dev/phonemize", json={"text": "$5", "normalize": False}).json()
+    assert raw["normalized_text"] == "$5"
+    response = http.post("/dev/phonemize", json={"text": "Bonjour", "language": "fr"})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "language"

@@ -1,0 +1,58 @@
+"""Text to chunks: every chunk fits the model's window, no word is lost, split or repeated, and a
+stream's first chunk is short."""
+import random
+import shutil
+
+import pytest
+
+from frontend.phonemes import MAX_TOKENS, Phonemizer
+from tests.conftest import ROOT
+
+WORDS = ("the quick brown fox jumps over a lazy dog while seven bright stars shine above quiet hills "
+         "and people talk about history science music travel weather and their plans for tomorrow").split()
+
+
+@pytest.fixture(scope="module")
+def phonemizer(tmp_path_factory):
+    assets = tmp_path_factory.mktemp("assets")
+    shutil.copy(ROOT / "export" / "kokoro_v1_0_config.json", assets / "config.json")
+    return Phonemizer(assets)
+
+
+def long_text(characters: int, seed: int = 0) -> str:
+    rng = random.Random(seed)
+    sentences = []
+    while sum(len(s) + 1 for s in sentences) < characters:
+        words = [rng.choice(WORDS) for _ in range(rng.randint(3, 40))]
+        if len(words) > 12:
+            words[len(words) // 2] += ","
+        sentences.append(" ".join(words).capitalize() + rng.choice([".", "!", "?"]))
+    return " ".join(sentences)[:characters].rsplit(" ", 1)[0]
+
+
+def test_a_4096_character_text_splits_into_fitting_chunks_with_every_word_in_order(phonemizer):
+    text = long_text(4096)
+    chunks = phonemizer.chunks(text, british=False, max_tokens=MAX_TOKENS, normalize=False, first_words=8)
+    assert all(0 < len(c.token_ids) <= MAX_TOKENS for c in chunks)
+    assert " ".join(c.text for c in chunks).split() == text.split()
+    assert len(chunks[0].text.split()) <= 10
+
+
+def test_small_windows_split_at_clauses_then_words_never_inside_a_word(phonemizer):
+    text = long_text(1500, seed=1)
+    chunks = phonemizer.chunks(text, british=False, max_tokens=60, normalize=False)
+    assert all(len(c.token_ids) <= 60 for c in chunks)
+    assert " ".join(c.text for c in chunks).split() == text.split()
+
+
+def test_first_chunk_prefers_a_short_first_clause(phonemizer):
+    chunks = phonemizer.chunks("Well, that is a long opening sentence with many many words in it. Then more.",
+                               british=False, first_words=8)
+    assert chunks[0].text == "Well,"
+
+
+def test_normalization_happens_before_chunking(phonemizer):
+    chunks = phonemizer.chunks("Dr. Smith paid $12.50. Then he left.", british=False)
+    assert [c.text for c in chunks] == ["Doctor Smith paid twelve dollars and fifty cents.", "Then he left."]
+    raw = phonemizer.chunks("Dr. Smith paid $12.50.", british=False, normalize=False)
+    assert raw[0].text.startswith("Dr.")
