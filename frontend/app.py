@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         phonemizer = Phonemizer(settings.assets)
-        await asyncio.to_thread(phonemizer.phonemize, "ready", False)  # load the G2P before the first request
+        await asyncio.to_thread(phonemizer.phonemize, "ready", "a")  # load the G2P before the first request
         synthesizer = TritonSynthesizer(settings.triton_url, settings.triton_model, settings.request_timeout_s)
         app.state.service = SpeechService(settings, synthesizer, phonemizer, VoiceCatalog(settings.assets / "voices"))
         if keys:
@@ -113,9 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if len(body.text) > settings.max_input_chars:
             raise errors.InvalidRequest(f"text is {len(body.text)} characters; the limit is "
                                         f"{settings.max_input_chars}", "text", "input_too_long")
-        british = language_of(None, body.language, "a")
-        normalized = svc.phonemizer.normalized(body.text, body.normalize)
-        phonemes = await asyncio.to_thread(svc.phonemizer.phonemize, normalized, british)
+        language = language_of(None, body.language, "a")
+        normalized = svc.phonemizer.normalized(body.text, language, body.normalize)
+        phonemes = await asyncio.to_thread(svc.phonemizer.phonemize, normalized, language)
         return PhonemizeResponse(normalized_text=normalized, phonemes=phonemes,
                                  tokens=svc.phonemizer.tokens(phonemes))
 

@@ -14,7 +14,12 @@ from frontend.normalize import normalize as normalize_english
 
 log = logging.getLogger("frontend")
 MAX_TOKENS = 510
-ENGLISH = {"en": False, "en-us": False, "a": False, "en-gb": True, "b": True}
+# Request languages (BCP-47 or short codes) to Kokoro's language keys, the first letter of its voice ids.
+LANGUAGES = {"en": "a", "en-us": "a", "en-gb": "b", "es": "e", "es-es": "e", "es-mx": "e", "fr": "f", "fr-fr": "f",
+             "hi": "h", "hi-in": "h", "it": "i", "it-it": "i", "pt": "p", "pt-br": "p", "zh": "z", "zh-cn": "z",
+             "cmn": "z"}
+ESPEAK_LANGUAGES = {"e": "es", "f": "fr-fr", "h": "hi", "i": "it", "p": "pt-br"}  # as upstream's KPipeline
+SUPPORTED = {"a", "b", *ESPEAK_LANGUAGES, "z"}
 
 
 @dataclass
@@ -24,62 +29,64 @@ class Chunk:
     token_ids: list[int]
 
 
-def language_of(lang_code: str | None, language: str | None, voice: str) -> bool:
-    """British or not, from the request's language or else the voice's prefix; 400 when unsupported."""
-    requested = (lang_code or language or "").strip().lower()
+def language_of(lang_code: str | None, language: str | None, voice: str) -> str:
+    """Kokoro's language key: from the request's language if given (400 when unsupported), else from
+    the voice's first letter (af_* American English, ef_* Spanish, zf_* Mandarin...)."""
+    requested = (lang_code or language or "").strip().lower().replace("_", "-")
     if requested:
-        if requested in ENGLISH:
-            return ENGLISH[requested]
-        if requested.split("-")[0] == "en":
-            return False
-        param = "lang_code" if lang_code else "language"
-        raise InvalidRequest(f"language '{requested}' is not supported yet (English: en, en-US, en-GB)", param,
-                             "unsupported_language")
-    return voice[:1] == "b"
+        key = LANGUAGES.get(requested) or LANGUAGES.get(requested.split("-")[0])
+        if key is None:
+            param = "lang_code" if lang_code else "language"
+            supported = ", ".join(sorted(LANGUAGES))
+            raise InvalidRequest(f"language '{requested}' is not supported (supported: {supported})", param,
+                                 "unsupported_language")
+        return key
+    return voice[:1] if voice[:1] in SUPPORTED else "a"
 
 
 class Phonemizer:
-    """Text -> phonemes -> token ids. One G2P per accent, created on first use, shared by threads."""
+    """Text -> phonemes -> token ids. One G2P per language, created on first use, shared by threads."""
 
     def __init__(self, assets: Path):
         self.vocab: dict[str, int] = json.loads((assets / "config.json").read_text(encoding="utf-8"))["vocab"]
         self._g2p = {}
         self._lock = threading.Lock()
 
-    def _english(self, british: bool):
+    def _g2p_for(self, language: str):
         with self._lock:
-            if british not in self._g2p:
-                self._g2p[british] = _english_g2p(british)
-            return self._g2p[british]
+            if language not in self._g2p:
+                self._g2p[language] = _make_g2p(language)
+            return self._g2p[language]
 
-    def phonemize(self, text: str, british: bool) -> str:
-        phonemes, _ = self._english(british)(text)
+    def phonemize(self, text: str, language: str) -> str:
+        phonemes, _ = self._g2p_for(language)(text)
         return phonemes
 
     def tokens(self, phonemes: str) -> list[int]:
         return [self.vocab[p] for p in phonemes if p in self.vocab]
 
-    def normalized(self, text: str, normalize: bool = True) -> str:
+    def normalized(self, text: str, language: str, normalize: bool = True) -> str:
+        """Cleaned text; English also normalized (numbers, dates... as words) unless `normalize` is off."""
         text = text_module.clean(text)
-        return normalize_english(text) if normalize else text
+        return normalize_english(text) if normalize and language in "ab" else text
 
-    def chunks(self, text: str, british: bool, max_tokens: int = MAX_TOKENS, normalize: bool = True,
+    def chunks(self, text: str, language: str, max_tokens: int = MAX_TOKENS, normalize: bool = True,
                first_words: int | None = None) -> list[Chunk]:
         """Sentences (clauses, then words, when a sentence is too long), each within `max_tokens`;
         with `first_words`, the first chunk holds at most that many words, so its audio comes soon."""
-        pieces = text_module.sentences(self.normalized(text, normalize))
+        pieces = text_module.sentences(self.normalized(text, language, normalize))
         if first_words and pieces:
             pieces[:1] = text_module.lead(pieces[0], first_words)
         chunks = []
         for piece in pieces:
-            chunks.extend(self._fit(piece, british, max_tokens))
+            chunks.extend(self._fit(piece, language, max_tokens))
         chunks = [c for c in chunks if c.token_ids]
         if not chunks:
             raise InvalidRequest("input has nothing to speak", "input", "empty_input")
         return chunks
 
-    def _fit(self, piece: str, british: bool, max_tokens: int) -> list[Chunk]:
-        phonemes = self.phonemize(piece, british).strip()
+    def _fit(self, piece: str, language: str, max_tokens: int) -> list[Chunk]:
+        phonemes = self.phonemize(piece, language).strip()
         token_ids = self.tokens(phonemes)
         if len(token_ids) <= max_tokens:
             return [Chunk(piece, phonemes, token_ids)]
@@ -90,7 +97,19 @@ class Phonemizer:
                 return [Chunk(piece, phonemes[:max_tokens], token_ids[:max_tokens])]  # one enormous "word"
             half = len(words) // 2
             parts = [" ".join(words[:half]), " ".join(words[half:])]
-        return [chunk for part in parts for chunk in self._fit(part, british, max_tokens)]
+        return [chunk for part in parts for chunk in self._fit(part, language, max_tokens)]
+
+
+def _make_g2p(language: str):
+    """The G2P upstream Kokoro uses for each language: misaki's English G2P, espeak-ng through misaki,
+    misaki's Mandarin G2P."""
+    if language in "ab":
+        return _english_g2p(language == "b")
+    if language in ESPEAK_LANGUAGES:
+        from misaki import espeak
+        return espeak.EspeakG2P(language=ESPEAK_LANGUAGES[language])
+    from misaki import zh
+    return zh.ZHG2P(version=None, en_callable=lambda text: _make_g2p("a")(text)[0])
 
 
 def _english_g2p(british: bool):

@@ -56,7 +56,7 @@ class SpeechService:
                                  f"{self.settings.max_input_chars}", "input", "input_too_long")
         voice_name = request.voice.id if isinstance(request.voice, VoiceRef) else request.voice
         voice = self.voices.resolve(voice_name or self.settings.default_voice)
-        british = language_of(request.lang_code, request.language, voice[0][0])
+        language = language_of(request.lang_code, request.language, voice[0][0])
         response_format = request.response_format or ("raw" if request.stream else "mp3")
         if request.response_encoding and response_format not in ("pcm", "raw"):
             raise InvalidRequest("response_encoding applies to pcm and raw only", "response_encoding")
@@ -64,7 +64,7 @@ class SpeechService:
         mode = ("sse" if request.stream_format == "sse" else "together" if request.stream
                 else "stream" if request.stream_format == "audio" or fmt.container not in ("wav", "flac") else "file")
         first_words = self.settings.first_chunk_words if mode != "file" else None
-        chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, british,
+        chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, language,
                                          self.settings.chunk_max_phonemes, request.normalize, first_words)
         return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode)
 

@@ -250,5 +250,22 @@ def test_dev_phonemize_shows_how_text_is_read(http):
     assert body["phonemes"] and len(body["tokens"]) > 10 and all(isinstance(t, int) for t in body["tokens"])
     raw = http.post("/dev/phonemize", json={"text": "$5", "normalize": False}).json()
     assert raw["normalized_text"] == "$5"
-    response = http.post("/dev/phonemize", json={"text": "Bonjour", "language": "fr"})
+    assert http.post("/dev/phonemize", json={"text": "Bonjour", "language": "fr"}).json()["phonemes"]
+    response = http.post("/dev/phonemize", json={"text": "こんにちは", "language": "ja"})
     assert response.status_code == 400 and response.json()["error"]["param"] == "language"
+
+
+@pytest.mark.parametrize("language, voice, text", [
+    ("en-US", "af_heart", "The weather is lovely today."), ("en-GB", "bf_emma", "The weather is lovely today."),
+    ("es", "ef_dora", "Hace muy buen tiempo hoy."), ("fr", "ff_siwis", "Il fait très beau aujourd'hui."),
+    ("hi", "hf_alpha", "आज मौसम बहुत अच्छा है।"), ("it", "if_sara", "Oggi il tempo è bellissimo."),
+    ("pt-BR", "pf_dora", "O tempo está ótimo hoje."), ("zh", "zf_xiaobei", "今天天气很好。"),
+])
+def test_every_language_end_to_end(http, language, voice, text):
+    """Duration follows the phoneme count: the synthetic model speaks about 4 frames (0.1 s) per token."""
+    tokens = len(http.post("/dev/phonemize", json={"text": text, "language": language}).json()["tokens"])
+    response = http.post("/v1/audio/speech", json={"model": "kokoro", "input": text, "voice": voice,
+                                                   "language": language, "response_format": "wav"})
+    assert response.status_code == 200, response.text
+    _, seconds = decode(response.content)
+    assert 0.05 * (tokens + 2) <= seconds <= 0.25 * (tokens + 2), (tokens, seconds)

@@ -32,7 +32,7 @@ def long_text(characters: int, seed: int = 0) -> str:
 
 def test_a_4096_character_text_splits_into_fitting_chunks_with_every_word_in_order(phonemizer):
     text = long_text(4096)
-    chunks = phonemizer.chunks(text, british=False, max_tokens=MAX_TOKENS, normalize=False, first_words=8)
+    chunks = phonemizer.chunks(text, "a", max_tokens=MAX_TOKENS, normalize=False, first_words=8)
     assert all(0 < len(c.token_ids) <= MAX_TOKENS for c in chunks)
     assert " ".join(c.text for c in chunks).split() == text.split()
     assert len(chunks[0].text.split()) <= 10
@@ -40,19 +40,19 @@ def test_a_4096_character_text_splits_into_fitting_chunks_with_every_word_in_ord
 
 def test_small_windows_split_at_clauses_then_words_never_inside_a_word(phonemizer):
     text = long_text(1500, seed=1)
-    chunks = phonemizer.chunks(text, british=False, max_tokens=60, normalize=False)
+    chunks = phonemizer.chunks(text, "a", max_tokens=60, normalize=False)
     assert all(len(c.token_ids) <= 60 for c in chunks)
     assert " ".join(c.text for c in chunks).split() == text.split()
 
 
 def test_first_chunk_prefers_a_short_first_clause(phonemizer):
     chunks = phonemizer.chunks("Well, that is a long opening sentence with many many words in it. Then more.",
-                               british=False, first_words=8)
+                               "a", first_words=8)
     assert chunks[0].text == "Well,"
 
 
 def test_normalization_happens_before_chunking(phonemizer):
-    chunks = phonemizer.chunks("Dr. Smith paid $12.50. Then he left.", british=False)
+    chunks = phonemizer.chunks("Dr. Smith paid $12.50. Then he left.", "a")
     assert [c.text for c in chunks] == ["Doctor Smith paid twelve dollars and fifty cents.", "Then he left."]
-    raw = phonemizer.chunks("Dr. Smith paid $12.50.", british=False, normalize=False)
+    raw = phonemizer.chunks("Dr. Smith paid $12.50.", "a", normalize=False)
     assert raw[0].text.startswith("Dr.")

@@ -1,0 +1,98 @@
+"""G2P per language against the phonemes upstream Kokoro's own pipeline (KPipeline, no model) gives
+for the same text, 20 sentences each; unsupported languages answer 400."""
+import shutil
+
+import pytest
+from kokoro.pipeline import KPipeline
+
+from frontend.errors import InvalidRequest
+from frontend.phonemes import Phonemizer, language_of
+from tests.conftest import ROOT
+
+SENTENCES = {
+    "e": ["Hola, ¿cómo estás?", "Me llamo Ana y vivo en Madrid.", "El perro corre por el parque.",
+          "Mañana vamos a la playa.", "¿Dónde está la estación de tren?", "Me gusta mucho leer libros.",
+          "La casa es grande y bonita.", "Hace mucho calor en verano.", "Quiero un café con leche, por favor.",
+          "Los niños juegan en la calle.", "Ella trabaja en un hospital.", "Necesito comprar pan y queso.",
+          "El tren sale a las ocho.", "Mi hermano estudia ingeniería.", "¡Qué día tan bonito!",
+          "Vamos al cine esta noche.", "La comida está deliciosa.", "No entiendo la pregunta.",
+          "Hablamos español e inglés.", "Gracias por tu ayuda."],
+    "f": ["Bonjour, comment allez-vous ?", "Je m'appelle Marie.", "Le chat dort sur le canapé.",
+          "Nous allons à la plage demain.", "Où est la gare, s'il vous plaît ?", "J'aime beaucoup lire.",
+          "La maison est grande et belle.", "Il fait très chaud en été.", "Un café au lait, s'il vous plaît.",
+          "Les enfants jouent dans le jardin.", "Elle travaille à l'hôpital.", "Je dois acheter du pain.",
+          "Le train part à huit heures.", "Mon frère étudie la physique.", "Quelle belle journée !",
+          "Allons au cinéma ce soir.", "Le repas est délicieux.", "Je ne comprends pas la question.",
+          "Nous parlons français et anglais.", "Merci pour votre aide."],
+    "h": ["नमस्ते, आप कैसे हैं?", "मेरा नाम राम है।", "बिल्ली सो रही है।", "हम कल समुद्र तट जाएंगे।",
+          "रेलवे स्टेशन कहाँ है?", "मुझे किताबें पढ़ना पसंद है।", "घर बड़ा और सुंदर है।", "गर्मी में बहुत गर्मी होती है।",
+          "एक कप चाय, कृपया।", "बच्चे बगीचे में खेल रहे हैं।", "वह अस्पताल में काम करती है।",
+          "मुझे रोटी खरीदनी है।", "ट्रेन आठ बजे निकलती है।", "मेरा भाई विज्ञान पढ़ता है।", "कितना सुंदर दिन है!",
+          "चलो आज रात फिल्म देखें।", "खाना बहुत स्वादिष्ट है।", "मुझे सवाल समझ नहीं आया।",
+          "हम हिंदी और अंग्रेज़ी बोलते हैं।", "आपकी मदद के लिए धन्यवाद।"],
+    "i": ["Ciao, come stai?", "Mi chiamo Luca.", "Il gatto dorme sul divano.", "Domani andiamo al mare.",
+          "Dov'è la stazione?", "Mi piace molto leggere.", "La casa è grande e bella.", "D'estate fa molto caldo.",
+          "Un caffè, per favore.", "I bambini giocano nel giardino.", "Lei lavora in ospedale.",
+          "Devo comprare il pane.", "Il treno parte alle otto.", "Mio fratello studia fisica.",
+          "Che bella giornata!", "Andiamo al cinema stasera.", "Il pranzo è delizioso.",
+          "Non capisco la domanda.", "Parliamo italiano e inglese.", "Grazie per l'aiuto."],
+    "p": ["Olá, tudo bem?", "Meu nome é João.", "O gato dorme no sofá.", "Amanhã vamos à praia.",
+          "Onde fica a estação?", "Eu gosto muito de ler.", "A casa é grande e bonita.", "No verão faz muito calor.",
+          "Um cafezinho, por favor.", "As crianças brincam no jardim.", "Ela trabalha no hospital.",
+          "Preciso comprar pão.", "O trem sai às oito.", "Meu irmão estuda física.", "Que dia lindo!",
+          "Vamos ao cinema hoje à noite.", "A comida está deliciosa.", "Não entendi a pergunta.",
+          "Falamos português e inglês.", "Obrigado pela ajuda."],
+    "z": ["你好，今天天气很好。", "我叫小明。", "猫在沙发上睡觉。", "明天我们去海边。", "火车站在哪里？",
+          "我很喜欢看书。", "房子又大又漂亮。", "夏天非常热。", "请给我一杯茶。", "孩子们在花园里玩。",
+          "她在医院工作。", "我需要买面包。", "火车八点出发。", "我哥哥学习物理。", "多么美好的一天！",
+          "我们今晚去看电影吧。", "饭菜很好吃。", "我不明白这个问题。", "我们说中文和英文。", "谢谢你的帮助。"],
+}
+CASES = [(language, sentence) for language, sentences in SENTENCES.items() for sentence in sentences]
+
+
+@pytest.fixture(scope="module")
+def phonemizer(tmp_path_factory):
+    assets = tmp_path_factory.mktemp("assets")
+    shutil.copy(ROOT / "export" / "kokoro_v1_0_config.json", assets / "config.json")
+    return Phonemizer(assets)
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    pipelines = {}
+
+    def phonemes(language: str, text: str) -> str:
+        if language not in pipelines:
+            pipelines[language] = KPipeline(lang_code=language, repo_id="hexgrad/Kokoro-82M", model=False)
+        return " ".join(result.phonemes for result in pipelines[language](text))
+    return phonemes
+
+
+def test_twenty_sentences_per_language():
+    assert all(len(sentences) >= 20 for sentences in SENTENCES.values())
+
+
+@pytest.mark.parametrize("language, sentence", CASES, ids=[f"{lang}:{s[:12]}" for lang, s in CASES])
+def test_phonemes_match_upstream_pipeline(phonemizer, upstream, language, sentence):
+    ours = phonemizer.phonemize(phonemizer.normalized(sentence, language), language).strip()
+    assert ours == upstream(language, sentence).strip()
+    assert phonemizer.tokens(ours)
+
+
+@pytest.mark.parametrize("request_language, key", [("es", "e"), ("fr-FR", "f"), ("pt-BR", "p"), ("zh", "z"),
+                                                   ("en-GB", "b"), ("en", "a"), ("it", "i"), ("hi", "h")])
+def test_request_languages_select_the_g2p(request_language, key):
+    assert language_of(None, request_language, "af_heart") == key
+
+
+def test_voice_prefix_selects_the_language_when_none_is_given():
+    assert language_of(None, None, "ef_dora") == "e"
+    assert language_of(None, None, "zf_xiaobei") == "z"
+    assert language_of(None, None, "bm_george") == "b"
+
+
+@pytest.mark.parametrize("unsupported", ["ja", "ko", "de", "xx-YY"])
+def test_unsupported_languages_are_refused_by_name(unsupported):
+    with pytest.raises(InvalidRequest, match=f"language '{unsupported.lower()}' is not supported") as e:
+        language_of(unsupported, None, "af_heart")
+    assert e.value.param == "lang_code"
