@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,16 +60,46 @@ class Phonemizer:
             return self._g2p[language]
 
     def phonemize(self, text: str, language: str) -> str:
-        phonemes, _ = self._g2p_for(language)(text)
+        """Phonemes of `text`; `[word](/phonemes/)` overrides are taken as written."""
+        parts = []
+        for plain, override in _segments(text):
+            if override is not None:
+                parts.append(self.checked(override, "input"))
+            elif plain.strip():
+                parts.append(self._g2p_for(language)(plain)[0].strip())
+        return " ".join(parts)
+
+    def checked(self, phonemes: str, param: str) -> str:
+        """Phonemes given by a client, refused (400) when they hold symbols outside the vocabulary."""
+        unknown = sorted({p for p in phonemes if p not in self.vocab and not p.isspace()})
+        if unknown:
+            raise InvalidRequest(f"phonemes contain symbols outside Kokoro's vocabulary: {' '.join(unknown)}", param,
+                                 "invalid_phonemes")
         return phonemes
 
     def tokens(self, phonemes: str) -> list[int]:
         return [self.vocab[p] for p in phonemes if p in self.vocab]
 
     def normalized(self, text: str, language: str, normalize: bool = True) -> str:
-        """Cleaned text; English also normalized (numbers, dates... as words) unless `normalize` is off."""
+        """Cleaned text; English also normalized (numbers, dates... as words) unless `normalize` is off.
+        Pronunciation overrides pass through untouched."""
         text = text_module.clean(text)
-        return normalize_english(text) if normalize and language in "ab" else text
+        if not (normalize and language in "ab"):
+            return text
+        return "".join(_keeping_spaces(normalize_english, plain) if override is None else plain
+                       for plain, override in _segments(text))
+
+    def phoneme_chunks(self, phonemes: str, max_tokens: int = MAX_TOKENS) -> list[Chunk]:
+        """Phonemes sent directly: checked, then split at spaces into chunks that fit."""
+        words, chunks, current = self.checked(phonemes, "phonemes").split(), [], ""
+        for word in words:
+            candidate = f"{current} {word}".strip()
+            if current and len(self.tokens(candidate)) > max_tokens:
+                chunks.append(current)
+                candidate = word
+            current = candidate[:max_tokens] if len(self.tokens(candidate)) > max_tokens else candidate
+        chunks.append(current)
+        return [Chunk(c, c, self.tokens(c)) for c in chunks if self.tokens(c)]
 
     def chunks(self, text: str, language: str, max_tokens: int = MAX_TOKENS, normalize: bool = True,
                first_words: int | None = None) -> list[Chunk]:
@@ -98,6 +129,28 @@ class Phonemizer:
             half = len(words) // 2
             parts = [" ".join(words[:half]), " ".join(words[half:])]
         return [chunk for part in parts for chunk in self._fit(part, language, max_tokens)]
+
+
+OVERRIDE = re.compile(r"\[([^\[\]]{1,100})\]\(/([^/()]{1,300})/\)")
+
+
+def _segments(text: str):
+    """(text, None) for plain runs and (markup, phonemes) for each `[word](/phonemes/)` override."""
+    position = 0
+    for match in OVERRIDE.finditer(text):
+        yield text[position:match.start()], None
+        yield match.group(0), match.group(2)
+        position = match.end()
+    yield text[position:], None
+
+
+def _keeping_spaces(transform, text: str) -> str:
+    """`transform(text)` with the text's leading and trailing whitespace kept (segments join on them)."""
+    core = text.strip()
+    if not core:
+        return text
+    start = text.index(core)
+    return text[:start] + transform(core) + text[start + len(core):]
 
 
 def _make_g2p(language: str):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "raw"]
 PcmEncoding = Literal["pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"]
@@ -19,7 +19,8 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(description="hexgrad/Kokoro-82M, or an alias: kokoro, tts-1, tts-1-hd, gpt-4o-mini-tts")
-    input: str = Field(min_length=1, description="text to speak (at most MAX_INPUT_CHARS characters)")
+    input: str = Field("", description="text to speak (at most MAX_INPUT_CHARS characters); "
+                                      "[word](/phonemes/) sets a word's pronunciation")
     voice: str | VoiceRef | None = Field(None, description="a Kokoro voice id, an OpenAI voice name, or a blend "
                                                            "such as af_bella+af_sky or af_bella(2)+af_sky(1)")
     response_format: AudioFormat | None = Field(None, description="mp3 by default; raw when `stream` is true")
@@ -36,6 +37,14 @@ class SpeechRequest(BaseModel):
     provider: dict | None = Field(None, description="OpenRouter routing options; ignored")
     normalize: bool = Field(True, description="extension: read numbers, dates, units... as words (default); "
                                               "false sends the text to G2P as it is")
+    phonemes: str | None = Field(None, max_length=20_000, description="extension: Kokoro phonemes to speak "
+                                                                      "instead of `input` (see /dev/phonemize)")
+
+    @model_validator(mode="after")
+    def _something_to_speak(self):
+        if not self.input.strip() and not (self.phonemes or "").strip():
+            raise ValueError("input must not be empty")
+        return self
 
 
 class PhonemizeRequest(BaseModel):

@@ -64,8 +64,11 @@ class SpeechService:
         mode = ("sse" if request.stream_format == "sse" else "together" if request.stream
                 else "stream" if request.stream_format == "audio" or fmt.container not in ("wav", "flac") else "file")
         first_words = self.settings.first_chunk_words if mode != "file" else None
-        chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, language,
-                                         self.settings.chunk_max_phonemes, request.normalize, first_words)
+        if request.phonemes:
+            chunks = self.phonemizer.phoneme_chunks(request.phonemes, self.settings.chunk_max_phonemes)
+        else:
+            chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, language,
+                                             self.settings.chunk_max_phonemes, request.normalize, first_words)
         return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode)
 
     async def samples(self, plan: Plan) -> AsyncIterator[np.ndarray]:

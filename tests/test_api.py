@@ -269,3 +269,12 @@ def test_every_language_end_to_end(http, language, voice, text):
     assert response.status_code == 200, response.text
     _, seconds = decode(response.content)
     assert 0.05 * (tokens + 2) <= seconds <= 0.25 * (tokens + 2), (tokens, seconds)
+
+
+def test_phonemes_sent_directly(http):
+    ok = http.post("/v1/audio/speech", json={"model": "kokoro", "phonemes": "həlˈO wˈɜɹld", "response_format": "wav"})
+    assert ok.status_code == 200 and 0.5 < decode(ok.content)[1] < 3
+    bad = http.post("/v1/audio/speech", json={"model": "kokoro", "phonemes": "hello Ж"})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "phonemes"
+    empty = http.post("/v1/audio/speech", json={"model": "kokoro", "input": "  "})
+    assert empty.status_code == 400

@@ -56,3 +56,28 @@ def test_normalization_happens_before_chunking(phonemizer):
     assert [c.text for c in chunks] == ["Doctor Smith paid twelve dollars and fifty cents.", "Then he left."]
     raw = phonemizer.chunks("Dr. Smith paid $12.50.", "a", normalize=False)
     assert raw[0].text.startswith("Dr.")
+
+
+def test_pronunciation_overrides_are_taken_as_written_and_not_normalized(phonemizer):
+    text = phonemizer.normalized("I love [Kokoro](/kˈOkəɹO/) for $5.", "a")
+    assert text == "I love [Kokoro](/kˈOkəɹO/) for five dollars."
+    phonemes = phonemizer.phonemize(text, "a")
+    assert " kˈOkəɹO " in phonemes and phonemes.startswith("ˈI lˈʌv")
+
+
+def test_overrides_and_direct_phonemes_are_checked_against_the_vocabulary(phonemizer):
+    from frontend.errors import InvalidRequest
+
+    with pytest.raises(InvalidRequest, match="outside Kokoro's vocabulary: Ж") as e:
+        phonemizer.phonemize("a [word](/wЖɹd/)", "a")
+    assert e.value.param == "input"
+    with pytest.raises(InvalidRequest) as e:
+        phonemizer.phoneme_chunks("həlˈO 😀")
+    assert e.value.param == "phonemes"
+
+
+def test_direct_phonemes_split_at_spaces_into_fitting_chunks(phonemizer):
+    phonemes = " ".join(["həlˈO", "wˈɜɹld"] * 200)
+    chunks = phonemizer.phoneme_chunks(phonemes, max_tokens=100)
+    assert all(len(c.token_ids) <= 100 for c in chunks)
+    assert " ".join(c.phonemes for c in chunks).split() == phonemes.split()
