@@ -8,6 +8,19 @@ import av
 import numpy as np
 
 SOURCE_RATE = 24000
+FADE_SAMPLES = 120  # 5 ms at 24 kHz
+
+
+def faded(samples_24k: np.ndarray) -> np.ndarray:
+    """The chunk with 5 ms linear fades at both ends, so chunks join without clicks (each chunk is a
+    separate utterance, and nothing makes its first and last samples meet)."""
+    out = np.array(samples_24k, dtype=np.float32)
+    n = min(FADE_SAMPLES, len(out) // 2)
+    if n:
+        ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+        out[:n] *= ramp
+        out[-n:] *= ramp[::-1]
+    return out
 
 
 @dataclass(frozen=True)

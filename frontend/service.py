@@ -91,7 +91,7 @@ class SpeechService:
                 samples = await pending[0]
                 pending.popleft()
                 submit_next()
-                yield samples
+                yield audio.faded(samples)
         finally:
             for task in pending:
                 task.cancel()
