@@ -17,10 +17,10 @@ log = logging.getLogger("frontend")
 MAX_TOKENS = 510
 # Request languages (BCP-47 or short codes) to Kokoro's language keys, the first letter of its voice ids.
 LANGUAGES = {"en": "a", "en-us": "a", "en-gb": "b", "es": "e", "es-es": "e", "es-mx": "e", "fr": "f", "fr-fr": "f",
-             "hi": "h", "hi-in": "h", "it": "i", "it-it": "i", "pt": "p", "pt-br": "p", "zh": "z", "zh-cn": "z",
-             "cmn": "z"}
+             "hi": "h", "hi-in": "h", "it": "i", "it-it": "i", "pt": "p", "pt-br": "p", "ja": "j", "ja-jp": "j",
+             "zh": "z", "zh-cn": "z", "cmn": "z"}
 ESPEAK_LANGUAGES = {"e": "es", "f": "fr-fr", "h": "hi", "i": "it", "p": "pt-br"}  # as upstream's KPipeline
-SUPPORTED = {"a", "b", *ESPEAK_LANGUAGES, "z"}
+SUPPORTED = {"a", "b", *ESPEAK_LANGUAGES, "j", "z"}
 
 
 @dataclass
@@ -124,10 +124,13 @@ class Phonemizer:
         parts = text_module.clauses(piece)
         if len(parts) == 1:
             words = piece.split()
-            if len(words) == 1:
-                return [Chunk(piece, phonemes[:max_tokens], token_ids[:max_tokens])]  # one enormous "word"
-            half = len(words) // 2
-            parts = [" ".join(words[:half]), " ".join(words[half:])]
+            if len(words) > 1:
+                half = len(words) // 2
+                parts = [" ".join(words[:half]), " ".join(words[half:])]
+            elif len(piece) > 1:  # no spaces to split at (Chinese, Japanese, or one enormous "word")
+                parts = [piece[:len(piece) // 2], piece[len(piece) // 2:]]
+            else:
+                return [Chunk(piece, phonemes[:max_tokens], token_ids[:max_tokens])]
         return [chunk for part in parts for chunk in self._fit(part, language, max_tokens)]
 
 
@@ -155,12 +158,15 @@ def _keeping_spaces(transform, text: str) -> str:
 
 def _make_g2p(language: str):
     """The G2P upstream Kokoro uses for each language: misaki's English G2P, espeak-ng through misaki,
-    misaki's Mandarin G2P."""
+    misaki's Japanese and Mandarin G2Ps."""
     if language in "ab":
         return _english_g2p(language == "b")
     if language in ESPEAK_LANGUAGES:
         from misaki import espeak
         return espeak.EspeakG2P(language=ESPEAK_LANGUAGES[language])
+    if language == "j":
+        from misaki import ja
+        return ja.JAG2P()
     from misaki import zh
     return zh.ZHG2P(version=None, en_callable=lambda text: _make_g2p("a")(text)[0])
 

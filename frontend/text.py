@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
-CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+")
+# Western punctuation ends a sentence before a space; CJK punctuation ends it by itself (no spaces there).
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[。！？])\s*")
+CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+|(?<=[、，；：])\s*")
 
 
 def clean(text: str) -> str:

@@ -251,7 +251,7 @@ def test_dev_phonemize_shows_how_text_is_read(http):
     raw = http.post("/dev/phonemize", json={"text": "$5", "normalize": False}).json()
     assert raw["normalized_text"] == "$5"
     assert http.post("/dev/phonemize", json={"text": "Bonjour", "language": "fr"}).json()["phonemes"]
-    response = http.post("/dev/phonemize", json={"text": "こんにちは", "language": "ja"})
+    response = http.post("/dev/phonemize", json={"text": "안녕하세요", "language": "ko"})
     assert response.status_code == 400 and response.json()["error"]["param"] == "language"
 
 
@@ -260,6 +260,7 @@ def test_dev_phonemize_shows_how_text_is_read(http):
     ("es", "ef_dora", "Hace muy buen tiempo hoy."), ("fr", "ff_siwis", "Il fait très beau aujourd'hui."),
     ("hi", "hf_alpha", "आज मौसम बहुत अच्छा है।"), ("it", "if_sara", "Oggi il tempo è bellissimo."),
     ("pt-BR", "pf_dora", "O tempo está ótimo hoje."), ("zh", "zf_xiaobei", "今天天气很好。"),
+    ("ja", "jf_alpha", "今日はいい天気です。"),
 ])
 def test_every_language_end_to_end(http, language, voice, text):
     """Duration follows the phoneme count: the synthetic model speaks about 4 frames (0.1 s) per token."""

@@ -81,3 +81,11 @@ def test_direct_phonemes_split_at_spaces_into_fitting_chunks(phonemizer):
     chunks = phonemizer.phoneme_chunks(phonemes, max_tokens=100)
     assert all(len(c.token_ids) <= 100 for c in chunks)
     assert " ".join(c.phonemes for c in chunks).split() == phonemes.split()
+
+
+@pytest.mark.parametrize("language, sentence", [("z", "今天天气很好，我们去公园散步吧。"), ("j", "今日はいい天気ですね、公園に行きましょう。")])
+def test_text_without_spaces_splits_without_losing_characters(phonemizer, language, sentence):
+    text = sentence * 12  # no spaces anywhere; far more than one window
+    chunks = phonemizer.chunks(text, language, max_tokens=80)
+    assert all(0 < len(c.token_ids) <= 80 for c in chunks)
+    assert "".join(c.text for c in chunks) == text

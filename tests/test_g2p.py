@@ -42,6 +42,12 @@ SENTENCES = {
           "Preciso comprar pão.", "O trem sai às oito.", "Meu irmão estuda física.", "Que dia lindo!",
           "Vamos ao cinema hoje à noite.", "A comida está deliciosa.", "Não entendi a pergunta.",
           "Falamos português e inglês.", "Obrigado pela ajuda."],
+    "j": ["こんにちは、お元気ですか。", "私の名前は田中です。", "猫がソファで寝ています。", "明日は海に行きます。",
+          "駅はどこですか？", "本を読むのが好きです。", "この家は大きくてきれいです。", "夏はとても暑いです。",
+          "コーヒーを一杯ください。", "子供たちは公園で遊んでいます。", "彼女は病院で働いています。",
+          "パンを買わなければなりません。", "電車は八時に出ます。", "兄は物理を勉強しています。",
+          "なんていい天気でしょう！", "今夜映画を見に行きましょう。", "料理はとてもおいしいです。",
+          "質問がわかりません。", "日本語と英語を話します。", "手伝ってくれてありがとう。"],
     "z": ["你好，今天天气很好。", "我叫小明。", "猫在沙发上睡觉。", "明天我们去海边。", "火车站在哪里？",
           "我很喜欢看书。", "房子又大又漂亮。", "夏天非常热。", "请给我一杯茶。", "孩子们在花园里玩。",
           "她在医院工作。", "我需要买面包。", "火车八点出发。", "我哥哥学习物理。", "多么美好的一天！",
@@ -80,7 +86,8 @@ def test_phonemes_match_upstream_pipeline(phonemizer, upstream, language, senten
 
 
 @pytest.mark.parametrize("request_language, key", [("es", "e"), ("fr-FR", "f"), ("pt-BR", "p"), ("zh", "z"),
-                                                   ("en-GB", "b"), ("en", "a"), ("it", "i"), ("hi", "h")])
+                                                   ("en-GB", "b"), ("en", "a"), ("it", "i"), ("hi", "h"),
+                                                   ("ja", "j")])
 def test_request_languages_select_the_g2p(request_language, key):
     assert language_of(None, request_language, "af_heart") == key
 
@@ -91,7 +98,7 @@ def test_voice_prefix_selects_the_language_when_none_is_given():
     assert language_of(None, None, "bm_george") == "b"
 
 
-@pytest.mark.parametrize("unsupported", ["ja", "ko", "de", "xx-YY"])
+@pytest.mark.parametrize("unsupported", ["ko", "de", "ru", "xx-YY"])
 def test_unsupported_languages_are_refused_by_name(unsupported):
     with pytest.raises(InvalidRequest, match=f"language '{unsupported.lower()}' is not supported") as e:
         language_of(unsupported, None, "af_heart")
