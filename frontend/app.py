@@ -10,9 +10,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from frontend import errors
 from frontend.errors import NotFound, PayloadTooLarge, TooManyRequests, Unauthorized
+from frontend.observability import Metrics, RequestTracking
 from frontend.phonemes import Phonemizer, language_of
 from frontend.schemas import (ModelCard, ModelList, PhonemizeRequest, PhonemizeResponse, SpeechRequest, Voice,
                               VoiceList)
@@ -29,13 +31,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     keys = settings.keys()
     inflight = Admission(settings.max_inflight)
+    metrics = Metrics()
+    metrics.inflight.set_function(lambda: inflight.active)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         phonemizer = Phonemizer(settings.assets)
         await asyncio.to_thread(phonemizer.phonemize, "ready", "a")  # load the G2P before the first request
         synthesizer = TritonSynthesizer(settings.triton_url, settings.triton_model, settings.request_timeout_s)
-        app.state.service = SpeechService(settings, synthesizer, phonemizer, VoiceCatalog(settings.assets / "voices"))
+        app.state.service = SpeechService(settings, synthesizer, phonemizer, VoiceCatalog(settings.assets / "voices"),
+                                          metrics)
         if keys:
             log.info("API keys required: %d configured", len(keys))
         else:
@@ -47,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="OpenAI-compatible text to speech: Kokoro-82M on Triton")
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestTracking, metrics=metrics)
 
     def authorize(request: Request) -> None:
         if not keys:
@@ -69,8 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/audio/speech", dependencies=protected, include_in_schema=False)
     async def speech(body: SpeechRequest, request: Request, svc: SpeechService = Depends(service)):
         release = inflight.enter()
+        request.state.format = body.response_format or ("raw" if body.stream else "mp3")
         try:
-            plan = await svc.plan(body)
+            plan = await svc.plan(body, request_id=request.state.request_id)
             if plan.mode in ("sse", "together"):
                 events = await _first_item_ready(svc.events(plan))
                 return StreamingResponse(inflight.held(events, release), media_type="text/event-stream",
@@ -118,6 +125,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         phonemes = await asyncio.to_thread(svc.phonemizer.phonemize, normalized, language)
         return PhonemizeResponse(normalized_text=normalized, phonemes=phonemes,
                                  tokens=svc.phonemizer.tokens(phonemes))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics():
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health")
     async def health():

@@ -14,6 +14,7 @@ import numpy as np
 
 from frontend import audio
 from frontend.errors import APIError, InvalidRequest, NotFound
+from frontend.observability import Metrics
 from frontend.phonemes import Chunk, Phonemizer, language_of
 from frontend.schemas import SpeechRequest, VoiceRef
 from frontend.settings import Settings
@@ -36,6 +37,7 @@ class Plan:
     format: audio.Format
     sample_rate: int | None
     mode: str  # "file", "stream", "sse" (OpenAI) or "together"
+    request_id: str = ""
 
     @property
     def input_tokens(self) -> int:
@@ -44,10 +46,11 @@ class Plan:
 
 class SpeechService:
     def __init__(self, settings: Settings, synthesizer: TritonSynthesizer, phonemizer: Phonemizer,
-                 voices: VoiceCatalog):
+                 voices: VoiceCatalog, metrics: Metrics):
         self.settings, self.synthesizer, self.phonemizer, self.voices = settings, synthesizer, phonemizer, voices
+        self.metrics = metrics
 
-    async def plan(self, request: SpeechRequest) -> Plan:
+    async def plan(self, request: SpeechRequest, request_id: str = "") -> Plan:
         if request.model.lower() not in MODEL_ALIASES:
             raise NotFound(f"model '{request.model}' does not exist; use {MODEL_ID} or kokoro", "model",
                            "model_not_found")
@@ -69,20 +72,23 @@ class SpeechService:
         else:
             chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, language,
                                              self.settings.chunk_max_phonemes, request.normalize, first_words)
-        return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode)
+        self.metrics.characters.inc(len(request.input))
+        return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id)
 
     async def samples(self, plan: Plan) -> AsyncIterator[np.ndarray]:
         """Each chunk's samples in order. Up to SYNTHESIS_LOOKAHEAD chunks are at Triton at once (its
         batcher joins them); the rest wait, so a consumer that stops (a client gone) leaves little
         work behind, and a long input does not hold every chunk's audio at once."""
         pending: deque[asyncio.Task] = deque()
-        upcoming = iter(plan.chunks)
+
+        numbered = enumerate(plan.chunks)
 
         def submit_next() -> None:
-            chunk = next(upcoming, None)
+            index, chunk = next(numbered, (None, None))
             if chunk is not None:
                 style = self.voices.style(plan.voice, len(chunk.token_ids))
-                pending.append(asyncio.create_task(self.synthesizer.synthesize(chunk.token_ids, style, plan.speed)))
+                pending.append(asyncio.create_task(self.synthesizer.synthesize(
+                    chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}")))
 
         for _ in range(self.settings.synthesis_lookahead):
             submit_next()
@@ -91,6 +97,7 @@ class SpeechService:
                 samples = await pending[0]
                 pending.popleft()
                 submit_next()
+                self.metrics.audio_seconds.inc(len(samples) / audio.SOURCE_RATE)
                 yield audio.faded(samples)
         finally:
             for task in pending:

@@ -34,7 +34,8 @@ class TritonSynthesizer:
         except (aiohttp.ClientError, InferenceServerException, asyncio.TimeoutError, OSError):
             return False
 
-    async def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int = 0) -> np.ndarray:
+    async def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int = 0,
+                         request_id: str = "") -> np.ndarray:
         inputs = [
             _tensor("token_ids", np.asarray(token_ids, dtype=np.int64)[None], "INT64"),
             _tensor("style", np.asarray(style, dtype=np.float32)[None], "FP32"),
@@ -42,7 +43,7 @@ class TritonSynthesizer:
             _tensor("seed", np.array([[seed]], dtype=np.int64), "INT64"),
         ]
         try:
-            result = await asyncio.wait_for(self.client.infer(self.model, inputs), self.timeout_s)
+            result = await asyncio.wait_for(self.client.infer(self.model, inputs, request_id=request_id), self.timeout_s)
         except asyncio.TimeoutError as e:
             raise BackendTimeout(f"synthesis took longer than {self.timeout_s:g} s", code="timeout") from e
         except (aiohttp.ClientConnectionError, OSError) as e:

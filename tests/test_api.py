@@ -279,3 +279,20 @@ def test_phonemes_sent_directly(http):
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "phonemes"
     empty = http.post("/v1/audio/speech", json={"model": "kokoro", "input": "  "})
     assert empty.status_code == 400
+
+
+def test_metrics_and_request_ids(api, http):
+    response = http.post("/v1/audio/speech", json={"model": "kokoro", "input": "Counting this one.",
+                                                   "response_format": "flac"}, headers={"X-Request-ID": "abc-123"})
+    assert response.status_code == 200 and response.headers["x-request-id"] == "abc-123"
+    generated = http.post("/v1/audio/speech", json={"model": "nope", "input": "x"})
+    assert len(generated.headers["x-request-id"]) == 32
+    metrics = httpx.get(f"{api}/metrics").text  # open, like /health, for Prometheus
+    assert 'kokoro_speech_requests_total{format="flac",status="200"}' in metrics
+    assert 'kokoro_speech_requests_total{format="mp3",status="404"}' in metrics
+    samples = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
+               if line and not line.startswith("#")}
+    assert samples["kokoro_audio_seconds_total"] > 0.5
+    assert samples["kokoro_input_characters_total"] >= len("Counting this one.")
+    assert samples["kokoro_first_audio_seconds_count"] >= 1 and samples["kokoro_request_seconds_count"] >= 2
+    assert samples["kokoro_inflight_requests"] == 0
