@@ -22,6 +22,18 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def phonemizer(tmp_path_factory):
+    """Text to phonemes with the real Kokoro v1.0 vocabulary (no exported model needed)."""
+    import shutil
+
+    from frontend.phonemes import Phonemizer
+
+    assets = tmp_path_factory.mktemp("assets")
+    shutil.copy(ROOT / "export" / "kokoro_v1_0_config.json", assets / "config.json")
+    return Phonemizer(assets)
+
+
+@pytest.fixture(scope="session")
 def tiny_weights() -> checkpoint.Weights:
     return checkpoint.synthetic_weights(ROOT / "build" / "synthetic-tiny", checkpoint.tiny_config())
 

@@ -1,22 +1,13 @@
 """Text to chunks: every chunk fits the model's window, no word is lost, split or repeated, and a
 stream's first chunk is short."""
 import random
-import shutil
 
 import pytest
 
-from frontend.phonemes import MAX_TOKENS, Phonemizer
-from tests.conftest import ROOT
+from frontend.phonemes import MAX_TOKENS
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven bright stars shine above quiet hills "
          "and people talk about history science music travel weather and their plans for tomorrow").split()
-
-
-@pytest.fixture(scope="module")
-def phonemizer(tmp_path_factory):
-    assets = tmp_path_factory.mktemp("assets")
-    shutil.copy(ROOT / "export" / "kokoro_v1_0_config.json", assets / "config.json")
-    return Phonemizer(assets)
 
 
 def long_text(characters: int, seed: int = 0) -> str:

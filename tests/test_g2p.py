@@ -1,13 +1,11 @@
 """G2P per language against the phonemes upstream Kokoro's own pipeline (KPipeline, no model) gives
 for the same text, 20 sentences each; unsupported languages answer 400."""
-import shutil
 
 import pytest
 from kokoro.pipeline import KPipeline
 
 from frontend.errors import InvalidRequest
-from frontend.phonemes import Phonemizer, language_of
-from tests.conftest import ROOT
+from frontend.phonemes import language_of
 
 SENTENCES = {
     "e": ["Hola, ¿cómo estás?", "Me llamo Ana y vivo en Madrid.", "El perro corre por el parque.",
@@ -54,13 +52,6 @@ SENTENCES = {
           "我们今晚去看电影吧。", "饭菜很好吃。", "我不明白这个问题。", "我们说中文和英文。", "谢谢你的帮助。"],
 }
 CASES = [(language, sentence) for language, sentences in SENTENCES.items() for sentence in sentences]
-
-
-@pytest.fixture(scope="module")
-def phonemizer(tmp_path_factory):
-    assets = tmp_path_factory.mktemp("assets")
-    shutil.copy(ROOT / "export" / "kokoro_v1_0_config.json", assets / "config.json")
-    return Phonemizer(assets)
 
 
 @pytest.fixture(scope="module")
