@@ -1,19 +1,20 @@
-"""FastAPI application: thin routes over SpeechService, bearer keys, body limit, OpenAI error bodies."""
+"""FastAPI application: thin routes over SpeechService, bearer keys and the guards, OpenAI error bodies."""
 from __future__ import annotations
 
 import asyncio
 import hmac
 import logging
 import time
-import weakref
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from frontend import errors
-from frontend.errors import NotFound, PayloadTooLarge, TooManyRequests, Unauthorized
+from frontend.errors import NotFound, Unauthorized
+from frontend.guards import Admission, BodyLimit, RateLimiter
 from frontend.observability import Metrics, RequestTracking
 from frontend.phonemes import Phonemizer, language_of
 from frontend.schemas import (ModelCard, ModelList, PhonemizeRequest, PhonemizeResponse, SpeechRequest, Voice,
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     keys = settings.keys()
     inflight = Admission(settings.max_inflight)
+    rate_limit = RateLimiter(settings.rate_limit_per_minute)
     metrics = Metrics()
     metrics.inflight.set_function(lambda: inflight.active)
 
@@ -38,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         phonemizer = Phonemizer(settings.assets)
         await asyncio.to_thread(phonemizer.phonemize, "ready", "a")  # load the G2P before the first request
-        synthesizer = TritonSynthesizer(settings.triton_url, settings.triton_model, settings.request_timeout_s)
+        synthesizer = TritonSynthesizer(settings.triton_urls(), settings.triton_model, settings.request_timeout_s)
         app.state.service = SpeechService(settings, synthesizer, phonemizer, VoiceCatalog(settings.assets / "voices"),
                                           metrics)
         if keys:
@@ -53,9 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestTracking, metrics=metrics)
+    if settings.origins():  # closed unless configured: browsers on other origins get no CORS headers
+        app.add_middleware(CORSMiddleware, allow_origins=settings.origins(), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], expose_headers=["X-Request-ID"])
 
     def authorize(request: Request) -> None:
         if not keys:
+            rate_limit.take(request.client.host if request.client else "")
             return
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -64,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         matches = [hmac.compare_digest(token.encode(), key.encode()) for key in keys]  # all compared, always
         if not any(matches):
             raise Unauthorized("invalid API key", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
+        rate_limit.take(token)
 
     def service(request: Request) -> SpeechService:
         return request.app.state.service
@@ -169,66 +176,3 @@ async def _unless_disconnected(request: Request, work):
             task.cancel()
             break
     return await task
-
-
-class Admission:
-    """A bound on speech requests in progress: past it, 429 with Retry-After instead of a growing queue."""
-
-    def __init__(self, limit: int):
-        self.limit, self.active = limit, 0
-
-    def enter(self):
-        if self.active >= self.limit:
-            raise TooManyRequests(f"{self.active} requests in progress; retry shortly", code="too_many_requests",
-                                  headers={"Retry-After": "1"})
-        self.active += 1
-        released = False
-
-        def release():
-            nonlocal released
-            if not released:
-                released = True
-                self.active -= 1
-        return release
-
-    @staticmethod
-    def held(stream, release):
-        """Keep the slot until the stream ends, however it ends: also when the client leaves before the
-        response starts iterating (a generator never started runs no `finally`, so its collection does)."""
-        async def relay():
-            try:
-                async for item in stream:
-                    yield item
-            finally:
-                release()
-        generator = relay()
-        weakref.finalize(generator, release)
-        return generator
-
-
-class BodyLimit:
-    """413 for a body over the limit, declared or streamed, before the route parses it."""
-
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await errors.error_response(self._error()).__call__(scope, receive, send)
-        received = 0
-
-        async def limited_receive():
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise self._error()
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-    def _error(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"request body exceeds {self.limit} bytes", code="request_too_large")

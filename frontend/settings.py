@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     port: int = Field(8880, ge=1, le=65535, description="port the API listens on")
     api_keys: str = Field("", description="comma-separated bearer keys; empty means no authentication")
     api_keys_file: Path | None = Field(None, description="file with one bearer key per line, added to API_KEYS")
-    triton_url: str = Field("localhost:8000", description="Triton HTTP endpoint, host:port")
+    triton_url: str = Field("localhost:8000", description="Triton HTTP endpoint(s), host:port, comma-separated")
     triton_model: str = Field("kokoro", description="name of the Kokoro model in Triton")
     model_repository: Path = Field(ROOT / "model_repository", description="repository holding kokoro/assets")
     request_timeout_s: float = Field(120.0, gt=0, description="per-request limit for one Triton call")
@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     first_chunk_words: int = Field(8, ge=1, le=50, description="most words in a stream's first chunk")
     synthesis_lookahead: int = Field(4, ge=1, le=64, description="chunks of one request at Triton at once")
     chunk_max_phonemes: int = Field(400, ge=20, le=510, description="longest chunk sent to the model")
+    rate_limit_per_minute: int = Field(0, ge=0, description="requests per minute per API key; 0 means no limit")
+    cors_origins: str = Field("", description="comma-separated origins allowed by CORS, or *; empty: none")
+    shutdown_grace_s: float = Field(30.0, ge=0, description="how long in-flight requests may finish on SIGTERM")
 
     @field_validator("api_keys_file")
     @classmethod
@@ -41,6 +44,12 @@ class Settings(BaseSettings):
         if self.api_keys_file:
             keys += [line.strip() for line in self.api_keys_file.read_text().splitlines()]
         return frozenset(k for k in keys if k)
+
+    def triton_urls(self) -> list[str]:
+        return [url.strip() for url in self.triton_url.split(",") if url.strip()]
+
+    def origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def assets(self) -> Path:

@@ -33,7 +33,8 @@ def main() -> int:
     triton.start()
     try:
         log.info("Triton ready at %s; API on http://%s:%d", settings.triton_url, settings.host, settings.port)
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                    timeout_graceful_shutdown=settings.shutdown_grace_s)
     finally:
         log.info("stopping tritonserver")
         triton.stop()

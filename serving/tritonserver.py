@@ -12,6 +12,7 @@ import argparse
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -82,8 +83,10 @@ class TritonServer:
         if self.ready():  # otherwise the readiness check below would answer for the other server
             raise TritonStartError(f"a server already answers on {self.http_url}: stop it or choose other ports")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(self.args, env=environment(), stdout=log, stderr=subprocess.STDOUT)
+        log = open(self.log_path, "ab")
+        # Its own process group, so that kill() takes the Python backend's stub processes with it.
+        self.process = subprocess.Popen(self.args, env=environment(), stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -109,6 +112,12 @@ class TritonServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the server and its stubs at once, as a crash or an OOM kill would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def log_tail(self, lines: int = 40) -> str:
         try:

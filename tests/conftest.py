@@ -2,8 +2,16 @@
 `tritonserver` serving it."""
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
 
 import pytest
 
@@ -100,3 +108,48 @@ def api(triton, tiny_repository, tmp_path_factory):
     yield url
     process.terminate()
     process.wait(30)
+
+
+class FrontendProcess:
+    """A real frontend (`python -m frontend`) with its own settings, on a free port."""
+
+    def __init__(self, log_path: Path, **settings: str):
+        self.url = f"http://127.0.0.1:{free_port()}"
+        env = {**os.environ, "HOST": "127.0.0.1", "PORT": self.url.rsplit(":", 1)[1], "API_KEYS": "", **settings}
+        self.log_path = log_path
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "frontend"], env=env, stdout=log,
+                                            stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log()
+            try:
+                httpx.get(f"{self.url}/health")
+                return
+            except httpx.TransportError:
+                time.sleep(0.5)
+        raise TimeoutError(self.log())
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def sigterm(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(60)
+
+
+@contextmanager
+def frontend(log_path: Path | None = None, **settings: str):
+    """A FrontendProcess for the duration of a `with` block; its URL is `.url`."""
+    import tempfile
+
+    log_path = log_path or Path(tempfile.mkstemp(prefix="frontend-", suffix=".log")[1])
+    process = FrontendProcess(log_path, **settings)
+    try:
+        yield process
+    finally:
+        process.stop()

@@ -8,14 +8,13 @@ import os
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 
 import av
 import httpx
 import openai
 import pytest
 
-from tests.conftest import API_KEY, deployment_env, free_port
+from tests.conftest import API_KEY, deployment_env, free_port, frontend
 
 TEXT = "Hello there. This sentence is spoken by Kokoro on Triton."
 
@@ -161,33 +160,12 @@ def test_alias_route_voices_models_and_readiness(api, http):
     assert httpx.get(f"{api}/docs").status_code == 200
 
 
-@contextmanager
-def frontend(**settings):
-    """Another real frontend process with its own settings (environment variables)."""
-    port = free_port()
-    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", API_KEYS="", **settings)
-    process = subprocess.Popen([sys.executable, "-m", "frontend"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                httpx.get(f"{url}/health")
-                break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(30)
-
-
 def test_unreachable_triton_gives_503_and_not_ready(tiny_repository):
     """A frontend whose Triton is not running: it starts, says it is not ready, answers 503."""
-    with frontend(TRITON_URL=f"127.0.0.1:{free_port()}", MODEL_REPOSITORY=str(tiny_repository)) as url:
-        ready = httpx.get(f"{url}/ready")
+    with frontend(TRITON_URL=f"127.0.0.1:{free_port()}", MODEL_REPOSITORY=str(tiny_repository)) as stack:
+        ready = httpx.get(f"{stack.url}/ready")
         assert ready.status_code == 503 and ready.headers["retry-after"]
-        response = httpx.post(f"{url}/v1/audio/speech", json={"model": "kokoro", "input": "Hello."}, timeout=60)
+        response = httpx.post(f"{stack.url}/v1/audio/speech", json={"model": "kokoro", "input": "Hello."}, timeout=60)
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"] and response.json()["error"]["code"] == "backend_unavailable"
 
@@ -196,10 +174,10 @@ def test_slow_triton_call_gives_504_and_keys_come_from_a_file(triton, tiny_repos
     keys = tmp_path / "keys.txt"
     keys.write_text("file-key-1\nfile-key-2\n")
     with frontend(TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(tiny_repository), API_KEYS_FILE=str(keys),
-                  REQUEST_TIMEOUT_S="0.001") as url:
+                  REQUEST_TIMEOUT_S="0.001") as stack:
         body = {"model": "kokoro", "input": "Hello there.", "response_format": "wav"}
-        assert httpx.post(f"{url}/v1/audio/speech", json=body).status_code == 401
-        response = httpx.post(f"{url}/v1/audio/speech", json=body, headers={"Authorization": "Bearer file-key-2"},
+        assert httpx.post(f"{stack.url}/v1/audio/speech", json=body).status_code == 401
+        response = httpx.post(f"{stack.url}/v1/audio/speech", json=body, headers={"Authorization": "Bearer file-key-2"},
                               timeout=60)
         assert response.status_code == 504, response.text
         assert response.json()["error"]["code"] == "timeout"
@@ -238,8 +216,8 @@ def test_overload_gets_429_and_dropped_clients_free_their_slots(triton, tiny_rep
     from concurrent.futures import ThreadPoolExecutor
 
     long_text = " ".join(f"Sentence {i} keeps this request busy for a while." for i in range(8))
-    with frontend(TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(tiny_repository), MAX_INFLIGHT="1") as url:
-        speech = f"{url}/v1/audio/speech"
+    with frontend(TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(tiny_repository), MAX_INFLIGHT="1") as stack:
+        speech = f"{stack.url}/v1/audio/speech"
         for _ in range(2):  # clients that leave right after the first bytes
             with httpx.stream("POST", speech, json={"model": "kokoro", "input": long_text, "response_format": "pcm"},
                               timeout=120) as response:

@@ -1,0 +1,102 @@
+"""What stands between a request and the model: admission (requests in progress), per-key rate limits
+and the body size limit. Each answers in the OpenAI error shape with the status a client can act on."""
+from __future__ import annotations
+
+import math
+import time
+import weakref
+
+from frontend import errors
+from frontend.errors import PayloadTooLarge, TooManyRequests
+
+
+class Admission:
+    """A bound on speech requests in progress: past it, 429 with Retry-After instead of a growing queue."""
+
+    def __init__(self, limit: int):
+        self.limit, self.active = limit, 0
+
+    def enter(self):
+        if self.active >= self.limit:
+            raise TooManyRequests(f"{self.active} requests in progress; retry shortly", code="too_many_requests",
+                                  headers={"Retry-After": "1"})
+        self.active += 1
+        released = False
+
+        def release():
+            nonlocal released
+            if not released:
+                released = True
+                self.active -= 1
+        return release
+
+    @staticmethod
+    def held(stream, release):
+        """Keep the slot until the stream ends, however it ends: also when the client leaves before the
+        response starts iterating (a generator never started runs no `finally`, so its collection does)."""
+        async def relay():
+            try:
+                async for item in stream:
+                    yield item
+            finally:
+                release()
+        generator = relay()
+        weakref.finalize(generator, release)
+        return generator
+
+
+class BodyLimit:
+    """413 for a body over the limit before the route parses it: a declared length is checked up front, a
+    chunked body (no length) is read up to the limit first and then handed on."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:  # the server holds the body to its declared length
+            if declared.isdigit() and int(declared) > self.limit:
+                return await self._refuse(scope, receive, send)
+            return await self.app(scope, receive, send)
+        messages, received = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                return await self._refuse(scope, receive, send)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope, receive, send):
+        error = PayloadTooLarge(f"request body exceeds {self.limit} bytes", code="request_too_large")
+        await errors.error_response(error)(scope, receive, send)
+
+
+class RateLimiter:
+    """A token bucket per API key: `per_minute` requests a minute, at most a minute's worth at once."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when counted)
+
+    def take(self, key: str) -> None:
+        if not self.per_minute:
+            return
+        now = time.monotonic()
+        tokens, then = self.buckets.get(key, (self.per_minute, now))
+        tokens = min(self.per_minute, tokens + (now - then) * self.per_minute / 60)
+        if tokens < 1:
+            self.buckets[key] = (tokens, now)
+            wait_s = math.ceil((1 - tokens) * 60 / self.per_minute)
+            raise TooManyRequests(f"rate limit of {self.per_minute} requests per minute reached for this API key",
+                                  code="rate_limit_exceeded", headers={"Retry-After": str(wait_s)})
+        self.buckets[key] = (tokens - 1, now)
+        if len(self.buckets) > 10_000:  # open APIs count per client address: forget those refilled
+            self.buckets = {k: (t, w) for k, (t, w) in self.buckets.items() if now - w < 60}

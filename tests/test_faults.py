@@ -1,0 +1,163 @@
+"""Faults against the real stack: Triton processes killed (SIGKILL, stubs and all) and restarted for real,
+several Triton servers behind one frontend, and a frontend shut down with requests in flight."""
+from __future__ import annotations
+
+import io
+import signal
+import threading
+import time
+import wave
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+
+from serving.tritonserver import TritonServer
+from tests.conftest import free_port, frontend
+
+TEXT = "A request in flight. Two sentences."
+LONG_TEXT = " ".join(f"Sentence {i} keeps this request busy." for i in range(4))
+
+
+@pytest.fixture
+def spare_triton(tiny_repository, tmp_path):
+    """A Triton of this test's own, free to be killed; `.start()` again brings it back on the same ports."""
+    servers = []
+
+    def start() -> TritonServer:
+        server = TritonServer(tiny_repository, free_port(), free_port(), free_port(),
+                              log_path=tmp_path / f"tritonserver-{len(servers)}.log")
+        servers.append(server.start())
+        return server
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def speak(url: str, text: str = TEXT, stream: bool = False) -> tuple[int, bytes, dict]:
+    """(status, body, headers) of one request; a stream the server aborts raises httpx.TransportError."""
+    body = {"model": "kokoro", "input": text, "response_format": "pcm" if stream else "wav"}
+    with httpx.stream("POST", f"{url}/v1/audio/speech", json=body, timeout=120) as response:
+        return response.status_code, response.read(), dict(response.headers)
+
+
+def samples(data: bytes, streamed: bool) -> np.ndarray:
+    """16-bit samples of a response: raw pcm, or wav read by the standard library's decoder."""
+    if not streamed:
+        with wave.open(io.BytesIO(data)) as wav:
+            data = wav.readframes(wav.getnframes())
+    return np.frombuffer(data, dtype="<i2").astype(np.int32)
+
+
+def whole(data: bytes, streamed: bool, expected: dict) -> bool:
+    """The same audio as the reference, every sample: batching with other requests changes float
+    rounding only (at most a couple of 16-bit steps), never the length."""
+    got, want = samples(data, streamed), samples(expected[streamed], streamed)
+    return len(got) == len(want) and int(np.abs(got - want).max()) <= 4
+
+
+def load(url: str, clients: int, until: threading.Event) -> list[tuple[str, object]]:
+    """`clients` threads sending requests (whole files and streams) back to back until `until` is set:
+    every outcome, ("ok"|"status"|"aborted", detail)."""
+    outcomes: list[tuple[str, object]] = []
+
+    def client(i: int) -> None:
+        while not until.is_set():
+            try:
+                status, data, headers = speak(url, stream=i % 2 == 1)
+            except httpx.TransportError as e:  # a stream ended visibly: the chunked body never completed
+                outcomes.append(("aborted", type(e).__name__))
+                continue
+            outcomes.append(("ok", (data, i % 2 == 1)) if status == 200 else ("status", (status, data, headers)))
+
+    with ThreadPoolExecutor(clients) as pool:
+        for i in range(clients):
+            pool.submit(client, i)
+    return outcomes
+
+
+def under_load(url: str, clients: int, fault, settle_s: float = 3.0):
+    """Outcomes of a load during which `fault()` runs after `settle_s`."""
+    until = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(load, url, clients, until)
+        time.sleep(settle_s)
+        fault()
+        time.sleep(settle_s)
+        until.set()
+        return running.result()
+
+
+def test_triton_killed_under_load_fails_cleanly_then_recovers(spare_triton, tiny_repository):
+    server = spare_triton()
+    with frontend(TRITON_URL=server.http_url, MODEL_REPOSITORY=str(tiny_repository)) as stack:
+        expected = {stream: speak(stack.url, stream=stream)[1] for stream in (False, True)}
+        outcomes = under_load(stack.url, 4, server.kill)
+        kinds = Counter(kind for kind, _ in outcomes)
+        assert kinds["ok"] > 0 and kinds["ok"] < len(outcomes), kinds  # some before the kill, failures after
+        for kind, detail in outcomes:
+            if kind == "ok":  # whatever completed is whole: nothing silently cut short
+                assert whole(*detail, expected)
+            elif kind == "status":
+                status, data, headers = detail
+                assert status == 503 and headers["retry-after"], (status, data)
+                assert httpx.Response(status, content=data).json()["error"]["code"] in (
+                    "backend_unavailable", "backend_error")
+        status, _, headers = speak(stack.url)
+        assert status == 503 and headers["retry-after"]
+        assert httpx.get(f"{stack.url}/ready").status_code == 503
+
+        server.start()  # same ports; the frontend keeps running
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{stack.url}/ready").status_code != 200:
+            assert time.monotonic() < deadline, "the frontend did not see Triton come back"
+            time.sleep(0.5)
+        status, data, _ = speak(stack.url)
+        assert status == 200 and whole(data, False, expected)
+
+
+def inference_count(server: TritonServer) -> int:
+    import tritonclient.http as tritonhttp
+
+    stats = tritonhttp.InferenceServerClient(server.http_url).get_inference_statistics("kokoro")
+    return stats["model_stats"][0]["inference_count"]
+
+
+def test_requests_spread_over_several_tritons_and_survive_one_killed(spare_triton, tiny_repository):
+    first, second = spare_triton(), spare_triton()
+    urls = f"{first.http_url},{second.http_url}"
+    with frontend(TRITON_URL=urls, MODEL_REPOSITORY=str(tiny_repository)) as stack:
+        expected = {stream: speak(stack.url, stream=stream)[1] for stream in (False, True)}
+        for _ in range(6):
+            assert speak(stack.url)[0] == 200
+        assert inference_count(first) >= 3 and inference_count(second) >= 3  # both served
+
+        outcomes = under_load(stack.url, 4, first.kill)
+        assert "trying the others" in stack.log()  # the kill hit calls in flight or pooled connections
+        failed = [(kind, detail) for kind, detail in outcomes if kind != "ok"]
+        assert not failed, f"{len(failed)} of {len(outcomes)} requests failed: {failed[:3]}"
+        assert all(whole(*detail, expected) for _, detail in outcomes)
+        assert httpx.get(f"{stack.url}/ready").status_code == 200  # one server left is enough
+
+
+def inflight(url: str) -> float:
+    metrics = httpx.get(f"{url}/metrics").text
+    return float(next(line.split()[-1] for line in metrics.splitlines()
+                      if line.startswith("kokoro_inflight_requests ")))
+
+
+def test_graceful_shutdown_lets_in_flight_requests_finish(triton, tiny_repository):
+    with frontend(TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(tiny_repository)) as stack:
+        expected = {stream: speak(stack.url, LONG_TEXT, stream)[1] for stream in (False, True)}
+        with ThreadPoolExecutor(2) as pool:
+            in_flight = {stream: pool.submit(speak, stack.url, LONG_TEXT, stream) for stream in (False, True)}
+            while inflight(stack.url) < 2:  # both have been admitted and are being synthesized
+                time.sleep(0.05)
+            stack.sigterm()
+            for stream, request in in_flight.items():
+                status, data, _ = request.result()
+                assert status == 200 and whole(data, stream, expected), stack.log()[-3000:]
+        assert stack.process.wait(30) == -signal.SIGTERM  # uvicorn re-raises the signal once drained
+        assert "Finished server process" in stack.log()
