@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
 
-.PHONY: help setup serve export export-synthetic triton perf test clean
+.PHONY: help setup serve export export-synthetic triton perf bench soak test clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,6 +28,12 @@ triton: $(SETUP) ## serve the model repository with tritonserver (HTTP 8000, gRP
 
 perf: $(SETUP) ## perf_analyzer against a running `make triton`, concurrency 1 to 4
 	$(PY) -m serving.perf --model-repository $(MODEL_REPOSITORY)
+
+bench: $(SETUP) ## throughput and first-audio latency of the HTTP stack vs the batch-1 baselines (results/bench/)
+	$(PY) -m bench --repository $(MODEL_REPOSITORY)
+
+soak: $(SETUP) ## 32 clients for 5 minutes against a fresh stack: failures, latency and memory (results/soak/)
+	$(PY) -m bench.soak --repository $(MODEL_REPOSITORY)
 
 test: $(SETUP) ## the test suite (starts its own tritonserver processes)
 	$(PY) -m pytest

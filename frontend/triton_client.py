@@ -96,14 +96,17 @@ class TritonSynthesizer:
 
     async def _infer(self, backend: TritonBackend, inputs: list, request_id: str) -> np.ndarray:
         try:
-            result = await asyncio.wait_for(backend.client.infer(self.model, inputs, request_id=request_id),
-                                            self.timeout_s)
+            call = backend.client.infer(self.model, inputs, request_id=request_id,
+                                        timeout=int(self.timeout_s * 1e6))  # Triton drops it when queued past this
+            result = await asyncio.wait_for(call, self.timeout_s)
         except asyncio.TimeoutError as e:
             raise BackendTimeout(f"synthesis took longer than {self.timeout_s:g} s", code="timeout") from e
         except UNREACHABLE as e:
             raise BackendUnavailable("the inference server is unreachable", code="backend_unavailable",
                                      headers=RETRY_AFTER) from e
         except InferenceServerException as e:
+            if "timeout" in str(e.message()).lower():  # rejected from Triton's queue at the deadline
+                raise BackendTimeout(f"synthesis took longer than {self.timeout_s:g} s", code="timeout") from e
             if e.status() == "400" and "unknown model" not in str(e.message()):  # the model refused it
                 raise InvalidRequest(str(e.message())) from e
             raise BackendUnavailable(f"the inference server failed: {e.message()}", code="backend_error",

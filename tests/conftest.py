@@ -2,31 +2,18 @@
 `tritonserver` serving it."""
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 import pytest
 
 from export import checkpoint
 from export.__main__ import main as export_main
+from serving.processes import FrontendProcess, free_port
 from serving.tritonserver import TritonServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_PARITY_LENGTHS = "8,37,120"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -80,66 +67,12 @@ def deployment_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def api(triton, tiny_repository, tmp_path_factory):
-    """The real frontend (`python -m frontend`, uvicorn) in front of the real Triton, with an API key."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    port = free_port()
-    # The containers' environment (docker/frontend.env), with what compose sets per deployment.
-    env = {**os.environ, **deployment_env(), "PORT": str(port), "HOST": "127.0.0.1", "TRITON_URL": triton.http_url,
-           "MODEL_REPOSITORY": str(tiny_repository), "API_KEYS": f"other-key,{API_KEY}"}
+    """The real frontend (`python -m frontend`, uvicorn) in front of the real Triton, with an API key, in the
+    containers' environment (docker/frontend.env) plus what compose sets per deployment."""
     log_path = tmp_path_factory.mktemp("frontend") / "frontend.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "frontend"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log_path.read_text()
-        try:
-            urllib.request.urlopen(f"{url}/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        raise TimeoutError(log_path.read_text())
-    yield url
-    process.terminate()
-    process.wait(30)
-
-
-class FrontendProcess:
-    """A real frontend (`python -m frontend`) with its own settings, on a free port."""
-
-    def __init__(self, log_path: Path, **settings: str):
-        self.url = f"http://127.0.0.1:{free_port()}"
-        env = {**os.environ, "HOST": "127.0.0.1", "PORT": self.url.rsplit(":", 1)[1], "API_KEYS": "", **settings}
-        self.log_path = log_path
-        with open(log_path, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "frontend"], env=env, stdout=log,
-                                            stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log()
-            try:
-                httpx.get(f"{self.url}/health")
-                return
-            except httpx.TransportError:
-                time.sleep(0.5)
-        raise TimeoutError(self.log())
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def sigterm(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(60)
+    with frontend(log_path, **deployment_env(), TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(tiny_repository),
+                  API_KEYS=f"other-key,{API_KEY}") as stack:
+        yield stack.url
 
 
 @contextmanager

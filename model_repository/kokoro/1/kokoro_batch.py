@@ -54,11 +54,25 @@ def validate(request: SpeechRequest, n_token: int) -> None:
 
 
 class KokoroBatch:
-    def __init__(self, text_stage: Stage, decoder_stage: Stage):
+    """`max_items` bounds one forward pass: the requests Triton hands over are sorted by length and cut into
+    passes of neighbours, so an item is padded only to a similar length (and memory is bounded by the pass,
+    not by Triton's batch). On a CPU a pass of one is fastest (bench/NOTES.md); a GPU wants many."""
+
+    def __init__(self, text_stage: Stage, decoder_stage: Stage, max_items: int = 16):
         self.text_stage = text_stage
         self.decoder_stage = decoder_stage
+        self.max_items = max_items
 
     def synthesize(self, requests: Sequence[SpeechRequest]) -> list[Speech]:
+        by_length = sorted(range(len(requests)), key=lambda i: len(requests[i].token_ids))
+        speeches: list[Speech | None] = [None] * len(requests)
+        for start in range(0, len(by_length), self.max_items):
+            group = by_length[start:start + self.max_items]
+            for i, speech in zip(group, self._forward([requests[i] for i in group])):
+                speeches[i] = speech
+        return speeches
+
+    def _forward(self, requests: Sequence[SpeechRequest]) -> list[Speech]:
         token_ids, token_lengths = pad_tokens([r.token_ids for r in requests])
         style = np.stack([r.style for r in requests]).astype(np.float32)
         durations, prosody_features, text_features = self.text_stage({

@@ -51,7 +51,7 @@ class TritonPythonModel:
         else:
             raise pb_utils.TritonModelException(f"unknown runner '{runner}' (onnxruntime or triton)")
         self.n_token = vocabulary_size(model_dir / "assets")
-        self.batch = KokoroBatch(*stages)
+        self.batch = KokoroBatch(*stages, max_items=int(params.get("max_items_per_pass", "16")))
 
     def execute(self, requests):
         responses = [None] * len(requests)

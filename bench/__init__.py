@@ -1,0 +1,1 @@
+"""Measurements of the running product: the load generator, `make bench` and `make soak`."""

@@ -1,0 +1,137 @@
+"""`make bench`: the HTTP stack (frontend + Triton, started here) at several client counts, streaming and
+not, beside the batch-1 runtimes users would otherwise run, on the same weights and texts, in one run.
+
+Baselines, in process, one request at a time over the same phoneme chunks the frontend sends:
+  (a) upstream `kokoro.KModel` in PyTorch;  (b) ONNX Runtime on upstream's single-request export
+  (what kokoro-onnx users run);  and the served graphs in process at batch 1 (the stack's overhead).
+Writes results/bench/bench.{json,md,png}; ratios are against the baselines measured in this run."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import tritonclient.http as tritonhttp
+
+from bench import baselines, load, report
+from bench.texts import MIXED, TWO_SENTENCES
+from frontend.phonemes import Phonemizer, language_of
+from frontend.settings import Settings
+from serving.processes import FrontendProcess, free_port
+from serving.tritonserver import TritonServer
+
+ROOT = Path(__file__).resolve().parent.parent
+VOICE = "af_heart"
+
+
+def chunks_of(texts: list[str], repository: Path) -> list[list[list[int]]]:
+    """Each text's phoneme-id chunks, cut as the frontend cuts a whole-file request."""
+    settings = Settings(model_repository=repository)
+    phonemizer = Phonemizer(settings.assets)
+    language = language_of(None, None, VOICE[0])
+    return [[list(chunk.token_ids) for chunk in phonemizer.chunks(text, language, settings.chunk_max_phonemes,
+                                                                  True, None)] for text in texts]
+
+
+def in_process(name: str, synthesize, texts_chunks: list[list[list[int]]], voices) -> dict:
+    """One request at a time: each text's chunks in order. Seconds per text and audio produced."""
+    synthesize(texts_chunks[0][0], voices.style([(VOICE, 1.0)], len(texts_chunks[0][0])))  # warm-up
+    per_text, audio_s = [], 0.0
+    for chunks in texts_chunks:
+        start = time.perf_counter()
+        for token_ids in chunks:
+            audio_s += len(synthesize(token_ids, voices.style([(VOICE, 1.0)], len(token_ids)))) / load.SOURCE_RATE
+        per_text.append(time.perf_counter() - start)
+    busy = sum(per_text)
+    print(f"bench: {name}: {audio_s:.0f} s of audio in {busy:.0f} s", file=sys.stderr, flush=True)
+    return {"name": name, "seconds_per_text": per_text, "audio_s": audio_s, "busy_s": busy,
+            "audio_s_per_s": audio_s / busy}
+
+
+def served_in_process(repository: Path):
+    """The served graphs with the served code (model_repository/kokoro/1/kokoro_batch.py), batch 1."""
+    sys.path.insert(0, str(repository / "kokoro" / "1"))
+    from kokoro_batch import KokoroBatch, SpeechRequest, onnxruntime_stages
+
+    graphs = repository / "kokoro" / "1"
+    batch = KokoroBatch(*onnxruntime_stages(graphs / "text_stage.onnx", graphs / "decoder_stage.onnx"))
+    return lambda token_ids, style: batch.synthesize([SpeechRequest(np.asarray(token_ids), style)])[0].samples_24k
+
+
+def batch_size(stats_before: dict, stats_after: dict) -> float | None:
+    """Requests per model execution between two statistics readings: the batch Triton achieved."""
+    def counts(stats):
+        model = stats["model_stats"][0]
+        return model["inference_count"], model["execution_count"]
+    (i0, e0), (i1, e1) = counts(stats_before), counts(stats_after)
+    return (i1 - i0) / (e1 - e0) if e1 > e0 else None
+
+
+def http_levels(url: str, triton: tritonhttp.InferenceServerClient, levels: list[int]) -> list[dict]:
+    rows = []
+    for clients in levels:
+        for stream in (False, True):
+            specs = [load.Spec(text, "pcm", stream, VOICE) for text in MIXED]
+            specs = (specs * (clients // len(specs) + 1))[:max(clients, len(specs))]
+            before = triton.get_inference_statistics("kokoro")
+            outcomes, wall_s = asyncio.run(load.run(url, specs, clients))
+            row = {"clients": clients, "stream": stream, **load.summary(outcomes, wall_s),
+                   "triton_batch_size": batch_size(before, triton.get_inference_statistics("kokoro"))}
+            print(f"bench: {clients} clients, {'streaming' if stream else 'whole files'}: "
+                  f"{row['audio_s_per_s']:.2f} audio-s/s, {row['errors']} errors", file=sys.stderr, flush=True)
+            rows.append(row)
+    return rows
+
+
+def first_audio(url: str, requests: int) -> dict:
+    """A streamed two-sentence request at one client, `requests` times."""
+    outcomes, wall_s = asyncio.run(load.run(url, [load.Spec(TWO_SENTENCES, "pcm", True, VOICE)] * requests, 1))
+    return load.summary(outcomes, wall_s)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repository", type=Path, default=ROOT / "model_repository")
+    parser.add_argument("--checkpoint", type=Path, help="the real checkpoint a hub or local export came from")
+    parser.add_argument("--levels", default="1,4,16,64", help="client counts")
+    parser.add_argument("--first-audio-requests", type=int, default=30)
+    parser.add_argument("--output", type=Path, default=ROOT / "results" / "bench")
+    args = parser.parse_args(argv)
+    args.output.mkdir(parents=True, exist_ok=True)
+    weights = baselines.weights_of(args.repository, args.checkpoint)
+    voices = baselines.voice_catalog(args.repository)
+    texts_chunks = chunks_of(MIXED, args.repository)
+    reference = [in_process("KModel (PyTorch), batch 1", baselines.KModelBaseline(weights).synthesize,
+                            texts_chunks, voices),
+                 in_process("ONNX Runtime, upstream single-request export, batch 1",
+                            baselines.OnnxSingleBaseline(weights).synthesize, texts_chunks, voices),
+                 in_process("served graphs in process, batch 1", served_in_process(args.repository),
+                            texts_chunks, voices)]
+    with TritonServer(args.repository, free_port(), free_port(), free_port(),
+                      log_path=args.output / "tritonserver.log") as triton:
+        api = FrontendProcess(args.output / "frontend.log", TRITON_URL=triton.http_url,
+                              MODEL_REPOSITORY=str(args.repository), MAX_INFLIGHT="1024", REQUEST_TIMEOUT_S="3600")
+        try:
+            stats = tritonhttp.InferenceServerClient(triton.http_url)
+            first = first_audio(api.url, args.first_audio_requests)
+            levels = http_levels(api.url, stats, [int(n) for n in args.levels.split(",")])
+            one_client = asyncio.run(load.run(api.url, [load.Spec(t, "pcm", False, VOICE) for t in MIXED], 1))[0]
+        finally:
+            api.stop()
+    result = {"machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores",
+              "repository": str(args.repository), "texts": len(MIXED), "baselines": reference, "first_audio": first,
+              "levels": levels, "overhead": report.overhead(one_client, reference[2])}
+    (args.output / "bench.json").write_text(json.dumps(result, indent=1))
+    (args.output / "bench.md").write_text(report.markdown(result))
+    report.plot(result, args.output / "bench.png")
+    print(report.markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

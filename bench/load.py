@@ -1,0 +1,121 @@
+"""An HTTP load generator for the speech endpoint: N clients, each sending its next request as soon as the
+last one is done (closed loop), recording when the first audio byte and the last byte arrived and how much
+audio came back, read by an independent decoder."""
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from dataclasses import asdict, dataclass
+from typing import Iterable, Iterator
+
+import av
+import httpx
+import numpy as np
+
+SOURCE_RATE = 24000
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One request: what to say and how to receive it."""
+    text: str
+    response_format: str = "pcm"
+    stream: bool = False
+    voice: str = "af_heart"
+
+    def body(self) -> dict:
+        body = {"model": "kokoro", "input": self.text, "voice": self.voice, "response_format": self.response_format}
+        return {**body, "stream_format": "audio"} if self.stream else body
+
+
+@dataclass
+class Outcome:
+    spec: Spec
+    started_s: float  # since the run began
+    total_s: float
+    first_audio_s: float | None = None
+    status: int | None = None  # None: no complete HTTP response (refused, reset, aborted stream)
+    audio_s: float = 0.0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.audio_s > 0 and not self.error
+
+    def record(self) -> dict:
+        return {**asdict(self), "spec": {**asdict(self.spec), "text": self.spec.text[:40]}}
+
+
+def audio_seconds(data: bytes, response_format: str) -> float:
+    """Seconds of audio in a response: 16-bit 24 kHz samples for pcm, else what PyAV decodes."""
+    if response_format == "pcm":
+        return len(data) / 2 / SOURCE_RATE
+    with av.open(io.BytesIO(data)) as container:
+        frames = list(container.decode(audio=0))
+    return sum(frame.samples for frame in frames) / frames[0].sample_rate if frames else 0.0
+
+
+async def _one(client: httpx.AsyncClient, spec: Spec, began: float) -> Outcome:
+    start = time.perf_counter()
+    outcome = Outcome(spec, start - began, 0.0)
+    parts = []
+    try:
+        async with client.stream("POST", "/v1/audio/speech", json=spec.body()) as response:
+            outcome.status = response.status_code
+            async for part in response.aiter_bytes():
+                if outcome.first_audio_s is None and part:
+                    outcome.first_audio_s = time.perf_counter() - start
+                parts.append(part)
+    except httpx.HTTPError as e:
+        outcome.status, outcome.error = None, f"{type(e).__name__}: {e}"
+    outcome.total_s = time.perf_counter() - start
+    data = b"".join(parts)
+    if outcome.status == 200:
+        try:
+            outcome.audio_s = await asyncio.to_thread(audio_seconds, data, spec.response_format)
+        except (av.FFmpegError, ValueError, IndexError) as e:
+            outcome.error = f"undecodable audio: {e}"
+    else:
+        outcome.error = outcome.error or data[:200].decode(errors="replace")
+    return outcome
+
+
+async def run(url: str, specs: Iterable[Spec], clients: int, api_key: str = "", until_s: float | None = None,
+              timeout_s: float = 600) -> tuple[list[Outcome], float]:
+    """Send `specs` in order over `clients` concurrent clients (stopping new ones after `until_s` seconds
+    when given). Returns every outcome and the wall time from the first request to the last byte."""
+    queue: Iterator[Spec] = iter(specs)
+    outcomes: list[Outcome] = []
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=timeout_s) as client:
+        began = time.perf_counter()
+
+        async def worker():
+            for spec in queue:
+                if until_s is not None and time.perf_counter() - began > until_s:
+                    return
+                outcomes.append(await _one(client, spec, began))
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return outcomes, time.perf_counter() - began
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def summary(outcomes: list[Outcome], wall_s: float) -> dict:
+    """What a load level achieved: throughput, real-time factor, latencies and failures."""
+    done = [o for o in outcomes if o.ok]
+    audio = sum(o.audio_s for o in done)
+    first = [o.first_audio_s for o in done if o.first_audio_s is not None]
+    total = [o.total_s for o in done]
+    return {
+        "requests": len(outcomes), "errors": len(outcomes) - len(done), "wall_s": wall_s, "audio_s": audio,
+        "audio_s_per_s": audio / wall_s if wall_s else 0.0,
+        "rtf": sum(total) / audio if audio else None,  # seconds spent per second of audio, per request
+        "first_audio_p50_s": percentile(first, 50), "first_audio_p95_s": percentile(first, 95),
+        "first_audio_p99_s": percentile(first, 99),
+        "total_p50_s": percentile(total, 50), "total_p99_s": percentile(total, 99),
+    }

@@ -1,0 +1,72 @@
+"""The benchmark's results as a markdown table and a plot, with every ratio against this run's baselines."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import load
+
+
+def overhead(one_client: list[load.Outcome], served_in_process: dict) -> dict:
+    """HTTP total latency at one client against the same graphs in process, over the same texts."""
+    http_s = sum(o.total_s for o in one_client)
+    process_s = sum(served_in_process["seconds_per_text"])
+    return {"http_s": http_s, "in_process_s": process_s, "overhead": http_s / process_s - 1,
+            "errors": sum(not o.ok for o in one_client)}
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f}"
+
+
+def markdown(result: dict) -> str:
+    kmodel, onnx_single, served = result["baselines"]
+    lines = [f"# Benchmark ({result['machine']})", "",
+             f"Model repository `{result['repository']}`, {result['texts']} texts (bench/texts.py), 24 kHz pcm.", "",
+             "## Baselines (in process, one request at a time)", "",
+             "| runtime | audio-s per s |", "|---|---|"]
+    lines += [f"| {b['name']} | {b['audio_s_per_s']:.2f} |" for b in result["baselines"]]
+    lines += ["", "## HTTP stack (frontend + Triton)", "",
+              "| clients | mode | audio-s per s | vs (a) KModel | vs (b) ORT batch 1 | RTF per request | "
+              "first audio p50 / p95 / p99 (ms) | total p50 / p99 (s) | errors | Triton batch |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in result["levels"]:
+        total = f"{row['total_p50_s']:.1f} / {row['total_p99_s']:.1f}" if row["total_p50_s"] is not None else "-"
+        lines.append(
+            f"| {row['clients']} | {'stream' if row['stream'] else 'file'} | {row['audio_s_per_s']:.2f} | "
+            f"{row['audio_s_per_s'] / kmodel['audio_s_per_s']:.2f}x | "
+            f"{row['audio_s_per_s'] / onnx_single['audio_s_per_s']:.2f}x | "
+            f"{row['rtf']:.2f} | {_ms(row['first_audio_p50_s'])} / {_ms(row['first_audio_p95_s'])} / "
+            f"{_ms(row['first_audio_p99_s'])} | {total} | {row['errors']} | "
+            f"{row['triton_batch_size'] or 0:.1f} |" if row["rtf"] else f"| {row['clients']} | - | failed |")
+    first, over = result["first_audio"], result["overhead"]
+    lines += ["", f"First audio, one client streaming a two-sentence input ({first['requests']} requests): "
+              f"p50 {_ms(first['first_audio_p50_s'])} ms, p95 {_ms(first['first_audio_p95_s'])} ms, "
+              f"p99 {_ms(first['first_audio_p99_s'])} ms.", "",
+              f"Stack overhead at one client: {over['http_s']:.1f} s over HTTP against {over['in_process_s']:.1f} s "
+              f"for the served graphs in process ({over['overhead'] * 100:+.1f} %)."]
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (throughput, latency) = plt.subplots(1, 2, figsize=(11, 4))
+    for stream, style in ((False, "o-"), (True, "s--")):
+        rows = [r for r in result["levels"] if r["stream"] == stream and r["rtf"]]
+        label = "streaming" if stream else "whole files"
+        throughput.plot([r["clients"] for r in rows], [r["audio_s_per_s"] for r in rows], style, label=f"stack, {label}")
+        latency.plot([r["clients"] for r in rows], [(r["first_audio_p50_s"] or 0) * 1000 for r in rows], style,
+                     label=f"p50, {label}")
+    for baseline, color in zip(result["baselines"][:2], ("tab:red", "tab:purple")):
+        throughput.axhline(baseline["audio_s_per_s"], color=color, linestyle=":", label=baseline["name"][:40])
+    throughput.set(xscale="log", xlabel="concurrent clients", ylabel="audio seconds per second",
+                   title="Throughput")
+    latency.set(xscale="log", yscale="log", xlabel="concurrent clients", ylabel="ms", title="First audio")
+    throughput.legend(fontsize=7)
+    latency.legend(fontsize=7)
+    fig.suptitle(result["machine"], fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
