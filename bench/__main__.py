@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import platform
 import sys
 import time
@@ -19,7 +21,7 @@ import numpy as np
 import tritonclient.http as tritonhttp
 
 from bench import baselines, load, report
-from bench.texts import MIXED, TWO_SENTENCES
+from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
 from frontend.phonemes import Phonemizer, language_of
 from frontend.settings import Settings
 from serving.processes import FrontendProcess, free_port
@@ -27,6 +29,7 @@ from serving.tritonserver import TritonServer
 
 ROOT = Path(__file__).resolve().parent.parent
 VOICE = "af_heart"
+TEXT_SETS = {"all": MIXED, "short": SHORT_REPLIES}
 
 
 def chunks_of(texts: list[str], repository: Path) -> list[list[list[int]]]:
@@ -72,11 +75,11 @@ def batch_size(stats_before: dict, stats_after: dict) -> float | None:
     return (i1 - i0) / (e1 - e0) if e1 > e0 else None
 
 
-def http_levels(url: str, triton: tritonhttp.InferenceServerClient, levels: list[int]) -> list[dict]:
+def http_levels(url: str, triton: tritonhttp.InferenceServerClient, levels: list[int], texts: list[str]) -> list[dict]:
     rows = []
     for clients in levels:
         for stream in (False, True):
-            specs = [load.Spec(text, "pcm", stream, VOICE) for text in MIXED]
+            specs = [load.Spec(text, "pcm", stream, VOICE) for text in texts]
             specs = (specs * (clients // len(specs) + 1))[:max(clients, len(specs))]
             before = triton.get_inference_statistics("kokoro")
             outcomes, wall_s = asyncio.run(load.run(url, specs, clients))
@@ -99,32 +102,35 @@ def main(argv=None) -> int:
     parser.add_argument("--repository", type=Path, default=ROOT / "model_repository")
     parser.add_argument("--checkpoint", type=Path, help="the real checkpoint a hub or local export came from")
     parser.add_argument("--levels", default="1,4,16,64", help="client counts")
+    parser.add_argument("--triton-url", help="a running Triton (e.g. the GPU container) instead of starting one")
+    parser.add_argument("--texts", choices=TEXT_SETS, default="all",
+                        help="all of bench/texts.py, or its short replies only (a quick run)")
     parser.add_argument("--first-audio-requests", type=int, default=30)
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "bench")
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
     weights = baselines.weights_of(args.repository, args.checkpoint)
     voices = baselines.voice_catalog(args.repository)
-    texts_chunks = chunks_of(MIXED, args.repository)
+    texts = TEXT_SETS[args.texts]
+    texts_chunks = chunks_of(texts, args.repository)
     reference = [in_process("KModel (PyTorch), batch 1", baselines.KModelBaseline(weights).synthesize,
                             texts_chunks, voices),
                  in_process("ONNX Runtime, upstream single-request export, batch 1",
                             baselines.OnnxSingleBaseline(weights).synthesize, texts_chunks, voices),
                  in_process("served graphs in process, batch 1", served_in_process(args.repository),
                             texts_chunks, voices)]
-    with TritonServer(args.repository, free_port(), free_port(), free_port(),
-                      log_path=args.output / "tritonserver.log") as triton:
-        api = FrontendProcess(args.output / "frontend.log", TRITON_URL=triton.http_url,
+    with contextlib.ExitStack() as running:
+        triton_url = args.triton_url or running.enter_context(TritonServer(
+            args.repository, free_port(), free_port(), free_port(), log_path=args.output / "tritonserver.log")).http_url
+        api = FrontendProcess(args.output / "frontend.log", TRITON_URL=triton_url,
                               MODEL_REPOSITORY=str(args.repository), MAX_INFLIGHT="1024", REQUEST_TIMEOUT_S="3600")
-        try:
-            stats = tritonhttp.InferenceServerClient(triton.http_url)
-            first = first_audio(api.url, args.first_audio_requests)
-            levels = http_levels(api.url, stats, [int(n) for n in args.levels.split(",")])
-            one_client = asyncio.run(load.run(api.url, [load.Spec(t, "pcm", False, VOICE) for t in MIXED], 1))[0]
-        finally:
-            api.stop()
-    result = {"machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores",
-              "repository": str(args.repository), "texts": len(MIXED), "baselines": reference, "first_audio": first,
+        running.callback(api.stop)
+        stats = tritonhttp.InferenceServerClient(triton_url)
+        first = first_audio(api.url, args.first_audio_requests)
+        levels = http_levels(api.url, stats, [int(n) for n in args.levels.split(",")], texts)
+        one_client = asyncio.run(load.run(api.url, [load.Spec(t, "pcm", False, VOICE) for t in texts], 1))[0]
+    result = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+              "repository": str(args.repository), "texts": f"{args.texts} ({len(texts)})", "baselines": reference, "first_audio": first,
               "levels": levels, "overhead": report.overhead(one_client, reference[2])}
     (args.output / "bench.json").write_text(json.dumps(result, indent=1))
     (args.output / "bench.md").write_text(report.markdown(result))
