@@ -63,7 +63,7 @@ def plot(result: dict, path: Path) -> None:
     for baseline, color in zip(result["baselines"][:2], ("tab:red", "tab:purple")):
         throughput.axhline(baseline["audio_s_per_s"], color=color, linestyle=":", label=baseline["name"][:40])
     throughput.set(xscale="log", xlabel="concurrent clients", ylabel="audio seconds per second",
-                   title="Throughput")
+                   title="Throughput", ylim=(0, None))
     latency.set(xscale="log", yscale="log", xlabel="concurrent clients", ylabel="ms", title="First audio")
     throughput.legend(fontsize=7)
     latency.legend(fontsize=7)

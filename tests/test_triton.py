@@ -89,9 +89,32 @@ def test_speed_changes_durations(triton, voice, vocab):
     assert fast.sum() < normal.sum()
 
 
-def test_concurrent_mixed_lengths_are_batched_and_exact(triton, voice, vocab, in_process):
+BATCHING = {  # the CPU config's one-at-a-time policy -> whole batches in one pass, as on a GPU
+    "  preferred_batch_size: [ 1 ]\n": "",
+    "max_queue_delay_microseconds: 0": "max_queue_delay_microseconds: 20000",
+    'key: "max_items_per_pass" value: { string_value: "1" }': 'key: "max_items_per_pass" value: { string_value: "16" }',
+}
+
+
+@pytest.fixture(scope="module")
+def batching_triton(tiny_repository, tmp_path_factory):
+    """The tiny repository served with batching on, so mixed lengths share one padded forward pass."""
+    repository = tmp_path_factory.mktemp("batching") / "model_repository"
+    shutil.copytree(tiny_repository, repository, symlinks=True)
+    config = repository / "kokoro" / "config.pbtxt"
+    text = config.read_text()
+    for old, new in BATCHING.items():
+        assert old in text, f"config.pbtxt no longer has {old!r}"
+        text = text.replace(old, new)
+    config.write_text(text)
+    with TritonServer(repository, free_port(), free_port(), free_port(),
+                      log_path=repository.parent / "tritonserver.log") as server:
+        yield server
+
+
+def test_concurrent_mixed_lengths_are_batched_and_exact(batching_triton, voice, vocab, in_process):
     """Concurrent requests of different lengths share forward passes; each gets its own audio."""
-    client = httpclient.InferenceServerClient(triton.http_url, concurrency=8)
+    client = httpclient.InferenceServerClient(batching_triton.http_url, concurrency=8)
     lengths = (5, 17, 33, 64, 90, 120)
     phonemes = sample_phonemes(vocab, lengths, seed=14)
     before = client.get_inference_statistics("kokoro")["model_stats"][0]
