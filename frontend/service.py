@@ -88,7 +88,7 @@ class SpeechService:
             if chunk is not None:
                 style = self.voices.style(plan.voice, len(chunk.token_ids))
                 pending.append(asyncio.create_task(self.synthesizer.synthesize(
-                    chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}")))
+                    chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}", first=index == 0)))
 
         for _ in range(self.settings.synthesis_lookahead):
             submit_next()

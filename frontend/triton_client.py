@@ -21,6 +21,7 @@ log = logging.getLogger("frontend")
 SAMPLE_RATE = 24000
 RETRY_AFTER = {"Retry-After": "5"}
 UNREACHABLE = (aiohttp.ClientConnectionError, OSError)
+FIRST_PRIORITY, LATER_PRIORITY = 1, 2  # Triton's priority levels (config.pbtxt): 1 is served first
 
 
 class TritonBackend:
@@ -78,7 +79,8 @@ class TritonSynthesizer:
         return sorted(rotated, key=lambda backend: not backend.up)
 
     async def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int = 0,
-                         request_id: str = "") -> np.ndarray:
+                         request_id: str = "", first: bool = False) -> np.ndarray:
+        """`first`: the chunk a client is waiting on for its first audio; Triton serves these first."""
         inputs = [
             _tensor("token_ids", np.asarray(token_ids, dtype=np.int64)[None], "INT64"),
             _tensor("style", np.asarray(style, dtype=np.float32)[None], "FP32"),
@@ -88,15 +90,15 @@ class TritonSynthesizer:
         error: BackendUnavailable | None = None
         for backend in self._in_turn():
             try:
-                return await self._infer(backend, inputs, request_id)
+                return await self._infer(backend, inputs, request_id, FIRST_PRIORITY if first else LATER_PRIORITY)
             except BackendUnavailable as e:
                 backend.failed(e.message)
                 error = e
         raise error
 
-    async def _infer(self, backend: TritonBackend, inputs: list, request_id: str) -> np.ndarray:
+    async def _infer(self, backend: TritonBackend, inputs: list, request_id: str, priority: int) -> np.ndarray:
         try:
-            call = backend.client.infer(self.model, inputs, request_id=request_id,
+            call = backend.client.infer(self.model, inputs, request_id=request_id, priority=priority,
                                         timeout=int(self.timeout_s * 1e6))  # Triton drops it when queued past this
             result = await asyncio.wait_for(call, self.timeout_s)
         except asyncio.TimeoutError as e:
