@@ -21,6 +21,8 @@ import numpy as np
 import tritonclient.http as tritonhttp
 
 from bench import baselines, load, report
+from export import parity
+from export import repository as repository_paths
 from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
 from frontend.phonemes import Phonemizer, language_of
 from frontend.settings import Settings
@@ -58,12 +60,9 @@ def in_process(name: str, synthesize, texts_chunks: list[list[list[int]]], voice
 
 def served_in_process(repository: Path):
     """The served graphs with the served code (model_repository/kokoro/1/kokoro_batch.py), batch 1."""
-    sys.path.insert(0, str(repository / "kokoro" / "1"))
-    from kokoro_batch import KokoroBatch, SpeechRequest, onnxruntime_stages
-
-    graphs = repository / "kokoro" / "1"
-    batch = KokoroBatch(*onnxruntime_stages(graphs / "text_stage.onnx", graphs / "decoder_stage.onnx"))
-    return lambda token_ids, style: batch.synthesize([SpeechRequest(np.asarray(token_ids), style)])[0].samples_24k
+    kb = parity.load_kokoro_batch()
+    batch = kb.KokoroBatch(*kb.onnxruntime_stages(*repository_paths.graph_paths(repository, "cpu")))
+    return lambda token_ids, style: batch.synthesize([kb.SpeechRequest(np.asarray(token_ids), style)])[0].samples_24k
 
 
 def batch_size(stats_before: dict, stats_after: dict) -> float | None:

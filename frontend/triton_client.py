@@ -102,18 +102,22 @@ class TritonSynthesizer:
                                         timeout=int(self.timeout_s * 1e6))  # Triton drops it when queued past this
             result = await asyncio.wait_for(call, self.timeout_s)
         except asyncio.TimeoutError as e:
-            raise BackendTimeout(f"synthesis took longer than {self.timeout_s:g} s", code="timeout") from e
+            raise self._timeout() from e
         except UNREACHABLE as e:
             raise BackendUnavailable("the inference server is unreachable", code="backend_unavailable",
                                      headers=RETRY_AFTER) from e
         except InferenceServerException as e:
             if "timeout" in str(e.message()).lower():  # rejected from Triton's queue at the deadline
-                raise BackendTimeout(f"synthesis took longer than {self.timeout_s:g} s", code="timeout") from e
+                raise self._timeout() from e
             if e.status() == "400" and "unknown model" not in str(e.message()):  # the model refused it
                 raise InvalidRequest(str(e.message())) from e
             raise BackendUnavailable(f"the inference server failed: {e.message()}", code="backend_error",
                                      headers=RETRY_AFTER) from e
         return result.as_numpy("audio")[0]
+
+
+    def _timeout(self) -> BackendTimeout:
+        return BackendTimeout(f"synthesis took longer than {self.timeout_s:g} s", code="timeout")
 
 
 def _tensor(name: str, array: np.ndarray, dtype: str) -> tritonhttp.InferInput:
