@@ -2,6 +2,7 @@
 PY := .venv/bin/python
 SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
+PRECISION ?= fp32
 
 .PHONY: help setup serve export export-synthetic triton perf bench soak test clean
 
@@ -17,11 +18,11 @@ $(SETUP): requirements.txt requirements-frontend.txt scripts/setup.sh
 serve: $(SETUP) ## the product: export if needed, Triton, and the OpenAI-compatible API on port 8880 (Ctrl-C stops)
 	MODEL_REPOSITORY=$(MODEL_REPOSITORY) $(PY) -m serving.stack
 
-export: $(SETUP) ## export weights from the hub into model_repository/ (synthetic, loudly, when the hub is unreachable)
-	$(PY) -m export --fallback-synthetic --output $(MODEL_REPOSITORY)
+export: $(SETUP) ## export weights from the hub into model_repository/ (synthetic, loudly, when the hub is unreachable); PRECISION=int8 for the faster CPU decoder
+	$(PY) -m export --fallback-synthetic --precision $(PRECISION) --output $(MODEL_REPOSITORY)
 
 export-synthetic: $(SETUP) ## export a synthetic checkpoint of the real architecture (offline)
-	$(PY) -m export --synthetic --output $(MODEL_REPOSITORY)
+	$(PY) -m export --synthetic --precision $(PRECISION) --output $(MODEL_REPOSITORY)
 
 triton: $(SETUP) ## serve the model repository with tritonserver (HTTP 8000, gRPC 8001, metrics 8002)
 	$(PY) -m serving.tritonserver --model-repository $(MODEL_REPOSITORY)

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,12 +27,13 @@ from export import repository as repository_paths
 from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
 from frontend.phonemes import Phonemizer, language_of
 from frontend.settings import Settings
+from serving import perf
 from serving.processes import FrontendProcess, free_port
 from serving.tritonserver import TritonServer
 
 ROOT = Path(__file__).resolve().parent.parent
 VOICE = "af_heart"
-TEXT_SETS = {"all": MIXED, "short": SHORT_REPLIES}
+TEXT_SETS = {"all": MIXED, "short": SHORT_REPLIES, "smoke": [TWO_SENTENCES]}
 
 
 def chunks_of(texts: list[str], repository: Path) -> list[list[list[int]]]:
@@ -96,6 +98,34 @@ def first_audio(url: str, requests: int) -> dict:
     return load.summary(outcomes, wall_s)
 
 
+def triton_alone(triton_url: str, texts_chunks, voices, levels: list[int], window: int, output: Path) -> list[dict]:
+    """perf_analyzer on the same phoneme chunks, straight to Triton: the model without the frontend."""
+    chunks = [ids for text_chunks in texts_chunks for ids in text_chunks]
+    data_file = output / "perf_analyzer_input.json"
+    data_file.write_text(json.dumps({"data": [perf.entry(ids, voices.style([(VOICE, 1.0)], len(ids)))
+                                              for ids in chunks]}))
+    rows = []
+    for clients in levels:
+        csv = output / f"perf_analyzer_c{clients}.csv"
+        argv = perf.command(triton_url, data_file, f"{clients}:{clients}", max(window, clients), 50, csv)
+        subprocess.run(argv, env=perf.perf_analyzer_env(), check=True, stdout=subprocess.DEVNULL)
+        rows += perf.read_results(csv)
+        print(f"bench: perf_analyzer, concurrency {clients}: {rows[-1]['inferences_per_s']:.2f} infer/s",
+              file=sys.stderr, flush=True)
+    return rows
+
+
+def fidelity(repository: Path) -> dict:
+    """What the served graphs are, from the export's provenance: fp32 parity with KModel, or int8's SNR."""
+    provenance = json.loads((repository / "kokoro" / "assets" / "provenance.json").read_text())
+    options = provenance["export_options"]
+    result = {"precision": options.get("precision", "fp32"),
+              "max_relative_l2_vs_kmodel": max(item["relative_l2"] for item in provenance["parity"])}
+    if "int8" in options:
+        result["min_snr_db_vs_fp32"] = min(item["snr_db"] for item in options["int8"]["snr_db_against_fp32"])
+    return result
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repository", type=Path, default=ROOT / "model_repository")
@@ -103,14 +133,17 @@ def main(argv=None) -> int:
     parser.add_argument("--levels", default="1,4,16,64", help="client counts")
     parser.add_argument("--triton-url", help="a running Triton (e.g. the GPU container) instead of starting one")
     parser.add_argument("--texts", choices=TEXT_SETS, default="all",
-                        help="all of bench/texts.py, or its short replies only (a quick run)")
+                        help="all of bench/texts.py, its short replies only (a quick run), or one input (smoke)")
     parser.add_argument("--first-audio-requests", type=int, default=30)
+    parser.add_argument("--perf-window", type=int, default=8,
+                        help="perf_analyzer: requests per measurement window (at least the concurrency)")
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "bench")
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
     weights = baselines.weights_of(args.repository, args.checkpoint)
     voices = baselines.voice_catalog(args.repository)
     texts = TEXT_SETS[args.texts]
+    client_counts = [int(n) for n in args.levels.split(",")]
     texts_chunks = chunks_of(texts, args.repository)
     reference = [in_process("KModel (PyTorch), batch 1", baselines.KModelBaseline(weights).synthesize,
                             texts_chunks, voices),
@@ -126,11 +159,16 @@ def main(argv=None) -> int:
         running.callback(api.stop)
         stats = tritonhttp.InferenceServerClient(triton_url)
         first = first_audio(api.url, args.first_audio_requests)
-        levels = http_levels(api.url, stats, [int(n) for n in args.levels.split(",")], texts)
+        levels = http_levels(api.url, stats, client_counts, texts)
         one_client = asyncio.run(load.run(api.url, [load.Spec(t, "pcm", False, VOICE) for t in texts], 1))[0]
+        alone = triton_alone(triton_url, texts_chunks, voices, client_counts, args.perf_window, args.output)
+    audio_per_chunk_s = reference[2]["audio_s"] / sum(len(chunks) for chunks in texts_chunks)
+    for row in alone:
+        row["audio_s_per_s"] = row["inferences_per_s"] * audio_per_chunk_s
     result = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
               "repository": str(args.repository), "texts": f"{args.texts} ({len(texts)})", "baselines": reference, "first_audio": first,
-              "levels": levels, "overhead": report.overhead(one_client, reference[2])}
+              "levels": levels, "overhead": report.overhead(one_client, reference[2]), "triton_alone": alone,
+              "fidelity": fidelity(args.repository)}
     (args.output / "bench.json").write_text(json.dumps(result, indent=1))
     (args.output / "bench.md").write_text(report.markdown(result))
     report.plot(result, args.output / "bench.png")

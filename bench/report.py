@@ -22,6 +22,7 @@ def markdown(result: dict) -> str:
     kmodel, onnx_single, served = result["baselines"]
     lines = [f"# Benchmark ({result['machine']})", "",
              f"Model repository `{result['repository']}`, {result['texts']} texts (bench/texts.py), 24 kHz pcm.", "",
+             _fidelity(result["fidelity"]), "",
              "## Baselines (in process, one request at a time)", "",
              "| runtime | audio-s per s |", "|---|---|"]
     lines += [f"| {b['name']} | {b['audio_s_per_s']:.2f} |" for b in result["baselines"]]
@@ -38,6 +39,7 @@ def markdown(result: dict) -> str:
             f"{row['rtf']:.2f} | {_ms(row['first_audio_p50_s'])} / {_ms(row['first_audio_p95_s'])} / "
             f"{_ms(row['first_audio_p99_s'])} | {total} | {row['errors']} | "
             f"{row['triton_batch_size'] or 0:.1f} |" if row["rtf"] else f"| {row['clients']} | - | failed |")
+    lines += _triton_alone(result)
     first, over = result["first_audio"], result["overhead"]
     lines += ["", f"First audio, one client streaming a two-sentence input ({first['requests']} requests): "
               f"p50 {_ms(first['first_audio_p50_s'])} ms, p95 {_ms(first['first_audio_p95_s'])} ms, "
@@ -45,6 +47,27 @@ def markdown(result: dict) -> str:
               f"Stack overhead at one client: {over['http_s']:.1f} s over HTTP against {over['in_process_s']:.1f} s "
               f"for the served graphs in process ({over['overhead'] * 100:+.1f} %)."]
     return "\n".join(lines) + "\n"
+
+
+def _fidelity(fidelity: dict) -> str:
+    line = (f"Served graphs: {fidelity['precision']}; the fp32 export matches upstream KModel to a relative L2 of "
+            f"{fidelity['max_relative_l2_vs_kmodel']:.1e} or better")
+    if "min_snr_db_vs_fp32" in fidelity:
+        line += f"; the int8 decoder's audio is within {fidelity['min_snr_db_vs_fp32']:.1f} dB SNR of fp32"
+    return line + " (the export's provenance)."
+
+
+def _triton_alone(result: dict) -> list[str]:
+    """perf_analyzer's rows beside the HTTP stack's whole-file rows at the same concurrency."""
+    http = {row["clients"]: row["audio_s_per_s"] for row in result["levels"] if not row["stream"] and row["rtf"]}
+    lines = ["", "## Triton alone (perf_analyzer, the same phoneme chunks)", "",
+             "| concurrency | inferences per s | audio-s per s | latency p50 / p99 (s) | HTTP stack (files) / Triton |",
+             "|---|---|---|---|---|"]
+    for row in result["triton_alone"]:
+        ratio = f"{http[row['concurrency']] / row['audio_s_per_s']:.2f}" if row["concurrency"] in http else "-"
+        lines.append(f"| {row['concurrency']} | {row['inferences_per_s']:.2f} | {row['audio_s_per_s']:.2f} | "
+                     f"{row['latency_p50_s']:.1f} / {row['latency_p99_s']:.1f} | {ratio} |")
+    return lines
 
 
 def plot(result: dict, path: Path) -> None:
@@ -60,6 +83,9 @@ def plot(result: dict, path: Path) -> None:
         throughput.plot([r["clients"] for r in rows], [r["audio_s_per_s"] for r in rows], style, label=f"stack, {label}")
         latency.plot([r["clients"] for r in rows], [(r["first_audio_p50_s"] or 0) * 1000 for r in rows], style,
                      label=f"p50, {label}")
+    alone = result["triton_alone"]
+    throughput.plot([r["concurrency"] for r in alone], [r["audio_s_per_s"] for r in alone], "^:", color="gray",
+                    label="Triton alone (perf_analyzer)")
     for baseline, color in zip(result["baselines"][:2], ("tab:red", "tab:purple")):
         throughput.axhline(baseline["audio_s_per_s"], color=color, linestyle=":", label=baseline["name"][:40])
     throughput.set(xscale="log", xlabel="concurrent clients", ylabel="audio seconds per second",

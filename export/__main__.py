@@ -13,9 +13,10 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from export import checkpoint, dsp, onnx_export, parity, repository
+from export import checkpoint, dsp, onnx_export, parity, quantize, repository
 
 log = logging.getLogger("export")
 BUILD = repository.ROOT / "build"
@@ -35,6 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--tiny", action="store_true", help="with --synthetic: a small configuration, for tests")
     parser.add_argument("--target", choices=sorted(repository.TARGETS), default="cpu",
                         help="cpu: pip-installed Triton, Python backend; gpu: NVIDIA container (default cpu)")
+    parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                        help="decoder precision; int8 (cpu target) quantizes the audio-rate convolutions and "
+                             "states its SNR against fp32 (default %(default)s)")
     parser.add_argument("--output", type=Path, help="model repository to write (default: the target's)")
     parser.add_argument("--parity-lengths", default=",".join(map(str, parity.LENGTHS)),
                         help="phoneme counts of the verification batch (default %(default)s)")
@@ -44,6 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--checkpoint needs --voices DIR")
     if args.tiny and not (args.synthetic or args.fallback_synthetic):
         parser.error("--tiny applies to synthetic weights only")
+    if args.precision == "int8" and args.target != "cpu":
+        parser.error("--precision int8 is for the cpu target (the gpu target builds TensorRT engines)")
     return args
 
 
@@ -80,20 +86,21 @@ def export(args) -> Path:
     output = repository.prepare(args.output or repository.TARGETS[args.target], args.target)
     text_path, decoder_path = repository.graph_paths(output, args.target)
 
-    log.info("[1/4] loading the checkpoint into upstream KModel")
+    steps = 5 if args.precision == "int8" else 4
+    log.info("[1/%d] loading the checkpoint into upstream KModel", steps)
     reference_model = checkpoint.build_kmodel(weights.config, weights.checkpoint)
     export_model = onnx_export.fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
     noise_table = dsp.make_noise_table()
 
-    log.info("[2/4] exporting the text stage and the decoder stage to ONNX (opset %d)", onnx_export.OPSET)
+    log.info("[2/%d] exporting the text stage and the decoder stage to ONNX (opset %d)", steps, onnx_export.OPSET)
     onnx_export.export_text_stage(export_model, text_path)
     onnx_export.export_decoder_stage(export_model, noise_table, decoder_path)
     del export_model
 
-    log.info("[3/4] writing config and %d voice packs", len(weights.voices))
+    log.info("[3/%d] writing config and %d voice packs", steps, len(weights.voices))
     assets = repository.write_assets(output, weights)
 
-    log.info("[4/4] verifying the exported graphs against upstream KModel")
+    log.info("[4/%d] verifying the exported graphs against upstream KModel", steps)
     kb = parity.load_kokoro_batch()
     stages = kb.onnxruntime_stages(text_path, decoder_path, args.threads)
     voice = sorted(weights.voices)[0]
@@ -101,11 +108,33 @@ def export(args) -> Path:
     lengths = tuple(int(n) for n in args.parity_lengths.split(","))
     report = parity.verify(reference_model, stages, voice_pack, noise_table, weights.config["vocab"], lengths)
 
-    options = {"target": args.target, "opset": onnx_export.OPSET, "precision": "fp32", "tiny": args.tiny,
+    options = {"target": args.target, "opset": onnx_export.OPSET, "precision": args.precision, "tiny": args.tiny,
                "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
+    if args.precision == "int8":
+        log.info("[5/5] quantizing the decoder to int8 and measuring it against fp32")
+        options["int8"] = _quantize(kb, stages, decoder_path, args.threads, voice_pack, weights.config["vocab"],
+                                    lengths)
     repository.write_provenance(output, weights, options, report)
     log.info("done in %.0f s: %s (assets in %s)", time.monotonic() - started, output, assets)
     return output
+
+
+def _quantize(kb, fp32_stages, decoder_path: Path, threads: int, voice_pack, vocab: dict, lengths) -> dict:
+    """Replace the decoder graph by its int8 version once it is calibrated and within MIN_SNR_DB of fp32."""
+    def requests(phoneme_lengths, seed):
+        return [kb.SpeechRequest(ids, voice_pack[len(ids) - 1, 0].astype(np.float32), 1.0, i)
+                for i, ids in enumerate(parity.sample_phonemes(vocab, phoneme_lengths, seed))]
+
+    fp32_batch = kb.KokoroBatch(*fp32_stages, max_items=1)
+    calibration = [fp32_batch.decoder_feeds([r])[0] for r in requests(quantize.CALIBRATION_LENGTHS, seed=1)]
+    int8_path = decoder_path.with_suffix(".int8.onnx")
+    nodes = quantize.quantize_decoder(decoder_path, int8_path, calibration)
+    measured = requests(lengths, seed=0)
+    int8_batch = kb.KokoroBatch(fp32_stages[0], kb.onnxruntime_stage(int8_path, kb.DECODER_OUTPUTS, threads), 1)
+    snr = quantize.fidelity(fp32_batch.synthesize(measured), int8_batch.synthesize(measured))
+    int8_path.replace(decoder_path)
+    return {"quantized_convolutions": len(nodes), "calibration_phonemes": list(quantize.CALIBRATION_LENGTHS),
+            "snr_db_against_fp32": snr, "min_snr_db": quantize.MIN_SNR_DB}
 
 
 def main(argv=None) -> int:
@@ -116,7 +145,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         export(args)
-    except (checkpoint.CheckpointError, parity.ParityError) as e:
+    except (checkpoint.CheckpointError, parity.ParityError, quantize.QuantizationError) as e:
         log.error("%s", e)
         return 1
     return 0

@@ -39,11 +39,25 @@ def input_data(model_repository: Path, count: int = 64, max_phonemes: int = 510,
         low, high = LENGTH_MIX[rng.choice(len(LENGTH_MIX), p=shares / shares.sum())][1]
         length = min(int(rng.integers(low, high + 1)), max_phonemes)
         pack = np.load(voices[i % len(voices)], mmap_mode="r")
-        data.append({
-            "token_ids": {"content": rng.choice(phoneme_ids, size=length).tolist(), "shape": [length]},
-            "style": {"content": pack[length - 1, 0].astype(float).tolist(), "shape": [256]},
-        })
+        data.append(entry(rng.choice(phoneme_ids, size=length), pack[length - 1, 0]))
     return {"data": data}
+
+
+def entry(token_ids, style) -> dict:
+    """One utterance of perf_analyzer's input data."""
+    return {"token_ids": {"content": [int(i) for i in token_ids], "shape": [len(token_ids)]},
+            "style": {"content": np.asarray(style, dtype=float).tolist(), "shape": [256]}}
+
+
+def read_results(csv: Path) -> list[dict]:
+    """perf_analyzer's CSV rows (latencies in µs) by concurrency: inferences/s and latency p50/p99 in s."""
+    import csv as csv_module
+
+    with open(csv, newline="") as f:
+        rows = [{"concurrency": int(row["Concurrency"]), "inferences_per_s": float(row["Inferences/Second"]),
+                 "latency_p50_s": int(row["p50 latency"]) / 1e6, "latency_p99_s": int(row["p99 latency"]) / 1e6}
+                for row in csv_module.DictReader(f)]
+    return sorted(rows, key=lambda row: row["concurrency"])
 
 
 def perf_analyzer_env() -> dict[str, str]:

@@ -1,0 +1,80 @@
+"""`python -m export --precision int8`: the quantized decoder, its stated fidelity, served by a real Triton."""
+import json
+
+import numpy as np
+import onnx
+import pytest
+import tritonclient.http as httpclient
+
+from export import quantize
+from export.__main__ import main as export_main
+from export.parity import sample_phonemes
+from serving.tritonserver import TritonServer
+from tests.conftest import TINY_PARITY_LENGTHS, free_port
+from tests.test_triton import infer
+
+
+@pytest.fixture(scope="module")
+def int8_repository(tmp_path_factory):
+    output = tmp_path_factory.mktemp("int8") / "model_repository"
+    assert export_main(["--synthetic", "--tiny", "--precision", "int8", "--output", str(output),
+                        "--parity-lengths", TINY_PARITY_LENGTHS]) == 0
+    return output
+
+
+def test_only_the_audio_rate_convolutions_are_int8(int8_repository):
+    graph = onnx.load(str(int8_repository / "kokoro" / "1" / "decoder_stage.onnx"))
+    producers = {output: node for node in graph.graph.node for output in node.output}
+    quantized, fp32 = [], []
+    for node in graph.graph.node:
+        if node.op_type in ("Conv", "ConvTranspose"):
+            weight = producers.get(node.input[1])
+            (quantized if weight is not None and weight.op_type == "DequantizeLinear" else fp32).append(node.name)
+    assert quantized and all(quantize.AUDIO_RATE_CONVS.match(name) for name in quantized)
+    assert not any(quantize.AUDIO_RATE_CONVS.match(name) for name in fp32)
+    assert any(name.startswith("/F0_") for name in fp32)  # the pitch path stays fp32
+
+
+def test_provenance_states_precision_and_snr(int8_repository):
+    provenance = json.loads((int8_repository / "kokoro" / "assets" / "provenance.json").read_text())
+    options = provenance["export_options"]
+    assert options["precision"] == "int8"
+    snr = options["int8"]["snr_db_against_fp32"]
+    assert [item["phonemes"] for item in snr] == [8, 37, 120]
+    assert all(quantize.MIN_SNR_DB <= item["snr_db"] < 60 for item in snr)  # close to fp32, not identical
+    assert all(p["relative_l2"] <= 1e-4 for p in provenance["parity"])  # the fp32 export was proven first
+
+
+def test_triton_serves_the_int8_decoder_within_its_stated_snr(int8_repository, tiny_repository, tiny_weights,
+                                                              tmp_path):
+    ids = sample_phonemes(tiny_weights.config["vocab"], (40,), seed=3)[0]
+    style = np.load(tiny_repository / "kokoro" / "assets" / "voices" / "af_heart.npy")[39, 0]
+    audio = {}
+    for name, repository in (("fp32", tiny_repository), ("int8", int8_repository)):
+        with TritonServer(repository, free_port(), free_port(), free_port(),
+                          log_path=tmp_path / f"{name}.log") as server:
+            audio[name] = infer(httpclient.InferenceServerClient(server.http_url), ids, style, seed=5)
+    (fp32, fp32_durations), (int8, int8_durations) = audio["fp32"], audio["int8"]
+    assert np.array_equal(fp32_durations, int8_durations)  # the text stage is untouched
+    assert quantize.MIN_SNR_DB <= quantize.snr_db(fp32, int8) < 60
+
+
+def test_snr_measures_the_error_energy():
+    rng = np.random.default_rng(0)
+    signal = rng.standard_normal(48000).astype(np.float32)
+    noisy = signal + 0.1 * rng.standard_normal(48000).astype(np.float32)  # 1 % of the energy: 20 dB
+    assert quantize.snr_db(signal, noisy) == pytest.approx(20.0, abs=0.2)
+    assert quantize.snr_db(signal, signal) == float("inf")
+    assert quantize.snr_db(signal, signal[:-1]) == float("-inf")
+
+
+def test_an_int8_decoder_below_the_floor_is_refused():
+    class Speech:
+        def __init__(self, samples):
+            self.samples_24k, self.durations = samples, np.ones(12, dtype=np.int64)
+
+    rng = np.random.default_rng(1)
+    reference = rng.standard_normal(24000).astype(np.float32)
+    with pytest.raises(quantize.QuantizationError, match="SNR"):
+        quantize.fidelity([Speech(reference)], [Speech(reference + rng.standard_normal(24000).astype(np.float32))])
+    assert quantize.fidelity([Speech(reference)], [Speech(reference * 1.001)]) == [{"phonemes": 10, "snr_db": 60.0}]
