@@ -16,7 +16,7 @@ $(SETUP): requirements.txt requirements-frontend.txt scripts/setup.sh
 	@bash scripts/setup.sh
 
 serve: $(SETUP) ## the product: export if needed, Triton, and the OpenAI-compatible API on port 8880 (Ctrl-C stops)
-	MODEL_REPOSITORY=$(MODEL_REPOSITORY) $(PY) -m serving.stack
+	MODEL_REPOSITORY=$(MODEL_REPOSITORY) PRECISION=$(PRECISION) $(PY) -m serving.stack
 
 export: $(SETUP) ## export weights from the hub into model_repository/ (synthetic, loudly, when the hub is unreachable); PRECISION=int8 for the faster CPU decoder
 	$(PY) -m export --fallback-synthetic --precision $(PRECISION) --output $(MODEL_REPOSITORY)

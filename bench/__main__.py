@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -60,10 +61,19 @@ def in_process(name: str, synthesize, texts_chunks: list[list[list[int]]], voice
             "audio_s_per_s": audio_s / busy}
 
 
+def served_threads(repository: Path) -> int:
+    """The `intra_op_threads` the repository's config gives each Triton instance (0: one per core)."""
+    config = (repository / "kokoro" / "config.pbtxt").read_text()
+    found = re.search(r'key: "intra_op_threads" value: \{ string_value: "(\d+)" \}', config)
+    return int(found.group(1)) if found else 0
+
+
 def served_in_process(repository: Path):
-    """The served graphs with the served code (model_repository/kokoro/1/kokoro_batch.py), batch 1."""
+    """The served graphs with the served code (model_repository/kokoro/1/kokoro_batch.py) and the served
+    thread count, batch 1."""
     kb = parity.load_kokoro_batch()
-    batch = kb.KokoroBatch(*kb.onnxruntime_stages(*repository_paths.graph_paths(repository, "cpu")))
+    batch = kb.KokoroBatch(*kb.onnxruntime_stages(*repository_paths.graph_paths(repository, "cpu"),
+                                                  served_threads(repository)))
     return lambda token_ids, style: batch.synthesize([kb.SpeechRequest(np.asarray(token_ids), style)])[0].samples_24k
 
 
@@ -98,17 +108,26 @@ def first_audio(url: str, requests: int) -> dict:
     return load.summary(outcomes, wall_s)
 
 
-def triton_alone(triton_url: str, texts_chunks, voices, levels: list[int], window: int, output: Path) -> list[dict]:
-    """perf_analyzer on the same phoneme chunks, straight to Triton: the model without the frontend."""
+def triton_alone(triton_url: str, texts_chunks, voices, levels: list[int], window: int, stability: int,
+                 output: Path) -> list[dict]:
+    """perf_analyzer on the same phoneme chunks, straight to Triton: the model without the frontend. Each
+    measurement window holds whole passes over the chunks, so windows have the same mix of lengths; a
+    level perf_analyzer cannot measure stably is reported as such rather than ending the run."""
     chunks = [ids for text_chunks in texts_chunks for ids in text_chunks]
     data_file = output / "perf_analyzer_input.json"
     data_file.write_text(json.dumps({"data": [perf.entry(ids, voices.style([(VOICE, 1.0)], len(ids)))
                                               for ids in chunks]}))
     rows = []
     for clients in levels:
+        requests = -(-max(window, clients) // len(chunks)) * len(chunks)
         csv = output / f"perf_analyzer_c{clients}.csv"
-        argv = perf.command(triton_url, data_file, f"{clients}:{clients}", max(window, clients), 50, csv)
-        subprocess.run(argv, env=perf.perf_analyzer_env(), check=True, stdout=subprocess.DEVNULL)
+        argv = perf.command(triton_url, data_file, f"{clients}:{clients}", requests, stability, csv)
+        run = subprocess.run(argv, env=perf.perf_analyzer_env(), capture_output=True, text=True)
+        if run.returncode != 0:
+            reason = (run.stderr or run.stdout).strip().splitlines()[-1:] or [f"exit {run.returncode}"]
+            rows.append({"concurrency": clients, "error": reason[0]})
+            print(f"bench: perf_analyzer, concurrency {clients}: {reason[0]}", file=sys.stderr, flush=True)
+            continue
         rows += perf.read_results(csv)
         print(f"bench: perf_analyzer, concurrency {clients}: {rows[-1]['inferences_per_s']:.2f} infer/s",
               file=sys.stderr, flush=True)
@@ -137,6 +156,8 @@ def main(argv=None) -> int:
     parser.add_argument("--first-audio-requests", type=int, default=30)
     parser.add_argument("--perf-window", type=int, default=8,
                         help="perf_analyzer: requests per measurement window (at least the concurrency)")
+    parser.add_argument("--perf-stability", type=int, default=50,
+                        help="perf_analyzer: allowed variation between windows, in %% (default %(default)s)")
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "bench")
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
@@ -161,10 +182,12 @@ def main(argv=None) -> int:
         first = first_audio(api.url, args.first_audio_requests)
         levels = http_levels(api.url, stats, client_counts, texts)
         one_client = asyncio.run(load.run(api.url, [load.Spec(t, "pcm", False, VOICE) for t in texts], 1))[0]
-        alone = triton_alone(triton_url, texts_chunks, voices, client_counts, args.perf_window, args.output)
+        alone = triton_alone(triton_url, texts_chunks, voices, client_counts, args.perf_window,
+                             args.perf_stability, args.output)
     audio_per_chunk_s = reference[2]["audio_s"] / sum(len(chunks) for chunks in texts_chunks)
     for row in alone:
-        row["audio_s_per_s"] = row["inferences_per_s"] * audio_per_chunk_s
+        if "error" not in row:
+            row["audio_s_per_s"] = row["inferences_per_s"] * audio_per_chunk_s
     result = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
               "repository": str(args.repository), "texts": f"{args.texts} ({len(texts)})", "baselines": reference, "first_audio": first,
               "levels": levels, "overhead": report.overhead(one_client, reference[2]), "triton_alone": alone,

@@ -64,6 +64,9 @@ def _triton_alone(result: dict) -> list[str]:
              "| concurrency | inferences per s | audio-s per s | latency p50 / p99 (s) | HTTP stack (files) / Triton |",
              "|---|---|---|---|---|"]
     for row in result["triton_alone"]:
+        if "error" in row:
+            lines.append(f"| {row['concurrency']} | not measured: {row['error']} | | | |")
+            continue
         ratio = f"{http[row['concurrency']] / row['audio_s_per_s']:.2f}" if row["concurrency"] in http else "-"
         lines.append(f"| {row['concurrency']} | {row['inferences_per_s']:.2f} | {row['audio_s_per_s']:.2f} | "
                      f"{row['latency_p50_s']:.1f} / {row['latency_p99_s']:.1f} | {ratio} |")
@@ -83,7 +86,7 @@ def plot(result: dict, path: Path) -> None:
         throughput.plot([r["clients"] for r in rows], [r["audio_s_per_s"] for r in rows], style, label=f"stack, {label}")
         latency.plot([r["clients"] for r in rows], [(r["first_audio_p50_s"] or 0) * 1000 for r in rows], style,
                      label=f"p50, {label}")
-    alone = result["triton_alone"]
+    alone = [r for r in result["triton_alone"] if "error" not in r]
     throughput.plot([r["concurrency"] for r in alone], [r["audio_s_per_s"] for r in alone], "^:", color="gray",
                     label="Triton alone (perf_analyzer)")
     for baseline, color in zip(result["baselines"][:2], ("tab:red", "tab:purple")):

@@ -1,5 +1,5 @@
 """`make serve`: the whole product on one machine. Exports a model repository if there is none (hub
-weights when reachable, else synthetic with a loud warning), starts Triton on it, then the API in
+weights when reachable, else synthetic with a loud warning; PRECISION=int8 for the int8 decoder), starts Triton on it, then the API in
 front; Ctrl-C stops both."""
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def main() -> int:
     if not (repository / "kokoro" / "assets" / "provenance.json").is_file():
         log.info("no exported model in %s: exporting one first", repository)
         from export.__main__ import main as export_main
-        if export_main(["--fallback-synthetic", "--output", str(repository)]) != 0:
+        precision = os.environ.get("PRECISION", "fp32")
+        if export_main(["--fallback-synthetic", "--precision", precision, "--output", str(repository)]) != 0:
             return 1
     triton = TritonServer(repository, http_port, int(os.environ.get("TRITON_GRPC_PORT", 8001)),
                           int(os.environ.get("TRITON_METRICS_PORT", 8002)))

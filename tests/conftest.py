@@ -49,8 +49,10 @@ def tiny_repository(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def triton(tiny_repository, tmp_path_factory):
+    # Clients of many tests keep HTTP connections open; at the end Triton need not wait 30 s for them.
     server = TritonServer(tiny_repository, free_port(), free_port(), free_port(),
-                          log_path=tmp_path_factory.mktemp("triton") / "tritonserver.log")
+                          log_path=tmp_path_factory.mktemp("triton") / "tritonserver.log",
+                          extra=["--exit-timeout-secs=3"])
     with server:
         yield server
 
