@@ -136,7 +136,7 @@ def triton_alone(triton_url: str, texts_chunks, voices, levels: list[int], windo
 
 def fidelity(repository: Path) -> dict:
     """What the served graphs are, from the export's provenance: fp32 parity with KModel, or int8's SNR."""
-    provenance = json.loads((repository / "kokoro" / "assets" / "provenance.json").read_text())
+    provenance = repository_paths.read_provenance(repository)
     options = provenance["export_options"]
     result = {"precision": options.get("precision", "fp32"),
               "max_relative_l2_vs_kmodel": max(item["relative_l2"] for item in provenance["parity"])}
@@ -179,6 +179,7 @@ def main(argv=None) -> int:
                               MODEL_REPOSITORY=str(args.repository), MAX_INFLIGHT="1024", REQUEST_TIMEOUT_S="3600")
         running.callback(api.stop)
         stats = tritonhttp.InferenceServerClient(triton_url)
+        running.callback(stats.close)
         first = first_audio(api.url, args.first_audio_requests)
         levels = http_levels(api.url, stats, client_counts, texts)
         one_client = asyncio.run(load.run(api.url, [load.Spec(t, "pcm", False, VOICE) for t in texts], 1))[0]

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from export import checkpoint, onnx_export
-from export.repository import ASSETS, ROOT
+from export.repository import ASSETS, ROOT, read_provenance
 from frontend.voices import VoiceCatalog
 
 PAD_ID = 0
@@ -36,7 +36,7 @@ def weights_of(repository: Path, checkpoint_path: Path | None = None) -> checkpo
     repository's packs (see `voice_catalog`), so `Weights.voices` is empty.
     """
     assets = Path(repository) / ASSETS
-    provenance = json.loads((assets / "provenance.json").read_text(encoding="utf-8"))
+    provenance = read_provenance(repository)
     if provenance["synthetic"]:
         tiny = provenance["export_options"]["tiny"]
         config = checkpoint.tiny_config() if tiny else checkpoint.load_config()

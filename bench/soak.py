@@ -16,6 +16,7 @@ import numpy as np
 
 from bench import load
 from bench.texts import SHORT_REPLIES, TWO_SENTENCES
+from export import repository as repository_paths
 from serving.processes import FrontendProcess, free_port, rss_bytes
 from serving.tritonserver import TritonServer
 
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "soak")
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
-    provenance = json.loads((args.repository / "kokoro" / "assets" / "provenance.json").read_text())
+    provenance = repository_paths.read_provenance(args.repository)
     with TritonServer(args.repository, free_port(), free_port(), free_port(),
                       log_path=args.output / "tritonserver.log") as triton:
         api = FrontendProcess(args.output / "frontend.log", TRITON_URL=triton.http_url,

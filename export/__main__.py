@@ -13,7 +13,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from export import checkpoint, dsp, onnx_export, parity, quantize, repository
@@ -121,15 +120,12 @@ def export(args) -> Path:
 
 def _quantize(kb, fp32_stages, decoder_path: Path, threads: int, voice_pack, vocab: dict, lengths) -> dict:
     """Replace the decoder graph by its int8 version once it is calibrated and within MIN_SNR_DB of fp32."""
-    def requests(phoneme_lengths, seed):
-        return [kb.SpeechRequest(ids, voice_pack[len(ids) - 1, 0].astype(np.float32), 1.0, i)
-                for i, ids in enumerate(parity.sample_phonemes(vocab, phoneme_lengths, seed))]
-
     fp32_batch = kb.KokoroBatch(*fp32_stages, max_items=1)
-    calibration = [fp32_batch.decoder_feeds([r])[0] for r in requests(quantize.CALIBRATION_LENGTHS, seed=1)]
+    calibration = [fp32_batch.decoder_feeds([r])[0]
+                   for r in parity.sample_requests(voice_pack, vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
     int8_path = decoder_path.with_suffix(".int8.onnx")
     nodes = quantize.quantize_decoder(decoder_path, int8_path, calibration)
-    measured = requests(lengths, seed=0)
+    measured = parity.sample_requests(voice_pack, vocab, lengths)
     int8_batch = kb.KokoroBatch(fp32_stages[0], kb.onnxruntime_stage(int8_path, kb.DECODER_OUTPUTS, threads), 1)
     snr = quantize.fidelity(fp32_batch.synthesize(measured), int8_batch.synthesize(measured))
     int8_path.replace(decoder_path)

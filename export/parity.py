@@ -55,6 +55,13 @@ def sample_phonemes(vocab: dict, lengths=LENGTHS, seed: int = 0) -> list[np.ndar
     return [rng.choice(ids, size=n) for n in lengths]
 
 
+def sample_requests(voice_pack: np.ndarray, vocab: dict, lengths=LENGTHS, seed: int = 0) -> list:
+    """`sample_phonemes` as serving requests: each with its voice pack row, speed 1 and its index as seed."""
+    kb = load_kokoro_batch()
+    return [kb.SpeechRequest(ids, voice_pack[len(ids) - 1, 0].astype(np.float32), 1.0, i)
+            for i, ids in enumerate(sample_phonemes(vocab, lengths, seed))]
+
+
 def relative_l2(actual: np.ndarray, expected: np.ndarray) -> float:
     if actual.shape != expected.shape:
         return float("inf")
@@ -65,8 +72,7 @@ def check(kmodel, stages, voice_pack: np.ndarray, noise_table: torch.Tensor, voc
           lengths=LENGTHS) -> list[ItemParity]:
     """Run the batch and the per-item references; return each item's comparison (raises nothing)."""
     kb = load_kokoro_batch()
-    requests = [kb.SpeechRequest(ids, voice_pack[len(ids) - 1, 0].astype(np.float32), 1.0, seed)
-                for seed, ids in enumerate(sample_phonemes(vocab, lengths))]
+    requests = sample_requests(voice_pack, vocab, lengths)
     started = time.monotonic()
     speeches = kb.KokoroBatch(*stages).synthesize(requests)
     log.info("exported graphs: batch of %d (%s phonemes) in %.1f s", len(requests), "/".join(map(str, lengths)),

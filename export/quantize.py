@@ -60,8 +60,9 @@ def snr_db(reference: np.ndarray, actual: np.ndarray) -> float:
     """10 log10(signal energy / error energy); infinite when identical, -inf for a length mismatch."""
     if reference.shape != actual.shape:
         return float("-inf")
-    error = float(np.sum((reference.astype(np.float64) - actual) ** 2))
-    signal = float(np.sum(reference.astype(np.float64) ** 2))
+    reference = reference.astype(np.float64)
+    error = float(np.sum((reference - actual) ** 2))
+    signal = float(np.sum(reference ** 2))
     return float("inf") if error == 0 else 10 * np.log10(max(signal, 1e-30) / error)
 
 

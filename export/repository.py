@@ -71,3 +71,7 @@ def write_provenance(repository: Path, weights: Weights, options: dict, parity: 
     path = Path(repository) / ASSETS / "provenance.json"
     path.write_text(json.dumps(record, indent=1))
     return path
+
+
+def read_provenance(repository: Path) -> dict:
+    return json.loads((Path(repository) / ASSETS / "provenance.json").read_text(encoding="utf-8"))
