@@ -33,6 +33,22 @@ def test_masked_adain_uses_valid_frames_only(tiny_kmodel):
             torch.testing.assert_close(out[b, :, :n], adain(x[b:b + 1, :, :n], style[b:b + 1])[0], rtol=1e-4, atol=1e-5)
 
 
+def test_masked_adain_snake_is_upstream_adain_then_snake(tiny_kmodel):
+    block = tiny_kmodel.decoder.generator.resblocks[0]
+    adain, alpha = block.adain1[0], block.alpha1[0]
+    torch.manual_seed(1)
+    lengths = torch.tensor([40, 17])
+    x = torch.randn(2, adain.norm.num_features, 40) * 2 - 0.5
+    style = torch.randn(2, 128)
+    with torch.no_grad():
+        out = batched.masked_adain_snake(adain, alpha, x, style, batched.length_mask(lengths, 40), lengths)
+        for b, n in enumerate(lengths.tolist()):
+            y = adain(x[b:b + 1, :, :n], style[b:b + 1])
+            snake = y + (1 / alpha) * torch.sin(alpha * y) ** 2  # upstream AdaINResBlock1's activation
+            torch.testing.assert_close(out[b:b + 1, :, :n], snake, rtol=1e-4, atol=1e-5)
+            assert torch.all(out[b, :, n:] == 0)
+
+
 def test_batched_forward_matches_upstream_alone(tiny_kmodel, tiny_weights):
     """Mixed lengths in one padded batch: each item's durations equal, audio within 1e-4 (fp32)."""
     kb = load_kokoro_batch()
