@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from frontend import errors
 from frontend.errors import NotFound, Unauthorized
-from frontend.guards import Admission, BodyLimit, RateLimiter
+from frontend.guards import Admission, BodyLimit, RateLimiter, ShutdownAnswer
 from frontend.observability import Metrics, RequestTracking
 from frontend.phonemes import Phonemizer, language_of
 from frontend.schemas import (ModelCard, ModelList, PhonemizeRequest, PhonemizeResponse, SpeechRequest, Voice,
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="OpenAI-compatible text to speech: Kokoro-82M on Triton")
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ShutdownAnswer)
     app.add_middleware(RequestTracking, metrics=metrics)
     if settings.origins():  # closed unless configured: browsers on other origins get no CORS headers
         app.add_middleware(CORSMiddleware, allow_origins=settings.origins(), allow_methods=["GET", "POST"],

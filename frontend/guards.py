@@ -1,13 +1,15 @@
-"""What stands between a request and the model: admission (requests in progress), per-key rate limits
-and the body size limit. Each answers in the OpenAI error shape with the status a client can act on."""
+"""What stands between a request and the model: admission (requests in progress), per-key rate limits,
+the body size limit, and the answer to a request the server's shutdown cuts short. Each answers in the
+OpenAI error shape with the status a client can act on."""
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 import weakref
 
 from frontend import errors
-from frontend.errors import PayloadTooLarge, TooManyRequests
+from frontend.errors import BackendUnavailable, PayloadTooLarge, TooManyRequests
 
 
 class Admission:
@@ -77,6 +79,33 @@ class BodyLimit:
     async def _refuse(self, scope, receive, send):
         error = PayloadTooLarge(f"request body exceeds {self.limit} bytes", code="request_too_large")
         await errors.error_response(error)(scope, receive, send)
+
+
+class ShutdownAnswer:
+    """503 with Retry-After for a request still in progress when the shutdown grace (SHUTDOWN_GRACE_S)
+    runs out and the server cancels it; the server's own answer would be a bare 500. A response already
+    under way is cut off instead, so the client sees it end early."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def watched_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+        try:
+            await self.app(scope, receive, watched_send)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            error = BackendUnavailable("the server is shutting down; retry the request", code="shutting_down",
+                                       headers={"Retry-After": "1"})
+            await errors.error_response(error)(scope, receive, send)  # the request ends here, answered
 
 
 class RateLimiter:

@@ -11,6 +11,8 @@ def test_bench_reports_every_part_of_one_run(tiny_repository, triton, tmp_path):
                        "--perf-stability", "1000", "--output", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "bench.json").read_text())
     assert [b["audio_s_per_s"] > 0 for b in result["baselines"]] == [True] * 3
+    assert all(b["audio_s_per_s"] == max(b["passes_audio_s_per_s"]) and len(b["passes_audio_s_per_s"]) == 2
+               for b in result["baselines"])  # ratios against the faster of the passes before and after the stack
     assert [(row["clients"], row["stream"]) for row in result["levels"]] == [(1, False), (1, True)]
     assert all(row["errors"] == 0 and row["audio_s_per_s"] > 0 for row in result["levels"])
     assert [row["concurrency"] for row in result["triton_alone"]] == [1]

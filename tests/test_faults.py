@@ -3,6 +3,8 @@ several Triton servers behind one frontend, and a frontend shut down with reques
 from __future__ import annotations
 
 import io
+import json
+import os
 import signal
 import threading
 import time
@@ -163,3 +165,25 @@ def test_graceful_shutdown_lets_in_flight_requests_finish(triton, tiny_repositor
                 assert status == 200 and whole(data, stream, expected), stack.log()[-3000:]
         assert stack.process.wait(30) == -signal.SIGTERM  # uvicorn re-raises the signal once drained
         assert "Finished server process" in stack.log()
+
+
+def test_shutdown_past_its_grace_answers_503(spare_triton, tiny_repository):
+    """Requests still waiting when SHUTDOWN_GRACE_S runs out get 503 `shutting_down` with Retry-After, not
+    a bare 500. Triton is paused (SIGSTOP, a hung backend) so that they cannot finish within the grace."""
+    server = spare_triton()
+    with frontend(TRITON_URL=server.http_url, MODEL_REPOSITORY=str(tiny_repository), SHUTDOWN_GRACE_S="0.5") as stack:
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                in_flight = [pool.submit(speak, stack.url, TEXT, stream) for stream in (False, True)]
+                while inflight(stack.url) < 2:
+                    time.sleep(0.05)
+                stack.sigterm()
+                for request in in_flight:
+                    status, data, headers = request.result()
+                    assert status == 503 and json.loads(data)["error"]["code"] == "shutting_down", stack.log()[-3000:]
+                    assert headers["retry-after"] == "1"
+            assert stack.process.wait(30) == -signal.SIGTERM
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        assert "Exception in ASGI application" not in stack.log()
