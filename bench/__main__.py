@@ -4,7 +4,8 @@ not, beside the batch-1 runtimes users would otherwise run, on the same weights 
 Baselines, in process, one request at a time over the same phoneme chunks the frontend sends:
   (a) upstream `kokoro.KModel` in PyTorch;  (b) ONNX Runtime on upstream's single-request export
   (what kokoro-onnx users run);  and the served graphs in process at batch 1 (the stack's overhead).
-Writes results/bench/bench.{json,md,png}; ratios are against the baselines measured in this run."""
+The baselines run before and after the stack; ratios are against the faster of the two passes.
+Writes results/bench/bench.{json,md,png}."""
 from __future__ import annotations
 
 import argparse
@@ -59,6 +60,23 @@ def in_process(name: str, synthesize, texts_chunks: list[list[list[int]]], voice
     print(f"bench: {name}: {audio_s:.0f} s of audio in {busy:.0f} s", file=sys.stderr, flush=True)
     return {"name": name, "seconds_per_text": per_text, "audio_s": audio_s, "busy_s": busy,
             "audio_s_per_s": audio_s / busy}
+
+
+def baseline_pass(weights, repository: Path, texts_chunks, voices) -> list[dict]:
+    """(a) KModel, (b) ONNX Runtime on upstream's single-request export, and the served graphs, in process."""
+    return [in_process("KModel (PyTorch), batch 1", baselines.KModelBaseline(weights).synthesize,
+                       texts_chunks, voices),
+            in_process("ONNX Runtime, upstream single-request export, batch 1",
+                       baselines.OnnxSingleBaseline(weights).synthesize, texts_chunks, voices),
+            in_process("served graphs in process, batch 1", served_in_process(repository), texts_chunks, voices)]
+
+
+def faster_of(before: list[dict], after: list[dict]) -> list[dict]:
+    """Each baseline's faster pass, with both speeds. The baselines run before and after the stack because
+    this machine's speed drifts by tens of percent within an hour: the stack is compared with the best
+    its baselines did in the same run, never with a slow moment."""
+    return [{**max(pair, key=lambda b: b["audio_s_per_s"]),
+             "passes_audio_s_per_s": [b["audio_s_per_s"] for b in pair]} for pair in zip(before, after)]
 
 
 def served_threads(repository: Path) -> int:
@@ -166,12 +184,7 @@ def main(argv=None) -> int:
     texts = TEXT_SETS[args.texts]
     client_counts = [int(n) for n in args.levels.split(",")]
     texts_chunks = chunks_of(texts, args.repository)
-    reference = [in_process("KModel (PyTorch), batch 1", baselines.KModelBaseline(weights).synthesize,
-                            texts_chunks, voices),
-                 in_process("ONNX Runtime, upstream single-request export, batch 1",
-                            baselines.OnnxSingleBaseline(weights).synthesize, texts_chunks, voices),
-                 in_process("served graphs in process, batch 1", served_in_process(args.repository),
-                            texts_chunks, voices)]
+    before = baseline_pass(weights, args.repository, texts_chunks, voices)
     with contextlib.ExitStack() as running:
         triton_url = args.triton_url or running.enter_context(TritonServer(
             args.repository, free_port(), free_port(), free_port(), log_path=args.output / "tritonserver.log")).http_url
@@ -185,6 +198,7 @@ def main(argv=None) -> int:
         one_client = asyncio.run(load.run(api.url, [load.Spec(t, "pcm", False, VOICE) for t in texts], 1))[0]
         alone = triton_alone(triton_url, texts_chunks, voices, client_counts, args.perf_window,
                              args.perf_stability, args.output)
+    reference = faster_of(before, baseline_pass(weights, args.repository, texts_chunks, voices))
     audio_per_chunk_s = reference[2]["audio_s"] / sum(len(chunks) for chunks in texts_chunks)
     for row in alone:
         if "error" not in row:
