@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import tritonclient.http as tritonhttp
+from google.protobuf import text_format
+from tritonclient.grpc import model_config_pb2
 
 from bench import baselines, load, report
 from export import parity
@@ -81,9 +82,8 @@ def faster_of(before: list[dict], after: list[dict]) -> list[dict]:
 
 def served_threads(repository: Path) -> int:
     """The `intra_op_threads` the repository's config gives each Triton instance (0: one per core)."""
-    config = (repository / "kokoro" / "config.pbtxt").read_text()
-    found = re.search(r'key: "intra_op_threads" value: \{ string_value: "(\d+)" \}', config)
-    return int(found.group(1)) if found else 0
+    config = text_format.Parse((repository / "kokoro" / "config.pbtxt").read_text(), model_config_pb2.ModelConfig())
+    return int(config.parameters["intra_op_threads"].string_value or 0)
 
 
 def served_in_process(repository: Path):

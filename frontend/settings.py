@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     chunk_max_phonemes: int = Field(400, ge=20, le=510, description="longest chunk sent to the model")
     rate_limit_per_minute: int = Field(0, ge=0, description="requests per minute per API key; 0 means no limit")
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS, or *; empty: none")
-    shutdown_grace_s: float = Field(30.0, ge=0, description="how long in-flight requests may finish on SIGTERM; then 503")
+    shutdown_grace_s: float = Field(30.0, ge=0,
+                                    description="how long in-flight requests may finish on SIGTERM; then 503")
 
     @field_validator("api_keys_file")
     @classmethod

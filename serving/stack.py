@@ -1,6 +1,6 @@
 """`make serve`: the whole product on one machine. Exports a model repository if there is none (hub
-weights when reachable, else synthetic with a loud warning; PRECISION=int8 for the int8 decoder), starts Triton on it, then the API in
-front; Ctrl-C stops both."""
+weights when reachable, else synthetic with a loud warning; PRECISION=int8 for the int8 decoder),
+starts Triton on it, then the API in front; Ctrl-C stops both."""
 from __future__ import annotations
 
 import logging

@@ -133,7 +133,8 @@ def onnxruntime_stage(graph: Path, outputs: Sequence[str], threads: int = 0) -> 
 
 
 def onnxruntime_stages(text_graph: Path, decoder_graph: Path, threads: int = 0) -> tuple[Stage, Stage]:
-    return onnxruntime_stage(text_graph, TEXT_OUTPUTS, threads), onnxruntime_stage(decoder_graph, DECODER_OUTPUTS, threads)
+    return (onnxruntime_stage(text_graph, TEXT_OUTPUTS, threads),
+            onnxruntime_stage(decoder_graph, DECODER_OUTPUTS, threads))
 
 
 def vocabulary_size(assets_dir: Path) -> int:
