@@ -90,8 +90,7 @@ def served_in_process(repository: Path):
     """The served graphs with the served code (model_repository/kokoro/1/kokoro_batch.py) and the served
     thread count, batch 1."""
     kb = parity.load_kokoro_batch()
-    batch = kb.KokoroBatch(*kb.onnxruntime_stages(*repository_paths.graph_paths(repository, "cpu"),
-                                                  served_threads(repository)))
+    batch = kb.KokoroBatch(*kb.cpu_stages(repository / "kokoro" / "1", served_threads(repository)), max_items=1)
     return lambda token_ids, style: batch.synthesize([kb.SpeechRequest(np.asarray(token_ids), style)])[0].samples_24k
 
 
@@ -204,7 +203,8 @@ def main(argv=None) -> int:
         if "error" not in row:
             row["audio_s_per_s"] = row["inferences_per_s"] * audio_per_chunk_s
     result = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-              "repository": str(args.repository), "texts": f"{args.texts} ({len(texts)})", "baselines": reference, "first_audio": first,
+              "repository": str(args.repository), "texts": f"{args.texts} ({len(texts)})", "baselines": reference,
+              "first_audio": first,
               "levels": levels, "overhead": report.overhead(one_client, reference[2]), "triton_alone": alone,
               "fidelity": fidelity(args.repository)}
     (args.output / "bench.json").write_text(json.dumps(result, indent=1))

@@ -84,6 +84,8 @@ def export(args) -> Path:
     log.info("weights: %s (%s), %d voices", weights.checkpoint, weights.source, len(weights.voices))
     output = repository.prepare(args.output or repository.TARGETS[args.target], args.target)
     text_path, decoder_path = repository.graph_paths(output, args.target)
+    kb = parity.load_kokoro_batch()
+    _remove(decoder_path.parent / name for name in ("curves_stage.onnx", kb.INT8_VOCODER))  # a former int8 export
 
     steps = 5 if args.precision == "int8" else 4
     log.info("[1/%d] loading the checkpoint into upstream KModel", steps)
@@ -100,7 +102,6 @@ def export(args) -> Path:
     assets = repository.write_assets(output, weights)
 
     log.info("[4/%d] verifying the exported graphs against upstream KModel", steps)
-    kb = parity.load_kokoro_batch()
     stages = kb.onnxruntime_stages(text_path, decoder_path, args.threads)
     voice = sorted(weights.voices)[0]
     voice_pack = checkpoint.read_voice(weights.voices[voice]).numpy()
@@ -110,27 +111,39 @@ def export(args) -> Path:
     options = {"target": args.target, "opset": onnx_export.OPSET, "precision": args.precision, "tiny": args.tiny,
                "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
     if args.precision == "int8":
-        log.info("[5/5] quantizing the decoder to int8 and measuring it against fp32")
-        options["int8"] = _quantize(kb, stages, decoder_path, args.threads, voice_pack, weights.config["vocab"],
-                                    lengths)
+        log.info("[5/5] quantizing the vocoder to int8, compiling it and measuring it against fp32")
+        options["int8"] = _quantize(kb, stages, weights, noise_table, decoder_path.parent, voice_pack, lengths)
     repository.write_provenance(output, weights, options, report)
     log.info("done in %.0f s: %s (assets in %s)", time.monotonic() - started, output, assets)
     return output
 
 
-def _quantize(kb, fp32_stages, decoder_path: Path, threads: int, voice_pack, vocab: dict, lengths) -> dict:
-    """Replace the decoder graph by its int8 version once it is calibrated and within MIN_SNR_DB of fp32."""
+def _quantize(kb, fp32_stages, weights, noise_table, version_dir: Path, voice_pack, lengths) -> dict:
+    """Write the int8 decoder (curves graph and compiled vocoder) next to the fp32 graphs, and keep it only
+    within MIN_SNR_DB of fp32."""
+    vocab = weights.config["vocab"]
     fp32_batch = kb.KokoroBatch(*fp32_stages, max_items=1)
     calibration = [fp32_batch.decoder_feeds([r])[0]
                    for r in parity.sample_requests(voice_pack, vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
-    int8_path = decoder_path.with_suffix(".int8.onnx")
-    nodes = quantize.quantize_decoder(decoder_path, int8_path, calibration)
-    measured = parity.sample_requests(voice_pack, vocab, lengths)
-    int8_batch = kb.KokoroBatch(fp32_stages[0], kb.onnxruntime_stage(int8_path, kb.DECODER_OUTPUTS, threads), 1)
-    snr = quantize.fidelity(fp32_batch.synthesize(measured), int8_batch.synthesize(measured))
-    int8_path.replace(decoder_path)
-    return {"quantized_convolutions": len(nodes), "calibration_phonemes": list(quantize.CALIBRATION_LENGTHS),
-            "snr_db_against_fp32": snr, "min_snr_db": quantize.MIN_SNR_DB}
+    kmodel = onnx_export.fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
+    written = [onnx_export.export_curves_stage(kmodel, noise_table, version_dir / "curves_stage.onnx"),
+               version_dir / kb.INT8_VOCODER]
+    try:
+        names = quantize.compile_int8_vocoder(kmodel, noise_table, calibration, written[1])
+        measured = parity.sample_requests(voice_pack, vocab, lengths)
+        int8_batch = kb.KokoroBatch(*kb.cpu_stages(version_dir), max_items=1)
+        snr = quantize.fidelity(fp32_batch.synthesize(measured), int8_batch.synthesize(measured))
+    except BaseException:
+        _remove(written)  # a repository without them serves the proven fp32 decoder
+        raise
+    return {"quantized_convolutions": names, "runtime": "AOTInductor (torchao X86InductorQuantizer)",
+            "calibration_phonemes": list(quantize.CALIBRATION_LENGTHS), "snr_db_against_fp32": snr,
+            "min_snr_db": quantize.MIN_SNR_DB}
+
+
+def _remove(paths) -> None:
+    for path in paths:
+        Path(path).unlink(missing_ok=True)
 
 
 def main(argv=None) -> int:

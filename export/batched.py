@@ -201,8 +201,17 @@ class DecoderStage(nn.Module):
         self.stft = dsp.Stft(self.generator.post_n_fft, self.generator.stft.hop_length)
 
     def forward(self, prosody_frames, text_frames, frame_lengths, style, seed):
-        prosody_style, decoder_style = style[:, 128:], style[:, :128]
-        f0_curve, noise_curve, curve_lengths = self._f0_and_noise(prosody_frames, prosody_style, frame_lengths)
+        f0_curve, noise_curve = self.curves(prosody_frames, frame_lengths, style)
+        return self.vocode(text_frames, f0_curve, noise_curve, frame_lengths, style, seed)
+
+    def curves(self, prosody_frames, frame_lengths, style):
+        """The frame-rate half: F0 and energy curves [B, 2F] (zero past each item's end)."""
+        f0_curve, noise_curve, _ = self._f0_and_noise(prosody_frames, style[:, 128:], frame_lengths)
+        return f0_curve, noise_curve
+
+    def vocode(self, text_frames, f0_curve, noise_curve, frame_lengths, style, seed):
+        """The audio-rate half: text frames and curves -> audio, audio_lengths."""
+        decoder_style, curve_lengths = style[:, :128], frame_lengths * 2
         x = self._decode(text_frames, f0_curve, noise_curve, decoder_style, frame_lengths, curve_lengths)
         audio = self._generate(x, decoder_style, f0_curve, curve_lengths, seed)
         return audio, frame_lengths * SAMPLES_PER_FRAME
@@ -267,3 +276,25 @@ class DecoderStage(nn.Module):
         spec = torch.exp(x[:, :bins, :])
         phase = torch.sin(x[:, bins:, :])
         return self.stft.inverse(spec, phase, x_lengths)
+
+
+class CurvesStage(nn.Module):
+    """`DecoderStage.curves` as a graph of its own (the int8 CPU decoder runs the halves apart)."""
+
+    def __init__(self, decoder_stage: DecoderStage):
+        super().__init__()
+        self.decoder_stage = decoder_stage
+
+    def forward(self, prosody_frames, frame_lengths, style):
+        return self.decoder_stage.curves(prosody_frames, frame_lengths, style)
+
+
+class VocoderStage(nn.Module):
+    """`DecoderStage.vocode` as a program of its own."""
+
+    def __init__(self, decoder_stage: DecoderStage):
+        super().__init__()
+        self.decoder_stage = decoder_stage
+
+    def forward(self, text_frames, f0_curve, noise_curve, frame_lengths, style, seed):
+        return self.decoder_stage.vocode(text_frames, f0_curve, noise_curve, frame_lengths, style, seed)

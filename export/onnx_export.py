@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from export.batched import DecoderStage, TextStage
+from export.batched import CurvesStage, DecoderStage, TextStage
 
 log = logging.getLogger("export")
 
@@ -17,6 +17,8 @@ TEXT_INPUTS = ("token_ids", "token_lengths", "style", "speed")
 TEXT_OUTPUTS = ("durations", "prosody_features", "text_features")
 DECODER_INPUTS = ("prosody_frames", "text_frames", "frame_lengths", "style", "seed")
 DECODER_OUTPUTS = ("audio", "audio_lengths")
+CURVES_INPUTS = ("prosody_frames", "frame_lengths", "style")
+CURVES_OUTPUTS = ("f0_curve", "noise_curve")
 
 
 def fold_weight_norm(kmodel: torch.nn.Module) -> torch.nn.Module:
@@ -55,6 +57,15 @@ def export_decoder_stage(kmodel: torch.nn.Module, noise_table: torch.Tensor, pat
                "frame_lengths": {0: "batch"}, "style": {0: "batch"}, "seed": {0: "batch"},
                "audio": {0: "batch", 1: "samples"}, "audio_lengths": {0: "batch"}}
     return _export(stage, _example_decoder_inputs(), DECODER_INPUTS, DECODER_OUTPUTS, dynamic, path)
+
+
+def export_curves_stage(kmodel: torch.nn.Module, noise_table: torch.Tensor, path: Path) -> Path:
+    """The decoder stage's frame-rate half alone (F0 and energy curves), for the int8 CPU decoder."""
+    stage = CurvesStage(DecoderStage(kmodel, noise_table)).eval()
+    prosody_frames, _, frame_lengths, style, _ = _example_decoder_inputs()
+    dynamic = {"prosody_frames": {0: "batch", 2: "frames"}, "frame_lengths": {0: "batch"}, "style": {0: "batch"},
+               "f0_curve": {0: "batch", 1: "curve"}, "noise_curve": {0: "batch", 1: "curve"}}
+    return _export(stage, (prosody_frames, frame_lengths, style), CURVES_INPUTS, CURVES_OUTPUTS, dynamic, path)
 
 
 def _export(stage, example, input_names, output_names, dynamic_axes, path: Path) -> Path:

@@ -81,8 +81,8 @@ def check(kmodel, stages, voice_pack: np.ndarray, noise_table: torch.Tensor, voc
     for request, speech in zip(requests, speeches):
         audio, durations = reference_speech(kmodel, request.token_ids.tolist(), request.style, noise_table,
                                             request.speed, request.seed)
-        item = ItemParity(len(request.token_ids), int(durations.sum()), bool(np.array_equal(durations, speech.durations)),
-                          relative_l2(speech.samples_24k, audio))
+        item = ItemParity(len(request.token_ids), int(durations.sum()),
+                          bool(np.array_equal(durations, speech.durations)), relative_l2(speech.samples_24k, audio))
         log.info("  %3d phonemes, %4d frames: durations %s, relative L2 %.2e", item.phonemes, item.frames,
                  "equal" if item.durations_equal else "DIFFER", item.relative_l2)
         results.append(item)

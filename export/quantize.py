@@ -1,10 +1,13 @@
-"""int8 decoder for the CPU target: static quantization of the generator's audio-rate convolutions, and
-its fidelity against the fp32 graph as a signal-to-noise ratio.
+"""int8 vocoder for the CPU target: the generator's audio-rate convolutions quantized with PyTorch 2 export
+quantization (torchao's X86InductorQuantizer) and compiled ahead of time by Inductor, and its fidelity
+against the fp32 graphs as a signal-to-noise ratio.
 
-Only the layers that run at audio rate (the iSTFTNet generator's residual blocks, upsampling, noise and
-output convolutions) are quantized: they carry most of the arithmetic, and int8 runs them on AVX512-VNNI /
-AMX about three times faster. The F0 and energy predictors and the harmonic source stay fp32: the source's
-phase integrates F0 over the whole utterance, so a small error there would shift every later sample.
+Only the layers that run at audio rate (the iSTFTNet generator's residual blocks, noise and output
+convolutions) are quantized: they carry most of the arithmetic, and int8 runs them on AVX512-VNNI / AMX
+about three times faster. Inductor also fuses the element-wise chains between them (AdaIN, Snake, masks)
+into single passes, which ONNX Runtime runs one operator at a time. The F0 and energy curves stay fp32, in
+their own ONNX graph: the harmonic source's phase integrates F0 over the whole utterance, so a small error
+there would shift every later sample; and they hold the LSTM, which torch.export cannot keep dynamic.
 """
 from __future__ import annotations
 
@@ -14,11 +17,16 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import torch
+from torch import nn
+
+from export.batched import DecoderStage, VocoderStage
 
 log = logging.getLogger("export")
 
-AUDIO_RATE_CONVS = re.compile(r"^/(convs[12]\.|ups\.|noise_convs\.|conv_post/)")
+AUDIO_RATE_CONVS = re.compile(r"^(resblocks|noise_res)\.\d+\.convs[12]\.\d+$|^noise_convs\.\d+$|^conv_post$")
 CALIBRATION_LENGTHS = (16, 64, 160)  # phonemes; each utterance calibrated alone, as the CPU target runs
+MAX_FRAMES = 2100  # 510 phonemes at the calibrated 4 frames each, with room
 MIN_SNR_DB = 20.0
 
 
@@ -26,34 +34,86 @@ class QuantizationError(AssertionError):
     pass
 
 
-def audio_rate_convs(graph: Path) -> list[str]:
-    import onnx
+class Conv1dAs2d(nn.Conv2d):
+    """A Conv1d run as a Conv2d over a height of 1: the quantizer annotates only 2-d convolutions."""
 
-    model = onnx.load(str(graph), load_external_data=False)
-    return [node.name for node in model.graph.node
-            if node.op_type in ("Conv", "ConvTranspose") and AUDIO_RATE_CONVS.match(node.name)]
+    def __init__(self, conv: nn.Conv1d):
+        super().__init__(conv.in_channels, conv.out_channels, (1, conv.kernel_size[0]), stride=(1, conv.stride[0]),
+                         padding=(0, conv.padding[0]), dilation=(1, conv.dilation[0]), groups=conv.groups,
+                         bias=conv.bias is not None)
+        self.weight.data.copy_(conv.weight.data[:, :, None, :])
+        if conv.bias is not None:
+            self.bias.data.copy_(conv.bias.data)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x[:, :, None, :])[:, :, 0, :]
 
 
-def quantize_decoder(fp32_graph: Path, int8_graph: Path, calibration_feeds: Sequence[dict]) -> list[str]:
-    """Write the int8 decoder next to the fp32 one; the names of the quantized nodes."""
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+def mark_audio_rate_convs(generator: nn.Module) -> list[str]:
+    """Swap the generator's audio-rate Conv1d modules (weight norm folded) for `Conv1dAs2d`, in place."""
+    names = [name for name, module in generator.named_modules()
+             if isinstance(module, nn.Conv1d) and AUDIO_RATE_CONVS.match(name)]
+    for name in names:
+        parent, _, attribute = name.rpartition(".")
+        owner = generator.get_submodule(parent) if parent else generator
+        setattr(owner, attribute, Conv1dAs2d(getattr(owner, attribute)))
+    return names
 
-    class Feeds(CalibrationDataReader):
-        def __init__(self):
-            self.remaining = iter(calibration_feeds)
 
-        def get_next(self):
-            return next(self.remaining, None)
+def vocoder_feeds(stage: DecoderStage, decoder_feeds: dict) -> tuple[torch.Tensor, ...]:
+    """`VocoderStage` inputs from the decoder stage's feeds (the curves computed here, in fp32)."""
+    tensors = {name: torch.from_numpy(array) for name, array in decoder_feeds.items()}
+    with torch.no_grad():
+        f0_curve, noise_curve = stage.curves(tensors["prosody_frames"], tensors["frame_lengths"], tensors["style"])
+    return (tensors["text_frames"], f0_curve, noise_curve, tensors["frame_lengths"], tensors["style"],
+            tensors["seed"])
 
-    nodes = audio_rate_convs(fp32_graph)
-    if not nodes:
-        raise QuantizationError(f"{fp32_graph} has no generator convolutions to quantize")
-    log.info("quantizing %d audio-rate convolutions to int8 (calibrated on %d utterances)", len(nodes),
-             len(calibration_feeds))
-    quantize_static(str(fp32_graph), str(int8_graph), Feeds(), quant_format=QuantFormat.QDQ,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
-                    op_types_to_quantize=["Conv", "ConvTranspose"], nodes_to_quantize=nodes)
-    return nodes
+
+def compile_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor, calibration_feeds: Sequence[dict],
+                         package: Path) -> list[str]:
+    """Quantize, calibrate and compile the vocoder into an AOTInductor package; the quantized layers' names.
+
+    `kmodel` must have its weight norm folded; its generator is changed in place."""
+    import torch._inductor
+    from torch.export import Dim, export
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as x86
+
+    names = mark_audio_rate_convs(kmodel.decoder.generator)
+    if not names:
+        raise QuantizationError("the generator has no audio-rate convolutions to quantize")
+    stage = DecoderStage(kmodel, noise_table).eval()
+    vocoder = VocoderStage(stage).eval()
+    examples = [vocoder_feeds(stage, feeds) for feeds in calibration_feeds]
+    frames = Dim("frames", min=8, max=MAX_FRAMES)
+    dynamic = ({2: frames}, {1: 2 * frames}, {1: 2 * frames}, None, None, None)
+    log.info("quantizing %d audio-rate convolutions to int8 (calibrated on %d utterances)", len(names),
+             len(examples))
+    with torch.no_grad():
+        # strict: the quantizer finds convolutions by the source records only a strict export keeps
+        traced = export(vocoder, examples[0], dynamic_shapes=dynamic, strict=True).module()
+        prepared = prepare_pt2e(traced, _quantizer(x86, traced, len(names)))
+        for example in examples:
+            prepared(*example)
+        quantized = export(convert_pt2e(prepared), examples[0], dynamic_shapes=dynamic)
+        log.info("compiling the int8 vocoder with AOTInductor (a few minutes)")
+        # freezing folds the int8 weights into oneDNN's packed layout; without it they are repacked per call
+        torch._inductor.aoti_compile_and_package(quantized, package_path=str(package),
+                                                 inductor_configs={"freezing": True})
+    return names
+
+
+def _quantizer(x86, traced: torch.fx.GraphModule, expected: int):
+    """X86InductorQuantizer for the 2-d convolutions of `traced` (the marked ones) and nothing else."""
+    modules = {next(reversed(node.meta["nn_module_stack"].values()))[0] for node in traced.graph.nodes
+               if node.target == torch.ops.aten.conv2d.default}
+    if len(modules) != expected:
+        raise QuantizationError(f"expected {expected} audio-rate convolutions in the traced vocoder, found "
+                                f"{len(modules)}")
+    quantizer = x86.X86InductorQuantizer()
+    for module in sorted(modules):
+        quantizer.set_module_name_qconfig(module, x86.get_default_x86_inductor_quantization_config())
+    return quantizer
 
 
 def snr_db(reference: np.ndarray, actual: np.ndarray) -> float:

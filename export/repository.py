@@ -29,7 +29,7 @@ def prepare(output: Path, target: str) -> Path:
     source = TARGETS[target].resolve()
     if output != source:
         shutil.copytree(source, output, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("assets", "*.onnx", "__pycache__"))
+                        ignore=shutil.ignore_patterns("assets", "*.onnx", "*.pt2", "__pycache__"))
     return output
 
 

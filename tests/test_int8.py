@@ -4,11 +4,12 @@ import json
 import numpy as np
 import onnx
 import pytest
+import torch
 import tritonclient.http as httpclient
 
 from export import quantize
 from export.__main__ import main as export_main
-from export.parity import sample_phonemes
+from export.parity import load_kokoro_batch as kokoro_batch, sample_phonemes
 from serving.tritonserver import TritonServer
 from tests.conftest import free_port
 from tests.test_triton import infer
@@ -16,23 +17,31 @@ from tests.test_triton import infer
 
 @pytest.fixture(scope="module")
 def int8_repository(tmp_path_factory):
-    output = tmp_path_factory.mktemp("int8") / "model_repository"
-    assert export_main(["--synthetic", "--tiny", "--precision", "int8", "--output", str(output),
-                        "--parity-lengths", "8,37"]) == 0
+    workspace = tmp_path_factory.mktemp("int8")
+    output = workspace / "model_repository"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("TORCHINDUCTOR_CACHE_DIR", str(workspace / "inductor-cache"))  # removed with tmp_path
+        assert export_main(["--synthetic", "--tiny", "--precision", "int8", "--output", str(output),
+                            "--parity-lengths", "8,37"]) == 0
     return output
 
 
 def test_only_the_audio_rate_convolutions_are_int8(int8_repository):
-    graph = onnx.load(str(int8_repository / "kokoro" / "1" / "decoder_stage.onnx"))
-    producers = {output: node for node in graph.graph.node for output in node.output}
-    quantized, fp32 = [], []
-    for node in graph.graph.node:
-        if node.op_type in ("Conv", "ConvTranspose"):
-            weight = producers.get(node.input[1])
-            (quantized if weight is not None and weight.op_type == "DequantizeLinear" else fp32).append(node.name)
-    assert quantized and all(quantize.AUDIO_RATE_CONVS.match(name) for name in quantized)
-    assert not any(quantize.AUDIO_RATE_CONVS.match(name) for name in fp32)
-    assert any(name.startswith("/F0_") for name in fp32)  # the pitch path stays fp32
+    version = int8_repository / "kokoro" / "1"
+    assert (version / kokoro_batch().INT8_VOCODER).is_file() and (version / "curves_stage.onnx").is_file()
+    options = json.loads((int8_repository / "kokoro" / "assets" / "provenance.json").read_text())["export_options"]
+    names = options["int8"]["quantized_convolutions"]
+    assert names and all(quantize.AUDIO_RATE_CONVS.match(name) for name in names)
+    assert len(names) == 27  # tiny config: 2 upsamplings x (3 resblocks + 1 noise_res) x 6, 2 noise convs, conv_post
+    fp32_graph = onnx.load(str(version / "decoder_stage.onnx"))  # kept, proven fp32
+    assert not any(node.op_type == "DequantizeLinear" for node in fp32_graph.graph.node)
+
+
+def test_conv1d_as_conv2d_is_the_same_convolution():
+    conv = torch.nn.Conv1d(6, 4, 7, padding=9, dilation=3)
+    x = torch.randn(1, 6, 50)
+    with torch.no_grad():
+        assert torch.allclose(quantize.Conv1dAs2d(conv)(x), conv(x), atol=1e-6)
 
 
 def test_provenance_states_precision_and_snr(int8_repository):

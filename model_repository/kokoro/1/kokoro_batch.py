@@ -6,6 +6,7 @@ Plain NumPy around two callables, so that the same code runs the graphs in proce
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -20,6 +21,9 @@ SAMPLE_RATE = 24000
 
 TEXT_OUTPUTS = ("durations", "prosody_features", "text_features")
 DECODER_OUTPUTS = ("audio", "audio_lengths")
+CURVES_OUTPUTS = ("f0_curve", "noise_curve")
+# The CPU target's int8 decoder (`python -m export --precision int8`): the curves graph, then this package.
+INT8_VOCODER = "vocoder.int8.pt2"
 
 # A stage takes named input arrays and returns its outputs in the order of *_OUTPUTS.
 Stage = Callable[[dict], Sequence[np.ndarray]]
@@ -135,6 +139,42 @@ def onnxruntime_stage(graph: Path, outputs: Sequence[str], threads: int = 0) -> 
 def onnxruntime_stages(text_graph: Path, decoder_graph: Path, threads: int = 0) -> tuple[Stage, Stage]:
     return (onnxruntime_stage(text_graph, TEXT_OUTPUTS, threads),
             onnxruntime_stage(decoder_graph, DECODER_OUTPUTS, threads))
+
+
+def inductor_decoder_stage(curves_graph: Path, vocoder_package: Path, threads: int = 0) -> Stage:
+    """The int8 decoder: F0 and energy curves with ONNX Runtime, then the AOTInductor-compiled vocoder.
+    The package is compiled for passes of one item."""
+    # oneDNN generates its int8 convolution kernels per input length. For AMX that takes 2.6 s for the
+    # vocoder's convolutions, so each new utterance length paid it; for AVX512-VNNI 30 ms, for about 14 %
+    # slower convolutions (bench/NOTES.md, change 13). Read once, before oneDNN's first use.
+    os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")
+    import torch
+    import torch._inductor
+
+    if threads:
+        torch.set_num_threads(threads)
+    curves = onnxruntime_stage(curves_graph, CURVES_OUTPUTS, threads)
+    vocoder = torch._inductor.aoti_load_package(str(vocoder_package))
+
+    def run(feeds):
+        if len(feeds["frame_lengths"]) != 1:
+            raise ValueError("the int8 vocoder runs one item per pass (max_items_per_pass 1)")
+        f0_curve, noise_curve = curves({name: feeds[name] for name in ("prosody_frames", "frame_lengths", "style")})
+        arrays = (feeds["text_frames"], f0_curve, noise_curve, feeds["frame_lengths"], feeds["style"], feeds["seed"])
+        with torch.no_grad():
+            audio, audio_lengths = vocoder(*(torch.from_numpy(array) for array in arrays))
+        return audio.numpy(), audio_lengths.numpy()
+    return run
+
+
+def cpu_stages(version_dir: Path, threads: int = 0) -> tuple[Stage, Stage]:
+    """The CPU target's stages in a model version directory: the int8 decoder where the export wrote one."""
+    version_dir = Path(version_dir)
+    text_stage = onnxruntime_stage(version_dir / "text_stage.onnx", TEXT_OUTPUTS, threads)
+    if (version_dir / INT8_VOCODER).exists():
+        return text_stage, inductor_decoder_stage(version_dir / "curves_stage.onnx", version_dir / INT8_VOCODER,
+                                                  threads)
+    return text_stage, onnxruntime_stage(version_dir / "decoder_stage.onnx", DECODER_OUTPUTS, threads)
 
 
 def vocabulary_size(assets_dir: Path) -> int:

@@ -4,8 +4,9 @@ Each request carries one utterance's phoneme ids, a style vector and optionally 
 dynamic batcher joins requests of different lengths (`allow_ragged_batch`); `kokoro_batch` pads them,
 runs the text stage, aligns, runs the decoder stage and returns each item's own audio.
 
-The `runner` parameter picks where the two graphs run: `onnxruntime` in this process (the CPU target)
-or `triton`, calling the `kokoro_text` and `kokoro_decoder` models through BLS (the GPU target).
+The `runner` parameter picks where the two graphs run: `onnxruntime` in this process (the CPU target;
+the int8 decoder where the export wrote one, see `kokoro_batch.cpu_stages`) or `triton`, calling the
+`kokoro_text` and `kokoro_decoder` models through BLS (the GPU target).
 """
 import json
 import os
@@ -20,7 +21,7 @@ import numpy as np  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
 
 from kokoro_batch import (DECODER_OUTPUTS, TEXT_OUTPUTS, KokoroBatch, SpeechRequest,  # noqa: E402
-                          onnxruntime_stages, validate, vocabulary_size)
+                          cpu_stages, validate, vocabulary_size)
 
 
 def bls_stage(model_name, output_names):
@@ -42,9 +43,7 @@ class TritonPythonModel:
         model_dir = Path(args["model_repository"])
         runner = params.get("runner", "onnxruntime")
         if runner == "onnxruntime":
-            version_dir = model_dir / args["model_version"]
-            stages = onnxruntime_stages(version_dir / "text_stage.onnx", version_dir / "decoder_stage.onnx",
-                                        int(params.get("intra_op_threads", "0")))
+            stages = cpu_stages(model_dir / args["model_version"], int(params.get("intra_op_threads", "0")))
         elif runner == "triton":
             stages = (bls_stage(params["text_model"], TEXT_OUTPUTS),
                       bls_stage(params["decoder_model"], DECODER_OUTPUTS))
