@@ -85,7 +85,7 @@ def export(args) -> Path:
     output = repository.prepare(args.output or repository.TARGETS[args.target], args.target)
     text_path, decoder_path = repository.graph_paths(output, args.target)
     kb = parity.load_kokoro_batch()
-    _remove(decoder_path.parent / name for name in ("curves_stage.onnx", kb.INT8_VOCODER))  # a former int8 export
+    _remove(decoder_path.parent / name for name in (kb.CURVES_GRAPH, kb.INT8_VOCODER))  # a former int8 export
 
     steps = 5 if args.precision == "int8" else 4
     log.info("[1/%d] loading the checkpoint into upstream KModel", steps)
@@ -126,7 +126,7 @@ def _quantize(kb, fp32_stages, weights, noise_table, version_dir: Path, voice_pa
     calibration = [fp32_batch.decoder_feeds([r])[0]
                    for r in parity.sample_requests(voice_pack, vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
     kmodel = onnx_export.fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
-    written = [onnx_export.export_curves_stage(kmodel, noise_table, version_dir / "curves_stage.onnx"),
+    written = [onnx_export.export_curves_stage(kmodel, noise_table, version_dir / kb.CURVES_GRAPH),
                version_dir / kb.INT8_VOCODER]
     try:
         names = quantize.compile_int8_vocoder(kmodel, noise_table, calibration, written[1])

@@ -26,7 +26,9 @@ log = logging.getLogger("export")
 
 AUDIO_RATE_CONVS = re.compile(r"^(resblocks|noise_res)\.\d+\.convs[12]\.\d+$|^noise_convs\.\d+$|^conv_post$")
 CALIBRATION_LENGTHS = (16, 64, 160)  # phonemes; each utterance calibrated alone, as the CPU target runs
-MAX_FRAMES = 2100  # 510 phonemes at the calibrated 4 frames each, with room
+# Frame counts the package accepts: from one phoneme at speed 4 (three tokens, at least a frame each) to 512
+# tokens of at most 200 frames (a duration is a sum of 50 sigmoids, divided by the lowest speed, 0.25).
+MIN_FRAMES, MAX_FRAMES = 3, 512 * 200
 MIN_SNR_DB = 20.0
 
 
@@ -85,7 +87,7 @@ def compile_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor, calibrati
     stage = DecoderStage(kmodel, noise_table).eval()
     vocoder = VocoderStage(stage).eval()
     examples = [vocoder_feeds(stage, feeds) for feeds in calibration_feeds]
-    frames = Dim("frames", min=8, max=MAX_FRAMES)
+    frames = Dim("frames", min=MIN_FRAMES, max=MAX_FRAMES)
     dynamic = ({2: frames}, {1: 2 * frames}, {1: 2 * frames}, None, None, None)
     log.info("quantizing %d audio-rate convolutions to int8 (calibrated on %d utterances)", len(names),
              len(examples))

@@ -23,7 +23,7 @@ TEXT_OUTPUTS = ("durations", "prosody_features", "text_features")
 DECODER_OUTPUTS = ("audio", "audio_lengths")
 CURVES_OUTPUTS = ("f0_curve", "noise_curve")
 # The CPU target's int8 decoder (`python -m export --precision int8`): the curves graph, then this package.
-INT8_VOCODER = "vocoder.int8.pt2"
+CURVES_GRAPH, INT8_VOCODER = "curves_stage.onnx", "vocoder.int8.pt2"
 
 # A stage takes named input arrays and returns its outputs in the order of *_OUTPUTS.
 Stage = Callable[[dict], Sequence[np.ndarray]]
@@ -172,8 +172,7 @@ def cpu_stages(version_dir: Path, threads: int = 0) -> tuple[Stage, Stage]:
     version_dir = Path(version_dir)
     text_stage = onnxruntime_stage(version_dir / "text_stage.onnx", TEXT_OUTPUTS, threads)
     if (version_dir / INT8_VOCODER).exists():
-        return text_stage, inductor_decoder_stage(version_dir / "curves_stage.onnx", version_dir / INT8_VOCODER,
-                                                  threads)
+        return text_stage, inductor_decoder_stage(version_dir / CURVES_GRAPH, version_dir / INT8_VOCODER, threads)
     return text_stage, onnxruntime_stage(version_dir / "decoder_stage.onnx", DECODER_OUTPUTS, threads)
 
 
