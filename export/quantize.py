@@ -30,6 +30,12 @@ CALIBRATION_LENGTHS = (16, 64, 160)  # phonemes; each utterance calibrated alone
 # tokens of at most 200 frames (a duration is a sum of 50 sigmoids, divided by the lowest speed, 0.25).
 MIN_FRAMES, MAX_FRAMES = 3, 512 * 200
 MIN_SNR_DB = 20.0
+INDUCTOR = {
+    # Folds the int8 weights into oneDNN's packed layout; without it they are repacked at every call.
+    "freezing": True,
+    # Precompiled headers would leave 300 MB in the system temp directory and do not speed up one file.
+    "aot_inductor.precompile_headers": False,
+}
 
 
 class QuantizationError(AssertionError):
@@ -99,9 +105,7 @@ def compile_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor, calibrati
             prepared(*example)
         quantized = export(convert_pt2e(prepared), examples[0], dynamic_shapes=dynamic)
         log.info("compiling the int8 vocoder with AOTInductor (a few minutes)")
-        # freezing folds the int8 weights into oneDNN's packed layout; without it they are repacked per call
-        torch._inductor.aoti_compile_and_package(quantized, package_path=str(package),
-                                                 inductor_configs={"freezing": True})
+        torch._inductor.aoti_compile_and_package(quantized, package_path=str(package), inductor_configs=INDUCTOR)
     return names
 
 

@@ -54,16 +54,14 @@ def test_provenance_states_precision_and_snr(int8_repository):
     assert all(p["relative_l2"] <= 1e-4 for p in provenance["parity"])  # the fp32 export was proven first
 
 
-def test_triton_serves_the_int8_decoder_within_its_stated_snr(int8_repository, tiny_repository, tiny_weights,
-                                                              tmp_path):
+def test_triton_serves_the_int8_decoder_within_its_stated_snr(int8_repository, tiny_repository, triton,
+                                                              tiny_weights, tmp_path):
     ids = sample_phonemes(tiny_weights.config["vocab"], (40,), seed=3)[0]
     style = np.load(tiny_repository / "kokoro" / "assets" / "voices" / "af_heart.npy")[39, 0]
-    audio = {}
-    for name, repository in (("fp32", tiny_repository), ("int8", int8_repository)):
-        with TritonServer(repository, free_port(), free_port(), free_port(),
-                          log_path=tmp_path / f"{name}.log") as server:
-            audio[name] = infer(httpclient.InferenceServerClient(server.http_url), ids, style, seed=5)
-    (fp32, fp32_durations), (int8, int8_durations) = audio["fp32"], audio["int8"]
+    fp32, fp32_durations = infer(httpclient.InferenceServerClient(triton.http_url), ids, style, seed=5)
+    with TritonServer(int8_repository, free_port(), free_port(), free_port(),
+                      log_path=tmp_path / "int8.log") as server:
+        int8, int8_durations = infer(httpclient.InferenceServerClient(server.http_url), ids, style, seed=5)
     assert np.array_equal(fp32_durations, int8_durations)  # the text stage is untouched
     assert quantize.MIN_SNR_DB <= quantize.snr_db(fp32, int8) < 60
 
