@@ -36,7 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--target", choices=sorted(repository.TARGETS), default="cpu",
                         help="cpu: pip-installed Triton, Python backend; gpu: NVIDIA container (default cpu)")
     parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
-                        help="decoder precision; int8 (cpu target) quantizes the audio-rate convolutions and "
+                        help="decoder precision; int8 (cpu target) quantizes the vocoder's convolutions and "
                              "states its SNR against fp32 (default %(default)s)")
     parser.add_argument("--output", type=Path, help="model repository to write (default: the target's)")
     parser.add_argument("--parity-lengths", default=",".join(map(str, parity.LENGTHS)),

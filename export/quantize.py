@@ -1,10 +1,11 @@
-"""int8 vocoder for the CPU target: the generator's audio-rate convolutions quantized with PyTorch 2 export
-quantization (torchao's X86InductorQuantizer) and compiled ahead of time by Inductor, and its fidelity
-against the fp32 graphs as a signal-to-noise ratio.
+"""int8 vocoder for the CPU target: its convolutions quantized with PyTorch 2 export quantization (torchao's
+X86InductorQuantizer) and compiled ahead of time by Inductor, and its fidelity against the fp32 graphs as a
+signal-to-noise ratio.
 
-Only the layers that run at audio rate (the iSTFTNet generator's residual blocks, noise and output
-convolutions) are quantized: they carry most of the arithmetic, and int8 runs them on AVX512-VNNI / AMX
-about three times faster. Inductor also fuses the element-wise chains between them (AdaIN, Snake, masks)
+Quantized: the iSTFTNet generator's audio-rate convolutions (residual blocks, noise and output
+convolutions), which carry most of the arithmetic, and the decoder blocks' frame-rate ones; int8 runs them
+on AVX512-VNNI / AMX about three times faster. The transposed convolutions stay fp32 (the quantizer has no
+pattern for them). Inductor also fuses the element-wise chains between them (AdaIN, Snake, masks)
 into single passes, which ONNX Runtime runs one operator at a time. The F0 and energy curves stay fp32, in
 their own ONNX graph: the harmonic source's phase integrates F0 over the whole utterance, so a small error
 there would shift every later sample; and they hold the LSTM, which torch.export cannot keep dynamic.
@@ -24,7 +25,9 @@ from export.batched import DecoderStage, VocoderStage
 
 log = logging.getLogger("export")
 
-AUDIO_RATE_CONVS = re.compile(r"^(resblocks|noise_res)\.\d+\.convs[12]\.\d+$|^noise_convs\.\d+$|^conv_post$")
+# Module names within the decoder: the generator's audio-rate convolutions, then the decoder blocks' ones.
+INT8_CONVS = re.compile(r"^generator\.((resblocks|noise_res)\.\d+\.convs[12]\.\d+|noise_convs\.\d+|conv_post)$"
+                        r"|^(encode|decode\.\d+)\.conv[12]$")
 CALIBRATION_LENGTHS = (16, 64, 160)  # phonemes; each utterance calibrated alone, as the CPU target runs
 # Frame counts the package accepts: from one phoneme at speed 4 (three tokens, at least a frame each) to 512
 # tokens of at most 200 frames (a duration is a sum of 50 sigmoids, divided by the lowest speed, 0.25).
@@ -57,13 +60,13 @@ class Conv1dAs2d(nn.Conv2d):
         return super().forward(x[:, :, None, :])[:, :, 0, :]
 
 
-def mark_audio_rate_convs(generator: nn.Module) -> list[str]:
-    """Swap the generator's audio-rate Conv1d modules (weight norm folded) for `Conv1dAs2d`, in place."""
-    names = [name for name, module in generator.named_modules()
-             if isinstance(module, nn.Conv1d) and AUDIO_RATE_CONVS.match(name)]
+def mark_int8_convs(decoder: nn.Module) -> list[str]:
+    """Swap the decoder's INT8_CONVS (Conv1d, weight norm folded) for `Conv1dAs2d`, in place."""
+    names = [name for name, module in decoder.named_modules()
+             if isinstance(module, nn.Conv1d) and INT8_CONVS.match(name)]
     for name in names:
         parent, _, attribute = name.rpartition(".")
-        owner = generator.get_submodule(parent) if parent else generator
+        owner = decoder.get_submodule(parent)
         setattr(owner, attribute, Conv1dAs2d(getattr(owner, attribute)))
     return names
 
@@ -81,21 +84,21 @@ def compile_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor, calibrati
                          package: Path) -> list[str]:
     """Quantize, calibrate and compile the vocoder into an AOTInductor package; the quantized layers' names.
 
-    `kmodel` must have its weight norm folded; its generator is changed in place."""
+    `kmodel` must have its weight norm folded; its decoder is changed in place."""
     import torch._inductor
     from torch.export import Dim, export
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
     from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as x86
 
-    names = mark_audio_rate_convs(kmodel.decoder.generator)
+    names = mark_int8_convs(kmodel.decoder)
     if not names:
-        raise QuantizationError("the generator has no audio-rate convolutions to quantize")
+        raise QuantizationError("the decoder has no convolutions to quantize")
     stage = DecoderStage(kmodel, noise_table).eval()
     vocoder = VocoderStage(stage).eval()
     examples = [vocoder_feeds(stage, feeds) for feeds in calibration_feeds]
     frames = Dim("frames", min=MIN_FRAMES, max=MAX_FRAMES)
     dynamic = ({2: frames}, {1: 2 * frames}, {1: 2 * frames}, None, None, None)
-    log.info("quantizing %d audio-rate convolutions to int8 (calibrated on %d utterances)", len(names),
+    log.info("quantizing %d convolutions to int8 (calibrated on %d utterances)", len(names),
              len(examples))
     with torch.no_grad():
         # strict: the quantizer finds convolutions by the source records only a strict export keeps
@@ -114,7 +117,7 @@ def _quantizer(x86, traced: torch.fx.GraphModule, expected: int):
     modules = {next(reversed(node.meta["nn_module_stack"].values()))[0] for node in traced.graph.nodes
                if node.target == torch.ops.aten.conv2d.default}
     if len(modules) != expected:
-        raise QuantizationError(f"expected {expected} audio-rate convolutions in the traced vocoder, found "
+        raise QuantizationError(f"expected {expected} marked convolutions in the traced vocoder, found "
                                 f"{len(modules)}")
     quantizer = x86.X86InductorQuantizer()
     for module in sorted(modules):

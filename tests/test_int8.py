@@ -26,13 +26,15 @@ def int8_repository(tmp_path_factory):
     return output
 
 
-def test_only_the_audio_rate_convolutions_are_int8(int8_repository):
+def test_only_the_marked_convolutions_are_int8(int8_repository):
     version = int8_repository / "kokoro" / "1"
     assert (version / kokoro_batch().INT8_VOCODER).is_file() and (version / "curves_stage.onnx").is_file()
     options = json.loads((int8_repository / "kokoro" / "assets" / "provenance.json").read_text())["export_options"]
     names = options["int8"]["quantized_convolutions"]
-    assert names and all(quantize.AUDIO_RATE_CONVS.match(name) for name in names)
-    assert len(names) == 27  # tiny config: 2 upsamplings x (3 resblocks + 1 noise_res) x 6, 2 noise convs, conv_post
+    assert names and all(quantize.INT8_CONVS.match(name) for name in names)
+    # tiny config: 2 upsamplings x (1 resblock + 1 noise_res) x 6 + 2 noise convs + conv_post in the generator,
+    # 5 decoder blocks x 2
+    assert len(names) == 37 and sum(name.startswith("generator.") for name in names) == 27
     fp32_graph = onnx.load(str(version / "decoder_stage.onnx"))  # kept, proven fp32
     assert not any(node.op_type == "DequantizeLinear" for node in fp32_graph.graph.node)
 
