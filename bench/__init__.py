@@ -1,6 +1,6 @@
 """Measurements of the running product: the load generator, `make bench` and `make soak`."""
-import os
+from export.parity import load_kokoro_batch
 
-# The served int8 decoder caps oneDNN at AVX512-VNNI in Triton's process (kokoro_batch.inductor_decoder_stage).
-# The in-process reference must run the same kernels, and oneDNN reads the cap once, before torch first uses it.
-os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")
+# The in-process reference must run the served int8 decoder's kernels, and oneDNN reads its cap at its first
+# use, which the KModel baseline makes before the served graphs load.
+load_kokoro_batch().cap_onednn_isa()

@@ -96,7 +96,6 @@ def export(args) -> Path:
     log.info("[2/%d] exporting the text stage and the decoder stage to ONNX (opset %d)", steps, onnx_export.OPSET)
     onnx_export.export_text_stage(export_model, text_path)
     onnx_export.export_decoder_stage(export_model, noise_table, decoder_path)
-    del export_model
 
     log.info("[3/%d] writing config and %d voice packs", steps, len(weights.voices))
     assets = repository.write_assets(output, weights)
@@ -112,20 +111,19 @@ def export(args) -> Path:
                "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
     if args.precision == "int8":
         log.info("[5/5] quantizing the vocoder to int8, compiling it and measuring it against fp32")
-        options["int8"] = _quantize(kb, stages, weights, noise_table, decoder_path.parent, voice_pack, lengths)
+        options["int8"] = _quantize(kb, stages, export_model, weights.config["vocab"], noise_table,
+                                    decoder_path.parent, voice_pack, lengths)
     repository.write_provenance(output, weights, options, report)
     log.info("done in %.0f s: %s (assets in %s)", time.monotonic() - started, output, assets)
     return output
 
 
-def _quantize(kb, fp32_stages, weights, noise_table, version_dir: Path, voice_pack, lengths) -> dict:
+def _quantize(kb, fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, voice_pack, lengths) -> dict:
     """Write the int8 decoder (curves graph and compiled vocoder) next to the fp32 graphs, and keep it only
-    within MIN_SNR_DB of fp32."""
-    vocab = weights.config["vocab"]
+    within MIN_SNR_DB of fp32. `kmodel` is the exported one (weight norm folded); its decoder is changed."""
     fp32_batch = kb.KokoroBatch(*fp32_stages, max_items=1)
     calibration = [fp32_batch.decoder_feeds([r])[0]
                    for r in parity.sample_requests(voice_pack, vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
-    kmodel = onnx_export.fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
     written = [onnx_export.export_curves_stage(kmodel, noise_table, version_dir / kb.CURVES_GRAPH),
                version_dir / kb.INT8_VOCODER]
     try:

@@ -28,7 +28,7 @@ def int8_repository(tmp_path_factory):
 
 def test_only_the_marked_convolutions_are_int8(int8_repository):
     version = int8_repository / "kokoro" / "1"
-    assert (version / kokoro_batch().INT8_VOCODER).is_file() and (version / "curves_stage.onnx").is_file()
+    assert (version / kokoro_batch().INT8_VOCODER).is_file() and (version / kokoro_batch().CURVES_GRAPH).is_file()
     options = json.loads((int8_repository / "kokoro" / "assets" / "provenance.json").read_text())["export_options"]
     names = options["int8"]["quantized_convolutions"]
     assert names and all(quantize.INT8_CONVS.match(name) for name in names)

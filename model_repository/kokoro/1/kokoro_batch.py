@@ -141,13 +141,18 @@ def onnxruntime_stages(text_graph: Path, decoder_graph: Path, threads: int = 0) 
             onnxruntime_stage(decoder_graph, DECODER_OUTPUTS, threads))
 
 
+def cap_onednn_isa() -> None:
+    """Cap oneDNN at AVX512-VNNI unless the environment says otherwise. oneDNN generates its int8
+    convolution kernels per input length: for AMX that takes 2.6 s for the vocoder's convolutions, so each
+    new utterance length paid it; for AVX512-VNNI 30 ms, for about 14 % slower convolutions (bench/NOTES.md,
+    change 13). oneDNN reads it once, at its first use in the process."""
+    os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")
+
+
 def inductor_decoder_stage(curves_graph: Path, vocoder_package: Path, threads: int = 0) -> Stage:
     """The int8 decoder: F0 and energy curves with ONNX Runtime, then the AOTInductor-compiled vocoder.
     The package is compiled for passes of one item."""
-    # oneDNN generates its int8 convolution kernels per input length. For AMX that takes 2.6 s for the
-    # vocoder's convolutions, so each new utterance length paid it; for AVX512-VNNI 30 ms, for about 14 %
-    # slower convolutions (bench/NOTES.md, change 13). Read once, before oneDNN's first use.
-    os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")
+    cap_onednn_isa()
     import torch
     import torch._inductor
 
