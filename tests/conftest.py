@@ -2,6 +2,9 @@
 `tritonserver` serving it."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,6 +58,43 @@ def triton(tiny_repository, tmp_path_factory):
                           extra=["--exit-timeout-secs=3"])
     with server:
         yield server
+
+
+class BackgroundExport:
+    """`python -m export` in a subprocess at low priority. The tests leave about a quarter of CI's two cores
+    idle, and the int8 export (Inductor compiling the vocoder) is minutes of one core: started with the
+    session, it is done by the time its tests run."""
+
+    def __init__(self, workspace: Path, *argv: str):
+        self.output, self.log_path = workspace / "model_repository", workspace / "export.log"
+        env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=str(workspace / "inductor-cache"))  # removed with it
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "export", *argv, "--output", str(self.output)],
+                                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            preexec_fn=lambda: os.nice(10))
+
+    def repository(self, timeout: float = 1200) -> Path:
+        returncode = self.process.wait(timeout)
+        assert returncode == 0, f"export exited with {returncode}:\n{self.log_path.read_text()[-4000:]}"
+        return self.output
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def int8_export(request, tmp_path_factory):
+    """The tiny int8 export, started with the session when a selected test needs it (`int8_repository`)."""
+    if not any("int8_repository" in item.fixturenames for item in request.session.items):
+        yield None
+        return
+    checkpoint.synthetic_weights(ROOT / "build" / "synthetic-tiny", checkpoint.tiny_config())  # whole before it reads
+    job = BackgroundExport(tmp_path_factory.mktemp("int8"), "--synthetic", "--tiny", "--precision", "int8",
+                           "--parity-lengths", "8,37")
+    yield job
+    job.stop()
 
 
 API_KEY = "test-key-123"

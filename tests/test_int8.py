@@ -8,7 +8,6 @@ import torch
 import tritonclient.http as httpclient
 
 from export import quantize
-from export.__main__ import main as export_main
 from export.parity import load_kokoro_batch as kokoro_batch, sample_phonemes
 from serving.tritonserver import TritonServer
 from tests.conftest import free_port
@@ -16,14 +15,9 @@ from tests.test_triton import infer
 
 
 @pytest.fixture(scope="module")
-def int8_repository(tmp_path_factory):
-    workspace = tmp_path_factory.mktemp("int8")
-    output = workspace / "model_repository"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("TORCHINDUCTOR_CACHE_DIR", str(workspace / "inductor-cache"))  # removed with tmp_path
-        assert export_main(["--synthetic", "--tiny", "--precision", "int8", "--output", str(output),
-                            "--parity-lengths", "8,37"]) == 0
-    return output
+def int8_repository(int8_export):
+    """`python -m export --synthetic --tiny --precision int8`, run in the background since the session began."""
+    return int8_export.repository()
 
 
 def test_only_the_marked_convolutions_are_int8(int8_repository):
@@ -57,7 +51,9 @@ def test_provenance_states_precision_and_snr(int8_repository):
 
 
 def test_triton_serves_the_int8_decoder_within_its_stated_snr(int8_repository, tiny_repository, triton,
-                                                              tiny_weights, tmp_path):
+                                                              tiny_weights, tmp_path, monkeypatch):
+    # the export's cache: the compiler checks Inductor makes when loading the package are built there already
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(int8_repository.parent / "inductor-cache"))
     ids = sample_phonemes(tiny_weights.config["vocab"], (40,), seed=3)[0]
     style = np.load(tiny_repository / "kokoro" / "assets" / "voices" / "af_heart.npy")[39, 0]
     fp32, fp32_durations = infer(httpclient.InferenceServerClient(triton.http_url), ids, style, seed=5)
