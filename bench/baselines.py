@@ -77,14 +77,18 @@ def _framed(token_ids: list[int]) -> list[int]:
 
 
 class KModelBaseline:
-    """Upstream `KModel` (complex STFT, as trained), eval mode, one request at a time."""
+    """Upstream `KModel` (complex STFT, as trained), eval mode, one request at a time, on PyTorch's default
+    thread count (one per core) unless told otherwise."""
 
-    def __init__(self, weights: checkpoint.Weights):
+    def __init__(self, weights: checkpoint.Weights, threads: int | None = None):
         self.kmodel = checkpoint.build_kmodel(weights.config, weights.checkpoint)
+        self.threads = threads or os.cpu_count() or 1
 
     def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float = 1.0) -> np.ndarray:
         """Float32 samples at 24 kHz for phoneme ids without pads and a style [256]."""
         ids = torch.tensor([_framed(token_ids)], dtype=torch.long)
+        # PyTorch's thread count is the process's: the served graphs measured in this process set their own.
+        torch.set_num_threads(self.threads)
         with torch.no_grad():
             audio, _ = self.kmodel.forward_with_tokens(ids, torch.as_tensor(style, dtype=torch.float32)[None], speed)
         return audio.numpy()

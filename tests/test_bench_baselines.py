@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from bench import baselines
 from export import checkpoint, parity, repository
@@ -29,6 +30,22 @@ def test_baselines_give_the_served_length(tiny_repository):
         assert kmodel_audio.dtype == onnx_audio.dtype == np.float32
         assert len(onnx_audio) == len(kmodel_audio) == expected, speed
         assert np.isfinite(onnx_audio).all() and np.abs(onnx_audio).max() > 0
+
+
+def test_kmodel_baseline_keeps_its_thread_count_after_the_served_graphs(tiny_repository):
+    """The int8 decoder sets PyTorch's (process-wide) thread count to the served one; the KModel baseline
+    measured after it in the same process must still run on its own."""
+    weights = baselines.weights_of(tiny_repository)
+    token_ids = parity.sample_phonemes(weights.config["vocab"], (8,))[0].tolist()
+    style = baselines.voice_catalog(tiny_repository).style([("af_heart", 1.0)], len(token_ids))
+    kmodel = baselines.KModelBaseline(weights, threads=2)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        kmodel.synthesize(token_ids, style)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_weights_of_refuses_other_weights(tiny_repository, tmp_path):
