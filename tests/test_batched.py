@@ -1,5 +1,9 @@
 """The batched, masked forward pass (PyTorch) against upstream KModel run on each item alone."""
+import io
+
 import numpy as np
+import onnx
+import pytest
 import torch
 from torch import nn
 
@@ -21,7 +25,14 @@ def test_exact_bilstm_matches_packed_lstm_per_item():
             assert torch.all(out[b, n:] == 0)
 
 
-def test_masked_adain_uses_valid_frames_only(tiny_kmodel):
+@pytest.fixture(params=[False, True], ids=["onnx-runtime", "inductor"])
+def statistics_for(request, monkeypatch):
+    """Both formulations of `masked_mean_var`: matrix-vector products (traced for ONNX Runtime) and fused
+    reductions (traced by torch.export for Inductor)."""
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: request.param)
+
+
+def test_masked_adain_uses_valid_frames_only(tiny_kmodel, statistics_for):
     adain = tiny_kmodel.decoder.encode.norm1
     torch.manual_seed(0)
     lengths = torch.tensor([30, 11])
@@ -33,7 +44,23 @@ def test_masked_adain_uses_valid_frames_only(tiny_kmodel):
             torch.testing.assert_close(out[b, :, :n], adain(x[b:b + 1, :, :n], style[b:b + 1])[0], rtol=1e-4, atol=1e-5)
 
 
-def test_masked_adain_snake_is_upstream_adain_then_snake(tiny_kmodel):
+def test_statistics_are_traced_for_their_compiler():
+    """Matrix-vector products in the ONNX graph, reductions Inductor can fuse in the exported program."""
+    class Statistics(nn.Module):
+        def forward(self, x, lengths):
+            return batched.masked_mean_var(x, batched.length_mask(lengths, x.shape[2]), lengths)
+
+    example = (torch.randn(1, 4, 20), torch.tensor([15]))
+    graph = io.BytesIO()
+    torch.onnx.export(Statistics(), example, graph, dynamo=False, opset_version=20)
+    assert "MatMul" in {node.op_type for node in onnx.load_from_string(graph.getvalue()).graph.node}
+    program = torch.export.export(Statistics(), example, strict=True)
+    targets = {node.target for node in program.graph.nodes}
+    assert torch.ops.aten.sum.dim_IntList in targets and not {torch.ops.aten.bmm.default,
+                                                              torch.ops.aten.matmul.default} & targets
+
+
+def test_masked_adain_snake_is_upstream_adain_then_snake(tiny_kmodel, statistics_for):
     block = tiny_kmodel.decoder.generator.resblocks[0]
     adain, alpha = block.adain1[0], block.alpha1[0]
     torch.manual_seed(1)
