@@ -67,7 +67,8 @@ class BackgroundExport:
 
     def __init__(self, workspace: Path, *argv: str):
         self.output, self.log_path = workspace / "model_repository", workspace / "export.log"
-        env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=str(workspace / "inductor-cache"))  # removed with it
+        self.inductor_cache = workspace / "inductor-cache"  # removed with the workspace
+        env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=str(self.inductor_cache))
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "export", *argv, "--output", str(self.output)],
                                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

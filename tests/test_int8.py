@@ -50,10 +50,10 @@ def test_provenance_states_precision_and_snr(int8_repository):
     assert all(p["relative_l2"] <= 1e-4 for p in provenance["parity"])  # the fp32 export was proven first
 
 
-def test_triton_serves_the_int8_decoder_within_its_stated_snr(int8_repository, tiny_repository, triton,
-                                                              tiny_weights, tmp_path, monkeypatch):
+def test_triton_serves_the_int8_decoder_within_its_stated_snr(int8_repository, int8_export, tiny_repository,
+                                                              triton, tiny_weights, tmp_path, monkeypatch):
     # the export's cache: the compiler checks Inductor makes when loading the package are built there already
-    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(int8_repository.parent / "inductor-cache"))
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(int8_export.inductor_cache))
     ids = sample_phonemes(tiny_weights.config["vocab"], (40,), seed=3)[0]
     style = np.load(tiny_repository / "kokoro" / "assets" / "voices" / "af_heart.npy")[39, 0]
     fp32, fp32_durations = infer(httpclient.InferenceServerClient(triton.http_url), ids, style, seed=5)
