@@ -91,7 +91,7 @@ def int8_export(request, tmp_path_factory):
     if not any("int8_repository" in item.fixturenames for item in request.session.items):
         yield None
         return
-    checkpoint.synthetic_weights(ROOT / "build" / "synthetic-tiny", checkpoint.tiny_config())  # whole before it reads
+    request.getfixturevalue("tiny_weights")  # written whole before the export reads them
     job = BackgroundExport(tmp_path_factory.mktemp("int8"), "--synthetic", "--tiny", "--precision", "int8",
                            "--parity-lengths", "8,37")
     yield job
