@@ -33,11 +33,41 @@ def test_only_the_marked_convolutions_are_int8(int8_repository):
     assert not any(node.op_type == "DequantizeLinear" for node in fp32_graph.graph.node)
 
 
-def test_conv1d_as_conv2d_is_the_same_convolution():
-    conv = torch.nn.Conv1d(6, 4, 7, padding=9, dilation=3)
-    x = torch.randn(1, 6, 50)
+@pytest.mark.parametrize("kernel, padding, dilation, phases", [
+    (3, 1, 1, 1), (7, 9, 3, 3), (11, 25, 5, 5),  # the residual blocks' "same" convolutions
+    (3, 0, 2, 2), (3, 4, 2, 2),  # shorter and longer outputs
+    (5, 3, 2, 1),  # padding not a multiple of the dilation: stays a dilated convolution
+])
+def test_conv1d_as_conv2d_is_the_same_convolution(kernel, padding, dilation, phases):
+    conv = torch.nn.Conv1d(6, 4, kernel, padding=padding, dilation=dilation)
+    as2d = quantize.Conv1dAs2d(conv)
+    assert as2d.phases == phases and as2d.dilation == (1, dilation // phases)
     with torch.no_grad():
-        assert torch.allclose(quantize.Conv1dAs2d(conv)(x), conv(x), atol=1e-6)
+        for length in range(7, 7 + 2 * dilation):  # every remainder of the length by the dilation
+            x = torch.randn(2, 6, length)
+            assert torch.allclose(as2d(x), conv(x), atol=1e-6)
+
+
+def test_the_phases_of_a_dilated_convolution_export_for_any_length():
+    """As the int8 vocoder is exported: strict, the length dynamic and upsampled, as in the generator."""
+    from torch.export import Dim, export
+
+    class Upsampled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = quantize.Conv1dAs2d(torch.nn.Conv1d(4, 4, 11, padding=15, dilation=3))
+
+        def forward(self, frames):
+            x = frames.repeat_interleave(20, dim=2) + 1
+            return self.conv(x)
+
+    model = Upsampled().eval()
+    program = export(model, (torch.randn(1, 4, 7),), dynamic_shapes=({2: Dim("frames", min=3, max=1000)},),
+                     strict=True, prefer_deferred_runtime_asserts_over_guards=True).module()
+    with torch.no_grad():
+        for frames in (3, 4, 5, 8):  # 20 x frames: every remainder by 3
+            x = torch.randn(1, 4, frames)
+            assert torch.equal(program(x), model(x))
 
 
 def test_provenance_states_precision_and_snr(int8_repository):
