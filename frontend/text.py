@@ -7,6 +7,7 @@ import unicodedata
 # Western punctuation ends a sentence before a space; CJK punctuation ends it by itself (no spaces there).
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[。！？])\s*")
 CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+|(?<=[、，；：])\s*")
+MIN_REST_WORDS = 3
 
 
 def clean(text: str) -> str:
@@ -26,10 +27,13 @@ def clauses(sentence: str) -> list[str]:
 
 def lead(sentence: str, max_words: int) -> list[str]:
     """The sentence as [a short lead of at most `max_words` words, the rest]: its first clause when
-    that is short enough, else its first words. Never splits a word."""
+    that is short enough, else its first words. Never splits a word, and never leaves a rest of fewer
+    than MIN_REST_WORDS: that saves little time and is spoken as an utterance of its own ("Thursday.")."""
     words = sentence.split()
     if len(words) <= max_words:
         return [sentence]
     first_clause = clauses(sentence)[0]
     count = len(first_clause.split()) if len(first_clause.split()) <= max_words else max_words
+    if len(words) - count < MIN_REST_WORDS:
+        return [sentence]
     return [" ".join(words[:count]), " ".join(words[count:])]

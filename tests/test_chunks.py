@@ -42,6 +42,14 @@ def test_first_chunk_prefers_a_short_first_clause(phonemizer):
     assert chunks[0].text == "Well,"
 
 
+def test_first_chunk_leaves_no_one_or_two_word_rest(phonemizer):
+    nine_words = "Your order has shipped and should arrive on Thursday."
+    assert [c.text for c in phonemizer.chunks(nine_words, "a", first_words=8)] == [nine_words]
+    eleven_words = "Your order has shipped and should arrive on Thursday next week."
+    assert [c.text for c in phonemizer.chunks(eleven_words, "a", first_words=8)] == [
+        "Your order has shipped and should arrive on", "Thursday next week."]
+
+
 def test_normalization_happens_before_chunking(phonemizer):
     chunks = phonemizer.chunks("Dr. Smith paid $12.50. Then he left.", "a")
     assert [c.text for c in chunks] == ["Doctor Smith paid twelve dollars and fifty cents.", "Then he left."]
