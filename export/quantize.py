@@ -94,13 +94,21 @@ def vocoder_feeds(stage: DecoderStage, decoder_feeds: dict) -> tuple[torch.Tenso
             tensors["seed"])
 
 
+def export_dynamic(module: nn.Module, example: tuple, dynamic_shapes, strict: bool = False):
+    """`torch.export` with dynamic shapes, as the int8 vocoder is exported. Checks on sizes that hold for
+    every length but that sympy cannot prove (the phases' lengths in `Conv1dAs2d`) run at call time
+    instead of refusing the export."""
+    return torch.export.export(module, example, dynamic_shapes=dynamic_shapes, strict=strict,
+                               prefer_deferred_runtime_asserts_over_guards=True)
+
+
 def compile_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor, calibration_feeds: Sequence[dict],
                          package: Path) -> list[str]:
     """Quantize, calibrate and compile the vocoder into an AOTInductor package; the quantized layers' names.
 
     `kmodel` must have its weight norm folded; its decoder is changed in place."""
     import torch._inductor
-    from torch.export import Dim, export
+    from torch.export import Dim
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
     from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as x86
 
@@ -116,14 +124,11 @@ def compile_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor, calibrati
              len(examples))
     with torch.no_grad():
         # strict: the quantizer finds convolutions by the source records only a strict export keeps
-        # deferred asserts: the phases' lengths (Conv1dAs2d) hold for every length, which sympy cannot prove
-        traced = export(vocoder, examples[0], dynamic_shapes=dynamic, strict=True,
-                        prefer_deferred_runtime_asserts_over_guards=True).module()
+        traced = export_dynamic(vocoder, examples[0], dynamic, strict=True).module()
         prepared = prepare_pt2e(traced, _quantizer(x86, traced, len(names)))
         for example in examples:
             prepared(*example)
-        quantized = export(convert_pt2e(prepared), examples[0], dynamic_shapes=dynamic,
-                           prefer_deferred_runtime_asserts_over_guards=True)
+        quantized = export_dynamic(convert_pt2e(prepared), examples[0], dynamic)
         log.info("compiling the int8 vocoder with AOTInductor (a few minutes)")
         torch._inductor.aoti_compile_and_package(quantized, package_path=str(package), inductor_configs=INDUCTOR)
     return names

@@ -50,7 +50,7 @@ def test_conv1d_as_conv2d_is_the_same_convolution(kernel, padding, dilation, pha
 
 def test_the_phases_of_a_dilated_convolution_export_for_any_length():
     """As the int8 vocoder is exported: strict, the length dynamic and upsampled, as in the generator."""
-    from torch.export import Dim, export
+    from torch.export import Dim
 
     class Upsampled(torch.nn.Module):
         def __init__(self):
@@ -62,8 +62,8 @@ def test_the_phases_of_a_dilated_convolution_export_for_any_length():
             return self.conv(x)
 
     model = Upsampled().eval()
-    program = export(model, (torch.randn(1, 4, 7),), dynamic_shapes=({2: Dim("frames", min=3, max=1000)},),
-                     strict=True, prefer_deferred_runtime_asserts_over_guards=True).module()
+    program = quantize.export_dynamic(model, (torch.randn(1, 4, 7),), ({2: Dim("frames", min=3, max=1000)},),
+                                      strict=True).module()
     with torch.no_grad():
         for frames in (3, 4, 5, 8):  # 20 x frames: every remainder by 3
             x = torch.randn(1, 4, frames)
