@@ -1,6 +1,7 @@
 """An HTTP load generator for the speech endpoint: N clients, each sending its next request as soon as the
-last one is done (closed loop), recording when the first audio byte and the last byte arrived and how much
-audio came back, read by an independent decoder."""
+last one is done (closed loop), recording when the first audio byte and the last byte arrived, how much
+audio came back (read by an independent decoder) and, for pcm streams, how long a player would have
+stalled waiting for audio."""
 from __future__ import annotations
 
 import asyncio
@@ -37,6 +38,7 @@ class Outcome:
     first_audio_s: float | None = None
     status: int | None = None  # None: no complete HTTP response (refused, reset, aborted stream)
     audio_s: float = 0.0
+    stall_s: float | None = None  # pcm streams: a player's waits for audio after the first
     error: str = ""
 
     @property
@@ -45,6 +47,16 @@ class Outcome:
 
     def record(self) -> dict:
         return {**asdict(self), "spec": {**asdict(self.spec), "text": self.spec.text[:40]}}
+
+
+def stall_seconds(arrivals: list[tuple[float, float]]) -> float:
+    """Given (arrival time, seconds of audio) per part, how long a player that starts with the first part
+    and plays everything in order waits for audio in between (rebuffering time)."""
+    stalled, played_until = 0.0, arrivals[0][0] if arrivals else 0.0
+    for arrived_s, audio_s in arrivals:
+        stalled += max(0.0, arrived_s - played_until)
+        played_until = max(played_until, arrived_s) + audio_s
+    return stalled
 
 
 def audio_seconds(data: bytes, response_format: str) -> float:
@@ -59,17 +71,20 @@ def audio_seconds(data: bytes, response_format: str) -> float:
 async def _one(client: httpx.AsyncClient, spec: Spec, began: float) -> Outcome:
     start = time.perf_counter()
     outcome = Outcome(spec, start - began, 0.0)
-    parts = []
+    parts, arrivals = [], []
     try:
         async with client.stream("POST", "/v1/audio/speech", json=spec.body()) as response:
             outcome.status = response.status_code
             async for part in response.aiter_bytes():
-                if outcome.first_audio_s is None and part:
-                    outcome.first_audio_s = time.perf_counter() - start
+                if part:
+                    arrivals.append((time.perf_counter() - start, len(part) / 2 / SOURCE_RATE))
                 parts.append(part)
     except httpx.HTTPError as e:
         outcome.status, outcome.error = None, f"{type(e).__name__}: {e}"
     outcome.total_s = time.perf_counter() - start
+    outcome.first_audio_s = arrivals[0][0] if arrivals else None
+    if spec.stream and spec.response_format == "pcm" and arrivals:
+        outcome.stall_s = stall_seconds(arrivals)
     data = b"".join(parts)
     if outcome.status == 200:
         try:
@@ -111,6 +126,7 @@ def summary(outcomes: list[Outcome], wall_s: float) -> dict:
     audio = sum(o.audio_s for o in done)
     first = [o.first_audio_s for o in done if o.first_audio_s is not None]
     total = [o.total_s for o in done]
+    stalls = [o.stall_s for o in done if o.stall_s is not None]
     return {
         "requests": len(outcomes), "errors": len(outcomes) - len(done), "wall_s": wall_s, "audio_s": audio,
         "audio_s_per_s": audio / wall_s if wall_s else 0.0,
@@ -118,4 +134,5 @@ def summary(outcomes: list[Outcome], wall_s: float) -> dict:
         "first_audio_p50_s": percentile(first, 50), "first_audio_p95_s": percentile(first, 95),
         "first_audio_p99_s": percentile(first, 99),
         "total_p50_s": percentile(total, 50), "total_p99_s": percentile(total, 99),
+        "stall_p50_s": percentile(stalls, 50), "stall_p99_s": percentile(stalls, 99),
     }

@@ -29,16 +29,16 @@ def markdown(result: dict) -> str:
               f"{' / '.join(f'{speed:.2f}' for speed in b['passes_audio_s_per_s'])} |" for b in result["baselines"]]
     lines += ["", "## HTTP stack (frontend + Triton)", "",
               "| clients | mode | audio-s per s | vs (a) KModel | vs (b) ORT batch 1 | RTF per request | "
-              "first audio p50 / p95 / p99 (ms) | total p50 / p99 (s) | errors | Triton batch |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "first audio p50 / p95 / p99 (ms) | total p50 / p99 (s) | stalls p50 / p99 (s) | errors | Triton batch |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in result["levels"]:
-        total = f"{row['total_p50_s']:.1f} / {row['total_p99_s']:.1f}" if row["total_p50_s"] is not None else "-"
+        total, stalls = _pair(row, "total"), _pair(row, "stall")
         lines.append(
             f"| {row['clients']} | {'stream' if row['stream'] else 'file'} | {row['audio_s_per_s']:.2f} | "
             f"{row['audio_s_per_s'] / kmodel['audio_s_per_s']:.2f}x | "
             f"{row['audio_s_per_s'] / onnx_single['audio_s_per_s']:.2f}x | "
             f"{row['rtf']:.2f} | {_ms(row['first_audio_p50_s'])} / {_ms(row['first_audio_p95_s'])} / "
-            f"{_ms(row['first_audio_p99_s'])} | {total} | {row['errors']} | "
+            f"{_ms(row['first_audio_p99_s'])} | {total} | {stalls} | {row['errors']} | "
             f"{row['triton_batch_size'] or 0:.1f} |" if row["rtf"] else f"| {row['clients']} | - | failed |")
     lines += _triton_alone(result)
     first, over = result["first_audio"], result["overhead"]
@@ -48,6 +48,12 @@ def markdown(result: dict) -> str:
               f"Stack overhead at one client: {over['http_s']:.1f} s over HTTP against {over['in_process_s']:.1f} s "
               f"for the served graphs in process ({over['overhead'] * 100:+.1f} %)."]
     return "\n".join(lines) + "\n"
+
+
+def _pair(row: dict, name: str) -> str:
+    """p50 / p99 in seconds, or "-" where not measured (stalls: streams only)."""
+    p50, p99 = row.get(f"{name}_p50_s"), row.get(f"{name}_p99_s")
+    return "-" if p50 is None else f"{p50:.2f} / {p99:.2f}"
 
 
 def _fidelity(fidelity: dict) -> str:

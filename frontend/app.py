@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         phonemizer = Phonemizer(settings.assets)
         await asyncio.to_thread(phonemizer.phonemize, "ready", "a")  # load the G2P before the first request
-        synthesizer = TritonSynthesizer(settings.triton_urls(), settings.triton_model, settings.request_timeout_s)
+        synthesizer = TritonSynthesizer(settings.triton_urls(), settings.triton_model, settings.request_timeout_s,
+                                        max_inflight=settings.triton_max_inflight)
         app.state.service = SpeechService(settings, synthesizer, phonemizer, VoiceCatalog(settings.assets / "voices"),
                                           metrics)
         if keys:

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     max_inflight: int = Field(64, ge=1, description="speech requests in progress at once; more get 429")
     first_chunk_words: int = Field(8, ge=1, le=50, description="most words in a stream's first chunk")
     synthesis_lookahead: int = Field(4, ge=1, le=64, description="chunks of one request at Triton at once")
+    triton_max_inflight: int = Field(0, ge=0, description="chunks at Triton at once, all requests together; the "
+                                     "rest wait in the frontend, earliest deadline first; 0: what the servers' "
+                                     "model configurations can run at once")
     chunk_max_phonemes: int = Field(400, ge=20, le=510, description="longest chunk sent to the model")
     rate_limit_per_minute: int = Field(0, ge=0, description="requests per minute per API key; 0 means no limit")
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS, or *; empty: none")

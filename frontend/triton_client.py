@@ -2,13 +2,15 @@
 
 Several Triton servers can stand behind one frontend: calls are spread over them in turn, and a call
 that cannot reach one (refused, reset, the server gone mid-call) is retried on the others. Synthesis is
-deterministic (a fixed seed), so a retried call gives the same audio."""
+deterministic (a fixed seed), so a retried call gives the same audio. At most as many calls as the servers
+can work on at once are at Triton; the rest wait in `schedule.EarliestDeadlineFirst`."""
 from __future__ import annotations
 
 import asyncio
 import itertools
 import logging
 import time
+from typing import Any
 
 import aiohttp
 import numpy as np
@@ -16,12 +18,12 @@ import tritonclient.http.aio as tritonhttp
 from tritonclient.utils import InferenceServerException
 
 from frontend.errors import BackendTimeout, BackendUnavailable, InvalidRequest
+from frontend.schedule import EarliestDeadlineFirst
 
 log = logging.getLogger("frontend")
 SAMPLE_RATE = 24000
 RETRY_AFTER = {"Retry-After": "5"}
 UNREACHABLE = (aiohttp.ClientConnectionError, OSError)
-FIRST_PRIORITY, LATER_PRIORITY = 1, 2  # Triton's priority levels (config.pbtxt): 1 is served first
 # aiohttp asks for gzip by default, and Triton would spend 4-5 ms of CPU per second of audio compressing
 # float samples by 8 %: CPU taken from synthesis on a small machine.
 UNCOMPRESSED = {"Accept-Encoding": "identity"}
@@ -56,10 +58,13 @@ class TritonBackend:
 
 
 class TritonSynthesizer:
-    def __init__(self, urls: list[str], model: str, timeout_s: float, cooldown_s: float = 2.0):
+    """`max_inflight`: calls at Triton at once; 0 reads it from the servers (`capacity`)."""
+
+    def __init__(self, urls: list[str], model: str, timeout_s: float, cooldown_s: float = 2.0, max_inflight: int = 0):
         self.model, self.timeout_s = model, timeout_s
         self.backends = [TritonBackend(url, timeout_s, cooldown_s) for url in urls]
         self._turn = itertools.count()
+        self.slots = EarliestDeadlineFirst(max_inflight or None)
 
     async def close(self) -> None:
         for backend in self.backends:
@@ -81,9 +86,29 @@ class TritonSynthesizer:
         rotated = self.backends[start:] + self.backends[:start]
         return sorted(rotated, key=lambda backend: not backend.up)
 
+    async def capacity(self) -> int | None:
+        """Requests the servers work on at once: per server, its model's instances times the batch its
+        batcher forms (the largest preferred size, else the largest allowed). None if none answers."""
+        total = None
+        for backend in self.backends:
+            try:
+                config = await backend.client.get_model_config(self.model)
+            except (aiohttp.ClientError, InferenceServerException, asyncio.TimeoutError, OSError):
+                continue
+            total = (total or 0) + _concurrency(config)
+        return total
+
     async def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int = 0,
-                         request_id: str = "", first: bool = False) -> np.ndarray:
-        """`first`: the chunk a client is waiting on for its first audio; Triton serves these first."""
+                         request_id: str = "", deadline: float | None = None) -> np.ndarray:
+        """`deadline` (time.monotonic()): when the client needs this audio; calls waiting for a slot at
+        Triton go earliest deadline first (default: now)."""
+        if self.slots.capacity is None:
+            self.slots.capacity = await self.capacity()
+        async with self.slots.slot(time.monotonic() if deadline is None else deadline):
+            return await self._any_backend(token_ids, style, speed, seed, request_id)
+
+    async def _any_backend(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int,
+                           request_id: str) -> np.ndarray:
         inputs = [
             _tensor("token_ids", np.asarray(token_ids, dtype=np.int64)[None], "INT64"),
             _tensor("style", np.asarray(style, dtype=np.float32)[None], "FP32"),
@@ -93,16 +118,16 @@ class TritonSynthesizer:
         error: BackendUnavailable | None = None
         for backend in self._in_turn():
             try:
-                return await self._infer(backend, inputs, request_id, FIRST_PRIORITY if first else LATER_PRIORITY)
+                return await self._infer(backend, inputs, request_id)
             except BackendUnavailable as e:
                 backend.failed(e.message)
                 error = e
         raise error
 
-    async def _infer(self, backend: TritonBackend, inputs: list, request_id: str, priority: int) -> np.ndarray:
+    async def _infer(self, backend: TritonBackend, inputs: list, request_id: str) -> np.ndarray:
         try:
             # Triton drops a request still queued past `timeout`.
-            call = backend.client.infer(self.model, inputs, request_id=request_id, priority=priority,
+            call = backend.client.infer(self.model, inputs, request_id=request_id,
                                         timeout=int(self.timeout_s * 1e6), headers=UNCOMPRESSED)
             result = await asyncio.wait_for(call, self.timeout_s)
         except asyncio.TimeoutError as e:
@@ -119,9 +144,14 @@ class TritonSynthesizer:
                                      headers=RETRY_AFTER) from e
         return result.as_numpy("audio")[0]
 
-
     def _timeout(self) -> BackendTimeout:
         return BackendTimeout(f"synthesis took longer than {self.timeout_s:g} s", code="timeout")
+
+
+def _concurrency(config: dict[str, Any]) -> int:
+    instances = sum(group.get("count", 1) for group in config.get("instance_group", [])) or 1
+    batch = max(config.get("dynamic_batching", {}).get("preferred_batch_size") or [config.get("max_batch_size") or 1])
+    return instances * batch
 
 
 def _tensor(name: str, array: np.ndarray, dtype: str) -> tritonhttp.InferInput:

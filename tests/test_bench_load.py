@@ -21,6 +21,7 @@ def test_load_measures_what_the_stack_returns(api):
     assert pcm.audio_s == streamed.audio_s > 0.3  # the same speech, whole or streamed
     assert abs(mp3.audio_s - pcm.audio_s) < 0.08  # decoded by PyAV: codec padding only
     assert 0 < streamed.first_audio_s <= streamed.total_s <= wall_s
+    assert streamed.stall_s >= 0 and pcm.stall_s is None and mp3.stall_s is None  # pcm streams only
     refused = by_kind[("wav", False, "")]
     assert refused.status == 400 and not refused.ok and "input" in refused.error
 
@@ -29,6 +30,13 @@ def test_load_measures_what_the_stack_returns(api):
     assert abs(summary["audio_s"] - (pcm.audio_s + streamed.audio_s + mp3.audio_s)) < 1e-9
     assert summary["first_audio_p50_s"] <= summary["first_audio_p99_s"]
     assert [m["requests"] for m in soak.per_minute(outcomes)] == [4]
+
+
+def test_stalls_are_the_waits_of_a_player_that_starts_with_the_first_audio():
+    # (arrival s, audio s): playing from 1.0, the second part comes in time, the third 0.5 s late
+    assert load.stall_seconds([(1.0, 0.5), (1.2, 0.5), (2.5, 1.0), (2.6, 0.1)]) == 0.5
+    assert load.stall_seconds([(0.3, 2.0), (1.0, 1.0)]) == 0.0
+    assert load.stall_seconds([]) == 0.0
 
 
 def test_a_refused_connection_is_an_outcome_not_a_crash():

@@ -16,6 +16,7 @@ def test_bench_reports_every_part_of_one_run(tiny_repository, triton, tmp_path):
     assert [(row["clients"], row["stream"]) for row in result["levels"]] == [(1, False), (1, True)]
     assert all(row["errors"] == 0 and row["audio_s_per_s"] > 0 for row in result["levels"])
     assert [row["requests"] for row in result["levels"]] == [4, 4]  # a sustained level: four per client
+    assert [row["stall_p99_s"] is not None for row in result["levels"]] == [False, True]  # streams only
     assert [row["concurrency"] for row in result["triton_alone"]] == [1]
     assert all(row["inferences_per_s"] > 0 and row["audio_s_per_s"] > 0 for row in result["triton_alone"])
     assert result["fidelity"]["precision"] == "fp32" and result["fidelity"]["max_relative_l2_vs_kmodel"] <= 1e-4
