@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(phonemizer.phonemize, "ready", "a")  # load the G2P before the first request
         synthesizer = TritonSynthesizer(settings.triton_urls(), settings.triton_model, settings.request_timeout_s,
                                         max_inflight=settings.triton_max_inflight)
+        metrics.waiting_chunks.set_function(lambda: synthesizer.slots.waiting)
         app.state.service = SpeechService(settings, synthesizer, phonemizer, VoiceCatalog(settings.assets / "voices"),
                                           metrics)
         if keys:

@@ -31,6 +31,9 @@ class Metrics:
         self.total = Histogram("kokoro_request_seconds", "Request start to the last byte",
                                buckets=LATENCY_BUCKETS, registry=self.registry)
         self.inflight = Gauge("kokoro_inflight_requests", "Speech requests in progress", registry=self.registry)
+        self.waiting_chunks = Gauge("kokoro_chunks_waiting_for_triton",
+                                    "Chunks waiting in the frontend for a slot at Triton (TRITON_MAX_INFLIGHT)",
+                                    registry=self.registry)
 
 
 class RequestTracking:

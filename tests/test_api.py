@@ -285,4 +285,4 @@ def test_metrics_and_request_ids(api, http):
     assert samples["kokoro_audio_seconds_total"] > 0.5
     assert samples["kokoro_input_characters_total"] >= len("Counting this one.")
     assert samples["kokoro_first_audio_seconds_count"] >= 1 and samples["kokoro_request_seconds_count"] >= 2
-    assert samples["kokoro_inflight_requests"] == 0
+    assert samples["kokoro_inflight_requests"] == 0 and samples["kokoro_chunks_waiting_for_triton"] == 0
