@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 
 class EarliestDeadlineFirst:
@@ -24,15 +22,8 @@ class EarliestDeadlineFirst:
     def waiting(self) -> int:
         return sum(not future.done() for _, _, future in self._waiting)
 
-    @asynccontextmanager
-    async def slot(self, deadline: float) -> AsyncIterator[None]:
-        await self._enter(deadline)
-        try:
-            yield
-        finally:
-            self._leave()
-
-    async def _enter(self, deadline: float) -> None:
+    async def enter(self, deadline: float) -> None:
+        """Take a slot, waiting behind every earlier deadline when none is free; pair with `leave`."""
         if self.capacity is None or (self.holders < self.capacity and not self.waiting):
             self.holders += 1
             return
@@ -42,10 +33,10 @@ class EarliestDeadlineFirst:
             await turn
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():  # handed the slot just as it was cancelled
-                self._leave()
+                self.leave()
             raise
 
-    def _leave(self) -> None:
+    def leave(self) -> None:
         self.holders -= 1
         while self._waiting:
             _, _, turn = heapq.heappop(self._waiting)

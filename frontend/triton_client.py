@@ -101,11 +101,19 @@ class TritonSynthesizer:
     async def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int = 0,
                          request_id: str = "", deadline: float | None = None) -> np.ndarray:
         """`deadline` (time.monotonic()): when the client needs this audio; calls waiting for a slot at
-        Triton go earliest deadline first (default: now)."""
+        Triton go earliest deadline first (default: now). Waiting and the call each have `timeout_s`."""
         if self.slots.capacity is None:
             self.slots.capacity = await self.capacity()
-        async with self.slots.slot(time.monotonic() if deadline is None else deadline):
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self.slots.enter(time.monotonic() if deadline is None else deadline)
+        except TimeoutError as e:
+            raise BackendTimeout(f"no slot at the inference server within {self.timeout_s:g} s",
+                                 code="timeout") from e
+        try:
             return await self._any_backend(token_ids, style, speed, seed, request_id)
+        finally:
+            self.slots.leave()
 
     async def _any_backend(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int,
                            request_id: str) -> np.ndarray:

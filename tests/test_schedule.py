@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from frontend.errors import BackendTimeout
 from frontend.schedule import EarliestDeadlineFirst
 from frontend.triton_client import TritonSynthesizer
 from frontend.voices import VoiceCatalog
 
 
 async def _hold(slots: EarliestDeadlineFirst, deadline: float, entered: list, name: str) -> None:
-    async with slots.slot(deadline):
-        entered.append(name)
-        await asyncio.sleep(0.01)
+    await slots.enter(deadline)
+    entered.append(name)
+    await asyncio.sleep(0.01)
+    slots.leave()
 
 
 def test_waiters_enter_by_deadline_and_a_cancelled_waiter_gives_way():
@@ -38,8 +42,9 @@ def test_a_waiter_cancelled_as_its_turn_comes_passes_the_slot_on():
         slots, entered, tasks = EarliestDeadlineFirst(1), [], {}
 
         async def holder():
-            async with slots.slot(0.0):
-                await asyncio.sleep(0.01)
+            await slots.enter(0.0)
+            await asyncio.sleep(0.01)
+            slots.leave()
             tasks["unlucky"].cancel()  # its turn was handed over on leaving, before it could run
 
         tasks["holder"] = asyncio.create_task(holder())
@@ -92,3 +97,14 @@ def test_triton_calls_take_the_servers_capacity_and_wait_earliest_deadline_first
     capacity, finished = asyncio.run(scenario())
     assert capacity == 2  # the one server that answers: two instances, batches of one (config.pbtxt)
     assert finished == ["first", "due first", "due second", "due last"]
+
+
+def test_waiting_for_a_slot_has_the_call_timeout_and_gives_the_slot_up():
+    async def scenario():
+        synthesizer = TritonSynthesizer(["127.0.0.1:9"], "kokoro", timeout_s=0.2, max_inflight=1)
+        await synthesizer.slots.enter(0.0)  # the only slot, held by a call that does not end
+        with pytest.raises(BackendTimeout, match="no slot"):
+            await synthesizer.synthesize([50, 83], [0.0] * 256, 1.0)
+        return synthesizer.slots.holders, synthesizer.slots.waiting
+
+    assert asyncio.run(scenario()) == (1, 0)
