@@ -24,7 +24,8 @@ class EarliestDeadlineFirst:
 
     async def enter(self, deadline: float) -> None:
         """Take a slot, waiting behind every earlier deadline when none is free; pair with `leave`."""
-        if self.capacity is None or (self.holders < self.capacity and not self.waiting):
+        # A free slot means nobody waits: `leave` hands each freed slot to a waiter when there is one.
+        if self.capacity is None or self.holders < self.capacity:
             self.holders += 1
             return
         turn = asyncio.get_running_loop().create_future()

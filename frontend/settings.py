@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     default_voice: str = Field("af_heart", description="voice when a request names none")
     max_inflight: int = Field(64, ge=1, description="speech requests in progress at once; more get 429")
     first_chunk_words: int = Field(8, ge=1, le=50, description="most words in a stream's first chunk")
-    synthesis_lookahead: int = Field(4, ge=1, le=64, description="chunks of one request at Triton at once")
+    synthesis_lookahead: int = Field(4, ge=1, le=64, description="chunks of one request submitted at once")
     triton_max_inflight: int = Field(0, ge=0, description="chunks at Triton at once, all requests together; the "
                                      "rest wait in the frontend, earliest deadline first; 0: what the servers' "
                                      "model configurations can run at once")

@@ -24,6 +24,7 @@ log = logging.getLogger("frontend")
 SAMPLE_RATE = 24000
 RETRY_AFTER = {"Retry-After": "5"}
 UNREACHABLE = (aiohttp.ClientConnectionError, OSError)
+UNANSWERED = (aiohttp.ClientError, InferenceServerException, asyncio.TimeoutError, OSError)  # status queries
 # aiohttp asks for gzip by default, and Triton would spend 4-5 ms of CPU per second of audio compressing
 # float samples by 8 %: CPU taken from synthesis on a small machine.
 UNCOMPRESSED = {"Accept-Encoding": "identity"}
@@ -76,7 +77,7 @@ class TritonSynthesizer:
             try:
                 if await backend.client.is_server_ready() and await backend.client.is_model_ready(self.model):
                     return True
-            except (aiohttp.ClientError, InferenceServerException, asyncio.TimeoutError, OSError):
+            except UNANSWERED:
                 continue
         return False
 
@@ -93,7 +94,7 @@ class TritonSynthesizer:
         for backend in self.backends:
             try:
                 config = await backend.client.get_model_config(self.model)
-            except (aiohttp.ClientError, InferenceServerException, asyncio.TimeoutError, OSError):
+            except UNANSWERED:
                 continue
             total = (total or 0) + _concurrency(config)
         return total
