@@ -19,8 +19,9 @@ MAX_TOKENS = 510
 LANGUAGES = {"en": "a", "en-us": "a", "en-gb": "b", "es": "e", "es-es": "e", "es-mx": "e", "fr": "f", "fr-fr": "f",
              "hi": "h", "hi-in": "h", "it": "i", "it-it": "i", "pt": "p", "pt-br": "p", "ja": "j", "ja-jp": "j",
              "zh": "z", "zh-cn": "z", "cmn": "z"}
+KOKORO_LETTERS = {"a", "b", "e", "f", "h", "i", "p", "j", "z"}  # Kokoro-FastAPI's clients send these
+LANGUAGES.update({letter: letter for letter in KOKORO_LETTERS})
 ESPEAK_LANGUAGES = {"e": "es", "f": "fr-fr", "h": "hi", "i": "it", "p": "pt-br"}  # as upstream's KPipeline
-SUPPORTED = {"a", "b", *ESPEAK_LANGUAGES, "j", "z"}
 
 
 @dataclass
@@ -42,22 +43,25 @@ def language_of(lang_code: str | None, language: str | None, voice: str) -> str:
             raise InvalidRequest(f"language '{requested}' is not supported (supported: {supported})", param,
                                  "unsupported_language")
         return key
-    return voice[:1] if voice[:1] in SUPPORTED else "a"
+    return voice[:1] if voice[:1] in KOKORO_LETTERS else "a"
 
 
 class Phonemizer:
-    """Text -> phonemes -> token ids. One G2P per language, created on first use, shared by threads."""
+    """Text -> phonemes -> token ids. One G2P per language, created on first use. G2P runs under one
+    lock: espeak-ng is a single library state (voice, buffers) for the whole process, which every
+    language but Japanese reaches (English for words outside its lexicon), and calls from two threads
+    at once fail or swap each other's words."""
 
     def __init__(self, assets: Path):
         self.vocab: dict[str, int] = json.loads((assets / "config.json").read_text(encoding="utf-8"))["vocab"]
         self._g2p = {}
         self._lock = threading.Lock()
 
-    def _g2p_for(self, language: str):
+    def _g2p_phonemes(self, text: str, language: str) -> str:
         with self._lock:
             if language not in self._g2p:
                 self._g2p[language] = _make_g2p(language)
-            return self._g2p[language]
+            return self._g2p[language](text)[0].strip()
 
     def phonemize(self, text: str, language: str) -> str:
         """Phonemes of `text`; `[word](/phonemes/)` overrides are taken as written."""
@@ -66,7 +70,7 @@ class Phonemizer:
             if override is not None:
                 parts.append(self.checked(override, "input"))
             elif plain.strip():
-                parts.append(self._g2p_for(language)(plain)[0].strip())
+                parts.append(self._g2p_phonemes(plain, language))
         return " ".join(parts)
 
     def checked(self, phonemes: str, param: str) -> str:
@@ -168,7 +172,8 @@ def _make_g2p(language: str):
         from misaki import ja
         return ja.JAG2P()
     from misaki import zh
-    return zh.ZHG2P(version=None, en_callable=lambda text: _make_g2p("a")(text)[0])
+    english = _make_g2p("a")
+    return zh.ZHG2P(version=None, en_callable=lambda text: english(text)[0])
 
 
 def _english_g2p(british: bool):

@@ -1,6 +1,8 @@
 """G2P per language against the phonemes upstream Kokoro's own pipeline (KPipeline, no model) gives
 for the same text, 20 sentences each; unsupported languages answer 400."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from kokoro.pipeline import KPipeline
 
@@ -76,9 +78,21 @@ def test_phonemes_match_upstream_pipeline(phonemizer, upstream, language, senten
     assert phonemizer.tokens(ours)
 
 
+def test_concurrent_requests_in_several_languages_get_their_own_phonemes(phonemizer):
+    """Requests phonemize in worker threads at once; espeak-ng (Spanish, French, English words outside
+    the lexicon) is one state per process, so unguarded calls failed or returned another text's words."""
+    texts = [("e", "Me llamo Ana y vivo en Madrid."), ("f", "Le chat dort sur le canapé."),
+             ("a", "Quizzaciously snorgled the flurbs."), ("f", "Nous allons à la plage demain."),
+             ("e", "Hola, ¿cómo estás?"), ("a", "Zyxqwerty blorpish grognak.")]
+    alone = {text: phonemizer.phonemize(text, language) for language, text in texts}
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda item: (item[1], phonemizer.phonemize(item[1], item[0])), texts * 40))
+    assert [text for text, phonemes in together if phonemes != alone[text]] == []
+
+
 @pytest.mark.parametrize("request_language, key", [("es", "e"), ("fr-FR", "f"), ("pt-BR", "p"), ("zh", "z"),
                                                    ("en-GB", "b"), ("en", "a"), ("it", "i"), ("hi", "h"),
-                                                   ("ja", "j")])
+                                                   ("ja", "j"), ("a", "a"), ("b", "b"), ("z", "z"), ("j", "j")])
 def test_request_languages_select_the_g2p(request_language, key):
     assert language_of(None, request_language, "af_heart") == key
 
