@@ -101,17 +101,18 @@ def export(args) -> Path:
     assets = repository.write_assets(output, weights)
 
     log.info("[4/%d] verifying the exported graphs against upstream KModel", steps)
-    stages = kb.onnxruntime_stages(text_path, decoder_path, args.threads)
     voice = sorted(weights.voices)[0]
     voice_pack = checkpoint.read_voice(weights.voices[voice]).numpy()
     lengths = tuple(int(n) for n in args.parity_lengths.split(","))
-    report = parity.verify(reference_model, stages, voice_pack, noise_table, weights.config["vocab"], lengths)
+    report = parity.verify(reference_model, parity.probed_stages(text_path, decoder_path, args.threads), voice_pack,
+                           noise_table, weights.config["vocab"], lengths)
 
     options = {"target": args.target, "opset": onnx_export.OPSET, "precision": args.precision, "tiny": args.tiny,
                "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
     if args.precision == "int8":
         log.info("[5/5] quantizing the vocoder to int8, compiling it and measuring it against fp32")
-        options["int8"] = _quantize(kb, stages, export_model, weights.config["vocab"], noise_table,
+        fp32_stages = kb.onnxruntime_stages(text_path, decoder_path, args.threads)
+        options["int8"] = _quantize(kb, fp32_stages, export_model, weights.config["vocab"], noise_table,
                                     decoder_path.parent, voice_pack, lengths)
     repository.write_provenance(output, weights, options, report)
     log.info("done in %.0f s: %s (assets in %s)", time.monotonic() - started, output, assets)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,20 +146,21 @@ def hub_weights(repo_id: str = REPO_ID) -> Weights:
 
 
 def synthetic_weights(out_dir: Path, config: dict | None = None, seed: int = 0,
-                      voice_names: tuple[str, ...] = V1_VOICES) -> Weights:
+                      voice_names: tuple[str, ...] = V1_VOICES, voiced: bool = False) -> Weights:
     """A deterministic checkpoint of the real architecture with speech-like durations.
 
     Randomly initialised Kokoro predicts about 25 frames per token, eight times longer than speech;
     the duration projection is rescaled to about 4 frames per token. The predicted F0 stays near
-    zero (unvoiced), see the README on why a voiced pitch makes any two runs differ.
+    zero (unvoiced) unless `voiced`: then the F0 projection is rescaled to a pitch that varies around
+    150 Hz (about 40 to 270 Hz on the tiny configuration), like speech and like the real weights.
     """
     from kokoro.model import KModel
 
     config = config or load_config()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = out_dir / f"kokoro-synthetic-seed{seed}.pth"
-    marker = out_dir / f"kokoro-synthetic-seed{seed}.json"
+    name = f"kokoro-synthetic-seed{seed}" + ("-voiced" if voiced else "")
+    checkpoint, marker = out_dir / f"{name}.pth", out_dir / f"{name}.json"
     if not (checkpoint.is_file() and marker.is_file() and json.loads(marker.read_text()) == config):
         torch.manual_seed(seed)
         empty = out_dir / "empty.pth"
@@ -169,7 +171,10 @@ def synthetic_weights(out_dir: Path, config: dict | None = None, seed: int = 0,
             proj = kmodel.predictor.duration_proj.linear_layer
             proj.weight.mul_(0.05)
             proj.bias.fill_(-2.5)
-        torch.save({c: getattr(kmodel, c).state_dict() for c in COMPONENTS}, checkpoint)
+            if voiced:
+                kmodel.predictor.F0_proj.weight.mul_(200.0)
+                kmodel.predictor.F0_proj.bias.fill_(150.0)
+        _save_whole({c: getattr(kmodel, c).state_dict() for c in COMPONENTS}, checkpoint)
         marker.write_text(json.dumps(config))
     voices_dir = out_dir / "voices"
     voices_dir.mkdir(exist_ok=True)
@@ -177,9 +182,16 @@ def synthetic_weights(out_dir: Path, config: dict | None = None, seed: int = 0,
     for name in voice_names:
         path = voices_dir / f"{name}.pt"
         if not path.is_file():
-            torch.save(synthetic_voice(name), path)
+            _save_whole(synthetic_voice(name), path)
         voices[name] = path
     return Weights(config, checkpoint, voices, "synthetic", {"seed": seed})
+
+
+def _save_whole(value, path: Path) -> None:
+    """torch.save through a temporary file and a rename: another process never reads a partial file."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    torch.save(value, partial)
+    os.replace(partial, path)
 
 
 def synthetic_voice(name: str) -> torch.Tensor:

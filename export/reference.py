@@ -8,16 +8,30 @@ first one) and is left alone.
 One more value is pinned: the angle of the first STFT frame of the harmonic source. That frame is
 even-symmetric, so its spectrum is real and a negative bin's angle is +pi or -pi depending only on
 the sign of the FFT library's rounding noise (MKL, pocketfft and cuFFT differ). Both sides take +pi.
+
+The run can be given two of the exported graph's inner values, which it then uses in place of its own
+(see `parity.py` on why): the F0 curve, and the STFT (magnitude, angle) of the harmonic source. It
+returns its own of both either way: the F0 it predicted, and the spectrum of the source it made from
+the F0 it used.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from unittest import mock
 
 import numpy as np
 import torch
 
 from export import dsp
+
+
+@dataclass
+class UpstreamSpeech:
+    audio: np.ndarray  # float32 [samples]
+    durations: np.ndarray  # int64 [n + 2], pads included
+    f0_curve: np.ndarray  # float32 [2 * frames], as upstream predicted it
+    harmonic_spectrum: np.ndarray  # float32 [n_fft + 2, stft frames]: magnitude bins, then angle bins
 
 
 def _pinned_transform(self, input_data):
@@ -42,10 +56,43 @@ def repeatable_upstream(noise_table: torch.Tensor, seed: int):
         yield
 
 
+def _substitute(own: torch.Tensor, given: np.ndarray | None) -> torch.Tensor:
+    """`given` in place of `own` where it has its shape (a different length means different durations,
+    which fail the comparison anyway)."""
+    if given is None or given.shape != own.shape[1:]:
+        return own
+    return torch.from_numpy(given)[None].to(own.dtype)
+
+
+@contextmanager
+def _substituted(kmodel, seen: dict, f0_curve: np.ndarray | None, harmonic_spectrum: np.ndarray | None):
+    """Within the block, upstream records its F0 and source spectrum in `seen` and uses the given ones."""
+    from kokoro.istftnet import TorchSTFT
+
+    predict_curves = kmodel.predictor.F0Ntrain
+
+    def curves(*args):
+        f0, energy = predict_curves(*args)
+        seen["f0_curve"] = f0[0].numpy()
+        return _substitute(f0, f0_curve), energy
+
+    def transform(self, input_data):
+        spectrum = torch.cat(_pinned_transform(self, input_data), dim=1)
+        seen["harmonic_spectrum"] = spectrum[0].numpy()
+        return torch.chunk(_substitute(spectrum, harmonic_spectrum), 2, dim=1)
+
+    with mock.patch.object(kmodel.predictor, "F0Ntrain", curves), mock.patch.object(TorchSTFT, "transform", transform):
+        yield
+
+
 def reference_speech(kmodel, phoneme_ids, style: np.ndarray, noise_table: torch.Tensor, speed: float = 1.0,
-                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Upstream audio and durations (pads included) for one utterance's phoneme ids."""
+                     seed: int = 0, f0_curve: np.ndarray | None = None,
+                     harmonic_spectrum: np.ndarray | None = None) -> UpstreamSpeech:
+    """Upstream's speech for one utterance's phoneme ids, optionally given the F0 curve [2 * frames] and
+    the harmonic source's spectrum [n_fft + 2, stft frames] to use."""
     token_ids = torch.tensor([[0, *phoneme_ids, 0]], dtype=torch.long)
-    with torch.no_grad(), repeatable_upstream(noise_table, seed):
+    seen = {}
+    with (torch.no_grad(), repeatable_upstream(noise_table, seed),
+          _substituted(kmodel, seen, f0_curve, harmonic_spectrum)):
         audio, durations = kmodel.forward_with_tokens(token_ids, torch.from_numpy(style)[None], speed)
-    return audio.numpy(), durations.reshape(-1).numpy()
+    return UpstreamSpeech(audio.numpy(), durations.reshape(-1).numpy(), **seen)

@@ -2,6 +2,7 @@
 `tritonserver` serving it."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,23 @@ def phonemizer(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_weights() -> checkpoint.Weights:
     return checkpoint.synthetic_weights(ROOT / "build" / "synthetic-tiny", checkpoint.tiny_config())
+
+
+@pytest.fixture(scope="session")
+def tiny_voiced_weights() -> checkpoint.Weights:
+    """Tiny synthetic weights whose F0 is voiced (about 40 to 270 Hz), as real weights' is."""
+    return checkpoint.synthetic_weights(ROOT / "build" / "synthetic-tiny-voiced", checkpoint.tiny_config(),
+                                        voice_names=("af_heart", "bm_george"), voiced=True)
+
+
+def export_local(weights: checkpoint.Weights, output: Path, parity_lengths: str) -> int:
+    """`python -m export --checkpoint --voices --config`, as a user with downloaded upstream files runs it."""
+    config = output.parent / "config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps(weights.config))
+    [voices] = {path.parent for path in weights.voices.values()}
+    return export_main(["--checkpoint", str(weights.checkpoint), "--voices", str(voices), "--config", str(config),
+                        "--output", str(output), "--parity-lengths", parity_lengths])
 
 
 @pytest.fixture(scope="session")

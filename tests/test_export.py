@@ -36,22 +36,6 @@ def test_synthetic_checkpoint_is_deterministic_with_speech_like_durations(tmp_pa
     assert 3.0 <= durations.float().mean() <= 5.0
 
 
-def test_local_checkpoint_export(tmp_path, tiny_weights):
-    """--checkpoint/--voices/--config, as a user with downloaded upstream files runs it."""
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps(tiny_weights.config))
-    voices = tmp_path / "voices"
-    voices.mkdir()
-    for name in ("af_heart", "bm_george"):
-        (voices / f"{name}.pt").write_bytes(tiny_weights.voices[name].read_bytes())
-    output = tmp_path / "repo"
-    assert export_main(["--checkpoint", str(tiny_weights.checkpoint), "--voices", str(voices),
-                        "--config", str(config), "--output", str(output), "--parity-lengths", "12"]) == 0
-    provenance = json.loads((output / "kokoro" / "assets" / "provenance.json").read_text())
-    assert provenance["source"] == "local" and not provenance["synthetic"]
-    assert sorted(provenance["voices"]) == ["af_heart", "bm_george"]
-
-
 def test_module_prefixed_checkpoint_loads(tmp_path, tiny_weights):
     """Upstream's kokoro-v1_0.pth carries DataParallel's `module.` prefix."""
     state = torch.load(tiny_weights.checkpoint, weights_only=True)
