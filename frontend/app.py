@@ -131,8 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise errors.InvalidRequest(f"text is {len(body.text)} characters; the limit is "
                                         f"{settings.max_input_chars}", "text", "input_too_long")
         language = language_of(None, body.language, "a")
-        normalized = svc.phonemizer.normalized(body.text, language, body.normalize)
-        phonemes = await asyncio.to_thread(svc.phonemizer.phonemize, normalized, language)
+        normalized, phonemes = await asyncio.to_thread(svc.phonemizer.explain, body.text, language, body.normalize)
         return PhonemizeResponse(normalized_text=normalized, phonemes=phonemes,
                                  tokens=svc.phonemizer.tokens(phonemes))
 

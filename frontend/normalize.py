@@ -1,13 +1,17 @@
 """English text normalization: what a reader says for numbers, money, dates, times, units, addresses
 and symbols, written out in words before G2P.
 
-Each rule is one regular expression without nested repetition (so matching stays linear in the input,
-even on adversarial text) and a function that returns the spoken form. Rules run in order, most
-specific first (money before plain numbers, dates before fractions).
+Each rule is one regular expression without nested unbounded repetition (so matching stays linear in the
+input, even on adversarial text) and a function that returns the spoken form. Rules run in order, most
+specific first (addresses before abbreviations, dates and phone numbers before ranges, money before plain
+numbers, units before years). A function may hand its match back unchanged, or rewrite it into a form a
+later rule reads ("10-20" becomes "10 to 20"). Functions that look at the neighbouring words look at a
+bounded window only.
 """
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable
 
 from num2words import num2words
@@ -15,13 +19,17 @@ from num2words import num2words
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
 MONTH_ABBREVIATIONS = {m[:3].lower(): m for m in MONTHS} | {"sept": "September"}
-CURRENCIES = {  # symbol: (singular, plural, cent singular, cent plural)
+WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+            "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
+CURRENCIES = {  # symbol: (singular, plural, cent singular, cent plural); cents themselves have no smaller unit
     "$": ("dollar", "dollars", "cent", "cents"),
     "€": ("euro", "euros", "cent", "cents"),
     "£": ("pound", "pounds", "penny", "pence"),
     "¥": ("yen", "yen", "sen", "sen"),
+    "¢": ("cent", "cents", None, None),
 }
-SCALES = {"k": "thousand", "m": "million", "mn": "million", "b": "billion", "bn": "billion", "t": "trillion"}
+SCALES = {"k": "thousand", "m": "million", "mn": "million", "b": "billion", "bn": "billion", "t": "trillion"} | {
+    word: word for word in ("thousand", "million", "billion", "trillion")}
 UNITS = {
     "km/h": "kilometers per hour", "mph": "miles per hour", "km": "kilometers", "cm": "centimeters",
     "mm": "millimeters", "m": "meters", "mi": "miles", "ft": "feet", "kg": "kilograms", "g": "grams",
@@ -30,8 +38,12 @@ UNITS = {
     "gb": "gigabytes", "tb": "terabytes", "hz": "hertz", "khz": "kilohertz", "mhz": "megahertz",
     "ghz": "gigahertz", "kw": "kilowatts", "kwh": "kilowatt hours", "w": "watts", "v": "volts", "ms": "milliseconds",
     "s": "seconds", "sec": "seconds", "min": "minutes", "h": "hours", "hr": "hours", "hrs": "hours",
+    "tbsp": "tablespoons", "tsp": "teaspoons", "gal": "gallons", "yd": "yards", "fps": "frames per second",
+    "rpm": "revolutions per minute", "kbps": "kilobits per second", "mbps": "megabits per second",
+    "gbps": "gigabits per second", "mah": "milliamp hours",
 }
-SINGULAR_UNITS = {"feet": "foot", "degrees": "degree", "hertz": "hertz", "inches": "inch"}
+SINGULAR_UNITS = {"feet": "foot", "hertz": "hertz", "inches": "inch", "kilowatt hours": "kilowatt hour",
+                  "milliamp hours": "milliamp hour"}
 ABBREVIATIONS = {
     "dr.": "Doctor", "mr.": "Mister", "mrs.": "Missus", "ms.": "Miz", "prof.": "Professor", "sr.": "Senior",
     "jr.": "Junior", "st.": "Saint", "mt.": "Mount", "ave.": "Avenue", "blvd.": "Boulevard", "rd.": "Road",
@@ -40,16 +52,36 @@ ABBREVIATIONS = {
     "gov.": "governor", "sen.": "senator", "rep.": "representative", "gen.": "general", "capt.": "captain",
     "lt.": "lieutenant", "sgt.": "sergeant", "no.": "number", "vol.": "volume", "fig.": "figure",
 }
+TITLE_OR_PLACE = {"dr.": ("Doctor", "Drive"), "st.": ("Saint", "Street")}  # "Dr. Lee" / "Elm Dr."
+SENTENCE_FINAL_ABBREVIATIONS = {"etc.", "inc.", "ltd.", "co.", "jr.", "sr.", "ave.", "blvd.", "rd.", "dept."}
 SPELLED_ACRONYMS = {"FBI", "CIA", "USA", "UK", "EU", "UN", "API", "CPU", "GPU", "URL", "HTTP", "HTTPS", "HTML", "CSS",
                     "PDF", "TTS", "AI", "ML", "CEO", "CTO", "DIY", "FAQ", "ID", "TV", "PC", "BBC", "CNN", "IBM",
                     "SQL", "USB", "DNA", "IT", "HR", "PR", "VIP", "ATM", "SUV", "BMW", "NYC", "LA", "DC", "AWS"}
-SYMBOLS = {"&": " and ", "@": " at ", "+": " plus ", "=": " equals ", "%": " percent", "#": " number "}
+SYMBOLS = {"&": " and ", "@": " at ", "+": " plus ", "=": " equals ", "%": " percent", "#": " number ",
+           "©": " copyright "}
 DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
 FRACTION_NAMES = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+FRACTION_GLYPHS = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "⅛": "1/8", "⅜": "3/8", "⅝": "5/8",
+                   "⅞": "7/8"}
+FRACTION_IDIOMS = {"24/7": "twenty-four seven", "9/11": "nine eleven", "50/50": "fifty-fifty",
+                   "20/20": "twenty-twenty"}
+DATE_CONTEXT = {"on", "due", "until", "till", "since", "before", "after", "through", "thru", "by", "dated",
+                "starting", "expires", "expiring"} | WEEKDAYS  # "due 3/15" is a date, "add 3/4" a fraction
+YEAR_CONTEXT = {"in", "since", "by", "from", "until", "till", "of", "year", "during", "before", "after", "circa"}
+COUNT_CONTEXT = {"number", "page", "pages", "about", "over", "under", "than", "nearly", "almost", "approximately",
+                 "only", "just", "some", "least", "most", "exactly", "total", "another"}
+YEAR_FOLLOWERS = {  # lowercase words after which a four-digit number is still a year ("1999 was", not "1999 people")
+    "was", "is", "were", "will", "would", "could", "had", "has", "have", "saw", "brought", "began", "ended", "marked",
+    "and", "or", "to", "through", "until", "till", "when", "where", "while", "as", "at", "in", "on", "for", "the",
+    "a", "an", "but", "with", "after", "before", "during", "season", "election", "elections", "census", "edition",
+    "model", "olympics", "summer", "winter", "spring", "fall", "autumn", "budget", "report", "vintage", "release",
+}
+NEXT_WORD = re.compile(r"\s+(\S+)")
 
 Rule = tuple[re.Pattern, Callable[[re.Match], str]]
 
 
+@lru_cache(maxsize=4096)  # num2words is slow; documents repeat the same few numbers
 def cardinal(number: str | int | float) -> str:
     """American cardinal: no 'and', no commas (3497 -> three thousand four hundred ninety-seven)."""
     text = num2words(number)
@@ -66,25 +98,55 @@ def decimal(text: str) -> str:
     return spoken
 
 
+@lru_cache(maxsize=4096)
 def ordinal(number: int) -> str:
     return num2words(number, to="ordinal").replace(",", "").replace(" and ", " ")
 
 
+@lru_cache(maxsize=4096)
 def year(number: int) -> str:
+    """A year as Americans read it: in pairs ('nineteen ninety-nine', 'twenty twenty-four', 'ten sixty-six'),
+    'oh' for a zero tens digit ('nineteen oh five'), 'hundred' for round centuries ('nineteen hundred'),
+    and 2000-2009 as cardinals ('two thousand', 'two thousand five')."""
     if 2000 <= number <= 2009:
         return cardinal(number)
     return num2words(number, to="year").replace("oh-", "oh ").replace(" and ", " ")
+
+
+def two_digit_year(text: str) -> str:
+    """'99' -> 'ninety-nine', '05' -> 'oh five', '00' -> 'two thousand'."""
+    number = int(text)
+    if number == 0:
+        return year(2000)
+    return f"oh {cardinal(number)}" if number < 10 else cardinal(number)
 
 
 def digits(text: str) -> str:
     return " ".join(DIGIT_WORDS[int(d)] for d in text if d.isdigit())
 
 
-def _money(match: re.Match) -> str:
-    symbol, amount, scale = match.group("symbol"), match.group("amount"), (match.group("scale") or "").lower()
-    one, many, cent, cents = CURRENCIES[symbol]
+def words_before(match: re.Match, count: int) -> list[str]:
+    """Up to `count` whitespace-separated words right before the match (from a bounded window)."""
+    return match.string[max(0, match.start() - 60):match.start()].split()[-count:]
+
+
+def word_after(match: re.Match) -> str:
+    """The word after the match when whitespace separates them ('' otherwise), from a bounded window."""
+    following = NEXT_WORD.match(match.string[match.end():match.end() + 40])
+    return following.group(1) if following else ""
+
+
+def ends_sentence(match: re.Match) -> bool:
+    """Whether a match that took a full stop ends its sentence: the text ends or a capital follows."""
+    return word_after(match)[:1].isupper() or not match.string[match.end():match.end() + 40].strip()
+
+
+def _spoken_amount(amount: str, names: tuple, scale: str) -> str:
+    one, many, cent, cents = names
     if scale:
         return f"{decimal(amount)} {SCALES[scale]} {many}"
+    if cent is None:
+        return f"{decimal(amount)} {one if amount == '1' else many}"
     whole, _, fraction = amount.replace(",", "").partition(".")
     units = int(whole or 0) if len(whole) <= 15 else -1
     parts = []
@@ -96,6 +158,13 @@ def _money(match: re.Match) -> str:
     return " and ".join(parts)
 
 
+def _money(match: re.Match) -> str:
+    groups = match.groupdict()
+    sign = "minus " if groups.get("sign") else ""
+    scale = (groups.get("scale") or "").lower()
+    return sign + _spoken_amount(groups["amount"], CURRENCIES[groups["symbol"]], scale)
+
+
 def _percent(match: re.Match) -> str:
     return f"{match.group('sign') and 'minus ' or ''}{decimal(match.group('number'))} percent"
 
@@ -105,14 +174,50 @@ def _ordinal(match: re.Match) -> str:
     return ordinal(int(number)) if len(number) <= 15 else digits(number)
 
 
+def _fraction_glyph(match: re.Match) -> str:
+    whole = match.group("whole")
+    fraction = FRACTION_GLYPHS[match.group("glyph")]
+    return f"{whole} {fraction}" if whole else fraction
+
+
+def fraction_name(numerator: int, denominator: int) -> str:
+    singular, plural = FRACTION_NAMES.get(denominator, (ordinal(denominator), ordinal(denominator) + "s"))
+    name = singular if numerator == 1 else plural
+    return name.removeprefix("one ")  # "hundredths", not "one hundredths"
+
+
+def with_unit(spoken: str, match: re.Match, plural: bool) -> str:
+    """A fraction's spoken form followed by its unit, if one was written ("1/2 tsp", "1 1/2 cups")."""
+    unit = match.group("unit")
+    if not unit:
+        return spoken
+    return f"{spoken} {UNITS[unit.lower()] if plural else singular_unit(UNITS[unit.lower()])}"
+
+
+def _mixed_number(match: re.Match) -> str:
+    numerator, denominator = int(match.group("num")), int(match.group("den"))
+    if not 0 < numerator < denominator:
+        return match.group(0)
+    name = fraction_name(numerator, denominator)
+    count = ("an" if name[0] in "aeiou" else "a") if numerator == 1 else cardinal(numerator)
+    return with_unit(f"{cardinal(int(match.group('whole')))} and {count} {name}", match, plural=True)
+
+
 def _fraction(match: re.Match) -> str:
     numerator, denominator = int(match.group("num")), int(match.group("den"))
+    return with_unit(spoken_fraction(match, numerator, denominator), match, plural=numerator > denominator)
+
+
+def spoken_fraction(match: re.Match, numerator: int, denominator: int) -> str:
+    written = f"{match.group('num')}/{match.group('den')}"
+    if written in FRACTION_IDIOMS:
+        return FRACTION_IDIOMS[written]
+    previous = words_before(match, 1)
+    if previous and previous[0].lower().rstrip(",") in DATE_CONTEXT and 1 <= numerator <= 12 and 1 <= denominator <= 31:
+        return f"{MONTHS[numerator - 1]} {ordinal(denominator)}"
     if denominator == 0:
         return f"{cardinal(numerator)} over zero"
-    singular, plural = FRACTION_NAMES.get(denominator, (ordinal(denominator), ordinal(denominator) + "s"))
-    if numerator == 1:
-        return f"one {singular}" if denominator != 2 else "one half"
-    return f"{cardinal(numerator)} {plural}"
+    return f"{cardinal(numerator)} {fraction_name(numerator, denominator)}"
 
 
 def _date_iso(match: re.Match) -> str:
@@ -126,8 +231,7 @@ def _date_us(match: re.Match) -> str:
     m, d, y = int(match.group("m")), int(match.group("d")), match.group("y")
     if not (1 <= m <= 12 and 1 <= d <= 31):
         return f"{cardinal(m)} slash {cardinal(d)} slash {cardinal(int(y))}"
-    y = int(y) + (2000 if len(y) == 2 else 0)
-    return f"{MONTHS[m - 1]} {ordinal(d)}, {year(y)}"
+    return f"{MONTHS[m - 1]} {ordinal(d)}, {two_digit_year(y) if len(y) == 2 else year(int(y))}"
 
 
 def month_name(token: str) -> str:
@@ -155,30 +259,92 @@ def _time(match: re.Match) -> str:
     suffix = (match.group("ampm") or "").lower().replace(".", "")
     if hours > 24 or minutes > 59:
         return f"{cardinal(hours)} {cardinal(minutes)}"
-    if minutes == 0:
-        spoken = f"{cardinal(hours)} o'clock" if not suffix and given_minutes else cardinal(hours)
+    if minutes == 0 and given_minutes and not suffix:  # "12:00" twelve o'clock, "15:00" fifteen hundred
+        spoken = f"{cardinal(hours)} o'clock" if 1 <= hours <= 12 else f"{cardinal(hours)} hundred"
+    elif minutes == 0:
+        spoken = cardinal(hours)
     elif minutes < 10:
         spoken = f"{cardinal(hours)} oh {cardinal(minutes)}"
     else:
         spoken = f"{cardinal(hours)} {cardinal(minutes)}"
-    end = "." if (match.group("ampm") or "").endswith(".") else ""  # a sentence's full stop, kept
+    end = "." if (match.group("ampm") or "").endswith(".") and ends_sentence(match) else ""  # "... 9 p.m. Then"
     return f"{spoken} {' '.join(suffix.upper())}{end}" if suffix else spoken
 
 
+def _duration(match: re.Match) -> str:
+    """'3:45:10' -> 'three hours forty-five minutes ten seconds' (zero parts left out)."""
+    amounts = zip((int(match.group(g)) for g in ("h", "min", "s")), ("hour", "minute", "second"))
+    spoken = [f"{cardinal(count)} {name}{'' if count == 1 else 's'}" for count, name in amounts if count]
+    return " ".join(spoken) or "zero seconds"
+
+
 def _phone(match: re.Match) -> str:
-    groups = [g for g in (match.group("country"), match.group("area"), match.group("prefix"), match.group("line")) if g]
+    groups = [g for g in re.split(r"\D+", match.group(0)) if g]
     return ", ".join(digits(g) for g in groups)
+
+
+def _local_phone(match: re.Match) -> str:
+    """'555-1234' is a local number; '200-1000', both round, a range that a later rule reads."""
+    if match.group("prefix").endswith("0") and match.group("line").endswith("0"):
+        return match.group(0)
+    return _phone(match)
+
+
+def _range(match: re.Match) -> str:
+    first_symbol, second_symbol = match.group("symbol") or "", match.group("symbol2") or ""
+    return f"{first_symbol}{match.group('a')} to {second_symbol or first_symbol}{match.group('b')}"
 
 
 def _unit(match: re.Match) -> str:
     number, unit = match.group("number"), match.group("unit").lower()
+    if match.group(0).endswith("0s") and word_after(match) == "of":  # "1,000s of rows": thousands
+        return plural_number(number)
     spoken_unit = UNITS[unit]
     if number.replace(",", "") in ("1", "1.0"):
-        first, _, rest = spoken_unit.partition(" ")
-        first = SINGULAR_UNITS.get(first, first[:-1] if first.endswith("s") else first)
-        spoken_unit = f"{first} {rest}".strip()
+        spoken_unit = singular_unit(spoken_unit)
     sign = "minus " if match.group("sign") else ""
     return f"{sign}{decimal(number)} {spoken_unit}"
+
+
+def plural_number(number: str) -> str:
+    spoken = decimal(number).removeprefix("one ")
+    return spoken[:-1] + "ies" if spoken.endswith("y") else spoken + "s"
+
+
+def singular_unit(plural: str) -> str:
+    if plural in SINGULAR_UNITS:
+        return SINGULAR_UNITS[plural]
+    first, _, rest = plural.partition(" ")
+    first = SINGULAR_UNITS.get(first, first[:-1] if first.endswith("s") else first)
+    return f"{first} {rest}".strip()
+
+
+def _scaled_number(match: re.Match) -> str:
+    sign = "minus " if match.group("sign") else ""
+    return f"{sign}{decimal(match.group('number'))} {SCALES[match.group('scale').lower()]}"
+
+
+def _version(match: re.Match) -> str:
+    parts = match.group("version").split(".")
+    is_address = not match.group("v") and len(parts) == 4 and all(int(p) <= 255 for p in parts)
+    spoken = (" dot " if is_address else " point ").join(cardinal(int(p)) for p in parts)
+    return f"version {spoken}" if match.group("v") else spoken
+
+
+def _number_with_letters(match: re.Match) -> str:
+    return f"{decimal(match.group('number'))} {' '.join(match.group('letters'))}"
+
+
+def _ratio(match: re.Match) -> str:
+    return f"{match.group('a')} to {match.group('b')}"
+
+
+def _letters_and_number(match: re.Match) -> str:
+    return f"{match.group('letters')} {match.group('number')}"
+
+
+def _per(match: re.Match) -> str:
+    return " per "
 
 
 def _email(match: re.Match) -> str:
@@ -187,24 +353,45 @@ def _email(match: re.Match) -> str:
 
 
 def _url(match: re.Match) -> str:
-    address = re.sub(r"^https?://", "", match.group(0), flags=re.I).rstrip("/")
+    """The address in words; punctuation that ends the sentence after it stays."""
+    address = match.group(0).rstrip(".,;:!?)]'\"")
+    trailing = match.group(0)[len(address):]
+    address = re.sub(r"^https?://", "", address, flags=re.I).rstrip("/")
     address = re.sub(r"^www\.", "w w w dot ", address, flags=re.I)
-    return _spoken_address(address)
+    return _spoken_address(address) + trailing
 
 
 def _spoken_address(text: str) -> str:
     for symbol, word in ((".", " dot "), ("/", " slash "), ("-", " dash "), ("_", " underscore "), (":", " colon "),
-                         ("?", " question mark "), ("=", " equals "), ("&", " and ")):
+                         ("?", " question mark "), ("=", " equals "), ("&", " and "), ("+", " plus ")):
         text = text.replace(symbol, word)
+    text = re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", text)  # "page2" -> "page 2", read later
     return re.sub(r"\s+", " ", text).strip()
 
 
 def _abbreviation(match: re.Match) -> str:
     lower = match.group(0).lower()
-    if lower == "st.":  # "St. Louis" is a saint, "Main St." a street
-        following = match.string[match.end():match.end() + 2].strip()
-        return "Saint" if following[:1].isupper() else "Street"
-    return ABBREVIATIONS[lower]
+    if lower == "no.":  # "No. 5" is a number; "I said no." is a word
+        return "number " if match.string[match.end():match.end() + 2].strip()[:1].isdigit() else match.group(0)
+    if lower == "ms." and (words_before(match, 1) or [""])[0][-1:].isdigit():  # "200 ms." is a unit
+        return match.group(0)
+    spoken = title_or_place(match, *TITLE_OR_PLACE[lower]) if lower in TITLE_OR_PLACE else ABBREVIATIONS[lower]
+    following = word_after(match)
+    text_ends = not match.string[match.end():match.end() + 40].strip()
+    can_end_sentence = lower in SENTENCE_FINAL_ABBREVIATIONS or spoken in ("Street", "Drive")
+    new_sentence = following[:1].isupper() and following.lower() not in ABBREVIATIONS  # not "Co. Ltd."
+    return spoken + "." if text_ends or (can_end_sentence and new_sentence) else spoken
+
+
+def title_or_place(match: re.Match, title: str, place: str) -> str:
+    """'Dr. Lee', 'in St. Louis', 'Yesterday Dr. Lee' are titles; 'Elm Dr.', 'Main St. in', '5th St.' and
+    'on Elm Dr. Then' (a name inside a sentence before it) end a street's name."""
+    before = words_before(match, 2)
+    previous = before[-1] if before else ""
+    after_name = previous[:1].isdigit() or (previous.isalpha() and previous[:1].isupper())
+    starts_sentence = len(before) < 2 or before[0][-1:] in ".!?:"
+    name_follows = word_after(match)[:1].isupper()
+    return place if after_name and not (name_follows and starts_sentence) else title
 
 
 def _acronym(match: re.Match) -> str:
@@ -215,15 +402,28 @@ def _acronym(match: re.Match) -> str:
 
 
 def _decade(match: re.Match) -> str:
-    number = int(match.group("year"))
-    spoken = year(number)
-    if spoken.endswith("y"):
-        return spoken[:-1] + "ies"
-    return spoken + "s"
+    context, number = match.group("context") or "", match.group("decade")
+    if len(number) == 2 and not (context or match.group("apostrophe")):  # "30s" alone is thirty seconds
+        return match.group(0)
+    spoken = year(int(number)) if len(number) == 4 else cardinal(int(number))
+    return context + (spoken[:-1] + "ies" if spoken.endswith("y") else spoken + "s")
+
+
+def _abbreviated_year(match: re.Match) -> str:
+    return two_digit_year(match.group("year"))
+
+
+def _times(match: re.Match) -> str:
+    return f"{decimal(match.group('number'))} times"
 
 
 def _year(match: re.Match) -> str:
-    return f"{match.group('context')}{year(int(match.group('year')))}"
+    number = int(match.group("year"))
+    previous = (words_before(match, 1) or [""])[0].lower()
+    following = re.match(r"[a-z]*", word_after(match)).group(0)
+    plausible = 1100 <= number <= 2099 or (previous in YEAR_CONTEXT and number >= 1000)
+    counts_something = previous in COUNT_CONTEXT or (following and following not in YEAR_FOLLOWERS)
+    return match.group(0) if counts_something or not plausible else year(number)
 
 
 def _number(match: re.Match) -> str:
@@ -238,34 +438,55 @@ def _symbol(match: re.Match) -> str:
 NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 MONTH_NAMES = "|".join(m for m in MONTHS) + "|" + "|".join(
     m.capitalize() + r"\.?" for m in MONTH_ABBREVIATIONS)
+TOP_LEVEL_DOMAINS = "com|org|net|edu|gov|io|ai|dev|app|co|uk|us|info|me|tv"
+CURRENCY = "[$€£¥]"
+CLOCK = r"\d{1,2}:\d\d(?!\d)"
+UNIT = (r"(?P<unit>km/h|°[CF]|°|(?i:mph|km|cm|mm|mi|ft|kg|mg|lbs|lb|oz|ml|kwh|kw|khz|mhz|ghz|hz|kbps|mbps|gbps|kb|mb|"
+        r"gb|tb|hrs|hr|sec|min|ms|tbsp|tsp|gal|yd|fps|rpm|mah)\b|[mglLWVsh]\b)")  # single letters: "5G" is no gram
 
 RULES: list[Rule] = [
-    (re.compile(r"\bhttps?://[^\s<>\"]+|\bwww\.[^\s<>\"]+", re.I), _url),
+    (re.compile(r"\bhttps?://[^\s<>\"]+|\bwww\.[^\s<>\"]+|(?<![\w.@/-])[A-Za-z][\w-]{0,62}(?:\.[\w-]{1,63}){0,5}"
+                rf"\.(?:{TOP_LEVEL_DOMAINS})(?![.-]?\w|@)(?:/[^\s<>\"]*)?", re.I), _url),
     (re.compile(r"(?<![\w.+-])(?P<user>[\w.+-]{1,64})@(?P<domain>[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})"), _email),
-    (re.compile(rf"(?P<symbol>[$€£¥])(?P<amount>{NUMBER})(?:\s?(?P<scale>[kKmMbBtT]|[mM]n|[bB]n)\b)?"), _money),
-    (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})\s?%"), _percent),
+    (re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True))
+                + r")(?![^\W\d])", re.I), _abbreviation),
     (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"), _date_iso),
     (re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})\b"), _date_us),
     (re.compile(rf"\b(?P<month>{MONTH_NAMES})\s(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<year>\d{{4}})\b)?"),
      _month_day),
     (re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<month>{MONTH_NAMES})\b(?:,?\s(?P<year>\d{{4}})\b)?"),
      _day_month),
-    (re.compile(r"(?:(?P<country>\+\d{1,3})[\s.-]?)?\(?(?P<area>\d{3})\)?[\s.-](?P<prefix>\d{3})[\s.-](?P<line>\d{4})\b"),
-     _phone),
+    (re.compile(r"(?:(?:\+\d{1,3}|(?<![\w-])1(?=[\s.-]))[\s.-]?)?\(?\d{3}(?:\)\s?|[\s.-])\d{3}[\s.-]\d{4}\b"), _phone),
+    (re.compile(r"\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?){2,5}(?![\d-])"), _phone),
+    (re.compile(r"(?<![\w.-])(?P<prefix>[2-9]\d\d)-(?P<line>\d{4})(?![\w-]|\.\d)"), _local_phone),
+    (re.compile(rf"(?<![\w.,/:–-])(?P<symbol>{CURRENCY})?(?P<a>{CLOCK}|{NUMBER})(?:-|\s?[–—]\s?)"
+                rf"(?P<symbol2>{CURRENCY})?(?!0\d)(?P<b>{CLOCK}|{NUMBER})(?![\d:/–-]|[.,]\d)"), _range),
+    (re.compile(rf"(?:(?<![\w-])(?P<sign>-))?(?P<symbol>{CURRENCY})(?P<amount>{NUMBER})"
+                r"(?:\s?(?P<scale>thousand|million|billion|trillion|[kKmMbBtT]|[mM]n|[bB]n)\b)?"), _money),
+    (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<amount>{NUMBER})\s?(?P<symbol>[$€£¥¢])"), _money),
+    (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})\s?%"), _percent),
+    (re.compile(r"(?<![\w.,])(?P<v>[vV])?(?P<version>\d{1,4}(?:\.\d{1,4}){2,5})(?!\w|\.\d)"), _version),
+    (re.compile(r"\b(?P<h>\d{1,2}):(?P<min>[0-5]\d):(?P<s>[0-5]\d)\b(?![:.]\d)"), _duration),
     (re.compile(r"\b(?P<h>\d{1,2}):(?P<min>\d{2})(?:\s?(?P<ampm>[aApP]\.?[mM]\.?))?(?![\d:])"), _time),
     (re.compile(r"\b(?P<h>\d{1,2})\s?(?P<ampm>[aApP]\.?[mM]\.?)(?!\w)"), _time),
-    (re.compile(r"\b(?P<num>\d{1,3})/(?P<den>\d{1,3})\b"), _fraction),
+    (re.compile(r"\b(?P<a>\d{1,3}):(?P<b>\d{1,3})\b(?!:)"), _ratio),
+    (re.compile(r"(?:(?<!\d)(?P<whole>\d+)\s?)?(?P<glyph>[" + "".join(FRACTION_GLYPHS) + "])"), _fraction_glyph),
+    (re.compile(rf"\b(?P<whole>\d{{1,3}})\s(?P<num>\d{{1,2}})/(?P<den>\d{{1,2}})\b(?!/)(?:\s?{UNIT})?"), _mixed_number),
+    (re.compile(rf"\b(?P<num>\d{{1,3}})/(?P<den>\d{{1,3}})\b(?:\s?{UNIT})?"), _fraction),
     (re.compile(r"\b(?P<number>\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)\b", re.I), _ordinal),
-    (re.compile(r"\b(?P<year>1[1-9]\d0|20\d0)s\b"), _decade),
-    (re.compile(r"(?P<context>\b(?:[Ii]n|[Ss]ince|[Bb]y|[Ff]rom|[Uu]ntil|[Tt]ill|[Oo]f|[Yy]ear|[Dd]uring|[Bb]efore|"
-                r"[Aa]fter|[Cc]irca|[Ii]n the year)\s)(?P<year>10[5-9]\d|1[1-9]\d\d|20\d\d)\b"), _year),
-    (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})\s?(?P<unit>km/h|°[CF]|°|(?:mph|km|cm|mm|mi|ft|kg|mg|lbs|lb|oz|ml|"
-                rf"kwh|kw|khz|mhz|ghz|hz|kb|mb|gb|tb|hrs|hr|sec|min|ms|m|g|l|w|v|s|h)\b)", re.I), _unit),
-    (re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True))
-                + r")(?!\w)", re.I), _abbreviation),
+    (re.compile(r"(?P<context>\b(?:[Tt]he|[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Yy]our|[Oo]ur|[Ee]arly|[Mm]id|[Ll]ate)[\s-])?"
+                r"(?P<apostrophe>['’])?\b(?P<decade>1[1-9]\d0|20\d0|[1-9]0)['’]?s\b"), _decade),
+    (re.compile(r"(?<!\w)['’](?P<year>\d\d)\b(?!['’])"), _abbreviated_year),
+    (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})\s?{UNIT}"), _unit),
+    (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})(?P<scale>k|M|mn|bn)\b"), _scaled_number),
+    (re.compile(rf"(?<![\w.,])(?P<number>{NUMBER})x\b"), _times),
+    (re.compile(r"\b(?P<letters>[A-Za-z]{1,6})-?(?P<number>\d{1,4})\b(?![.,-]\d)"), _letters_and_number),
+    (re.compile(r"(?<![\w.,$€£¥#/:+-])(?P<year>\d{4})(?![\w%°/:-]|[.,]\d)"), _year),
+    (re.compile(r"(?<![\w.,])(?P<number>\d+)(?P<letters>[A-Z]{1,3})\b"), _number_with_letters),
+    (re.compile(r"(?<=\w)/(?=(?:month|year|week|day|hour|night|person|unit|item)\b)"), _per),
     (re.compile(r"\b(?:" + "|".join(sorted(SPELLED_ACRONYMS, key=len, reverse=True)) + r")s?\b"), _acronym),
     (re.compile(rf"(?<![\w-])(?P<sign>-)?(?P<number>{NUMBER})\b"), _number),
-    (re.compile(r"[&@+=#%]"), _symbol),
+    (re.compile(r"[&@+=#%©]"), _symbol),
 ]
 
 

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from frontend.errors import InvalidRequest
 from frontend.phonemes import MAX_TOKENS
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven bright stars shine above quiet hills "
@@ -61,12 +62,10 @@ def test_pronunciation_overrides_are_taken_as_written_and_not_normalized(phonemi
     text = phonemizer.normalized("I love [Kokoro](/kˈOkəɹO/) for $5.", "a")
     assert text == "I love [Kokoro](/kˈOkəɹO/) for five dollars."
     phonemes = phonemizer.phonemize(text, "a")
-    assert " kˈOkəɹO " in phonemes and phonemes.startswith("ˈI lˈʌv")
+    assert " kˈOkəɹO " in phonemes and phonemes.startswith("ˌI lˈʌv")  # "I" tagged PRP, as en_core_web_sm tags it
 
 
 def test_overrides_and_direct_phonemes_are_checked_against_the_vocabulary(phonemizer):
-    from frontend.errors import InvalidRequest
-
     with pytest.raises(InvalidRequest, match="outside Kokoro's vocabulary: Ж") as e:
         phonemizer.phonemize("a [word](/wЖɹd/)", "a")
     assert e.value.param == "input"
@@ -80,6 +79,9 @@ def test_direct_phonemes_split_at_spaces_into_fitting_chunks(phonemizer):
     chunks = phonemizer.phoneme_chunks(phonemes, max_tokens=100)
     assert all(len(c.token_ids) <= 100 for c in chunks)
     assert " ".join(c.phonemes for c in chunks).split() == phonemes.split()
+    with pytest.raises(InvalidRequest, match="longer than a chunk") as e:  # never cut short in silence
+        phonemizer.phoneme_chunks("həlˈO " + "ə" * 101, max_tokens=100)
+    assert e.value.param == "phonemes"
 
 
 @pytest.mark.parametrize("language, sentence", [("z", "今天天气很好，我们去公园散步吧。"), ("j", "今日はいい天気ですね、公園に行きましょう。")])

@@ -1,15 +1,43 @@
 """G2P per language against the phonemes upstream Kokoro's own pipeline (KPipeline, no model) gives
-for the same text, 20 sentences each; unsupported languages answer 400."""
+for the same text, 20 sentences or more each; English punctuation and articles read as en_core_web_sm's
+tags would have them read; unsupported languages answer 400."""
 
 from concurrent.futures import ThreadPoolExecutor
+from unittest.mock import patch
 
 import pytest
+import spacy
 from kokoro.pipeline import KPipeline
 
 from frontend.errors import InvalidRequest
-from frontend.phonemes import language_of
+from frontend.phonemes import RULE_TAGGER, english_pipeline, language_of
 
+KEPT_PUNCTUATION = ",.?!;:“”()"
 SENTENCES = {
+    "a": ["Doctor Smith paid twelve dollars and fifty cents, then he left.", "A dog and a cat sat on the mat.",
+          "Where are you going to spend the summer?", "I think it's going to rain, so take an umbrella.",
+          'She said, "I will be there at eight."', "The quick brown fox jumps over the lazy dog.",
+          "Could you pass me the salt, please?", "We walked to the station; the train was late.",
+          "He bought an apple, a pear, and three oranges.", "Wait — did you hear that?",
+          "My sister lives in a small town near the coast.", "It was the best of times, it was the worst of times.",
+          "Why did the chicken cross the road?", "I'd like to order a coffee and a slice of cake.",
+          "They moved to Chicago in the spring of that year.", "Tom (my neighbor) fixed the fence yesterday.",
+          "Are you sure? I can't believe it!", "The meeting starts at nine, but I will be a little late.",
+          "Honestly, I have no idea what you mean…", "To be, or not to be: that is the question.",
+          "She wants to learn to play the piano.", "Is it a bird, a plane, or something else?",
+          "I am going to the store; do you need anything?", '"Hello," she whispered, "is anyone home?"'],
+    "b": ["The colour of the sky changed at dusk.", "We queued for an hour, then gave up.",
+          "Would you like a cup of tea?", "I travelled to Manchester by train last week.",
+          "The theatre was full, so we went to a pub instead.", "Have you got a spare pen, by any chance?",
+          "Mind the gap between the train and the platform.", "It's rather cold today; bring a jumper.",
+          'He whispered, "Don\'t tell anyone."', "A fortnight ago, I met an old friend in the park.",
+          "Shall we go to the cinema tonight?", "The lift is out of order, I'm afraid.",
+          "She organised a picnic by the river.", "Where did you put the biscuits?",
+          "I reckon it will rain later, don't you?", "The flat (on the second floor) has two bedrooms.",
+          "Right, let's get started: first, the agenda.", "What a lovely garden you have!",
+          "He's been to London twice — once in winter, once in summer.",
+          "They apologised for the delay and offered us a refund.", "Is it far to the nearest chemist?",
+          "I'd rather walk than take the bus."],
     "e": ["Hola, ¿cómo estás?", "Me llamo Ana y vivo en Madrid.", "El perro corre por el parque.",
           "Mañana vamos a la playa.", "¿Dónde está la estación de tren?", "Me gusta mucho leer libros.",
           "La casa es grande y bonita.", "Hace mucho calor en verano.", "Quiero un café con leche, por favor.",
@@ -56,13 +84,27 @@ SENTENCES = {
 CASES = [(language, sentence) for language, sentences in SENTENCES.items() for sentence in sentences]
 
 
+def upstream_pipeline(language: str) -> KPipeline:
+    """Upstream's KPipeline without a model. For English, its misaki G2P would download spaCy's
+    en_core_web_sm (not on PyPI; no network here), so spaCy hands it the pipeline ours runs on instead
+    (english_pipeline(): rule-based tags on blank English). The English comparison thus covers misaki's
+    G2P under KPipeline's own text splitting and phoneme joining, not en_core_web_sm's tags."""
+    if language not in ("a", "b"):
+        return KPipeline(lang_code=language, repo_id="hexgrad/Kokoro-82M", model=False)
+    nlp = english_pipeline()
+    with patch("spacy.util.is_package", return_value=True), patch("spacy.load", return_value=nlp) as load:
+        pipeline = KPipeline(lang_code=language, repo_id="hexgrad/Kokoro-82M", model=False)
+    load.assert_called_once()
+    return pipeline
+
+
 @pytest.fixture(scope="module")
 def upstream():
     pipelines = {}
 
     def phonemes(language: str, text: str) -> str:
         if language not in pipelines:
-            pipelines[language] = KPipeline(lang_code=language, repo_id="hexgrad/Kokoro-82M", model=False)
+            pipelines[language] = upstream_pipeline(language)
         return " ".join(result.phonemes for result in pipelines[language](text))
     return phonemes
 
@@ -76,6 +118,47 @@ def test_phonemes_match_upstream_pipeline(phonemizer, upstream, language, senten
     ours = phonemizer.phonemize(phonemizer.normalized(sentence, language), language).strip()
     assert ours == upstream(language, sentence).strip()
     assert phonemizer.tokens(ours)
+
+
+@pytest.mark.parametrize("language", ["a", "b"])
+def test_english_sentences_are_left_alone_by_normalization(phonemizer, language):
+    """Upstream is given the raw sentence, ours the normalized one: the same text, so the comparison holds."""
+    assert [s for s in SENTENCES[language] if phonemizer.normalized(s, language) != s] == []
+
+
+@pytest.mark.parametrize("language", ["a", "b"])
+@pytest.mark.parametrize("text", ["Doctor Smith paid twelve dollars and fifty cents, then he left.",
+                                  "Wait; are you sure? Yes: I am! Then, we go.",
+                                  "He said, “no,” and walked away (slowly)."])
+def test_english_phonemes_keep_the_punctuation(phonemizer, language, text):
+    """Commas, full stops and question marks are the model's cues for pauses and sentence ends; misaki
+    keeps a token's punctuation only when it carries a punctuation tag."""
+    phonemes = phonemizer.phonemize(text, language)
+    assert [c for c in phonemes if c in KEPT_PUNCTUATION] == [c for c in text if c in KEPT_PUNCTUATION]
+
+
+@pytest.mark.parametrize("language", ["a", "b"])
+def test_the_article_a_is_read_as_a_schwa_and_the_letter_a_by_name(phonemizer, language):
+    words = phonemizer.phonemize("A dog and a cat chose plan A, then said: A, B or C?", language).split()
+    assert [words[0], words[3], words[7], words[10]] == ["ɐ", "ɐ", "ˈA,", "ˈA,"]
+
+
+def test_rule_tags_tell_dashes_from_hyphens_and_quotes_from_apostrophes():
+    doc = english_pipeline()("I said 'no' to the dogs' well-known tricks - twice.")
+    tags = {(token.i, token.text): token.tag_ for token in doc if token.tag_}
+    assert tags == {(0, "I"): "PRP", (2, "'"): "``", (4, "'"): "''", (5, "to"): "TO", (6, "the"): "DT",
+                    (8, "'"): "POS", (10, "-"): "HYPH", (13, "-"): ":", (15, "."): "."}
+
+
+@pytest.mark.skipif(spacy.util.is_package("en_core_web_sm"), reason="en_core_web_sm is installed")
+def test_without_en_core_web_sm_english_is_tagged_by_rules():
+    assert english_pipeline().pipe_names == [RULE_TAGGER]
+
+
+@pytest.mark.skipif(not spacy.util.is_package("en_core_web_sm"), reason="en_core_web_sm is not installed")
+def test_en_core_web_sm_tags_english_when_installed(phonemizer):
+    assert "tagger" in english_pipeline().pipe_names
+    assert phonemizer.phonemize("A dog.", "a").split()[0] == "ɐ"
 
 
 def test_concurrent_requests_in_several_languages_get_their_own_phonemes(phonemizer):
