@@ -1,7 +1,8 @@
 """Samples to bytes in the requested format, through FFmpeg (PyAV): whole files or a stream of chunks."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import av
@@ -33,24 +34,29 @@ class Format:
     bit_rate: int | None = None
 
 
+MPEG_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)  # what MP3 and AAC define
 FORMATS = {
-    "mp3": Format("mp3", "libmp3lame", "audio/mpeg", "s16p", bit_rate=64000),
+    "mp3": Format("mp3", "libmp3lame", "audio/mpeg", "s16p", MPEG_RATES, bit_rate=64000),
     "opus": Format("ogg", "libopus", "audio/ogg", "s16", (8000, 12000, 16000, 24000, 48000), bit_rate=32000),
-    "aac": Format("adts", "aac", "audio/aac", "fltp", bit_rate=64000),
+    "aac": Format("adts", "aac", "audio/aac", "fltp", MPEG_RATES, bit_rate=64000),
     "flac": Format("flac", "flac", "audio/flac", "s16"),
     "wav": Format("wav", "pcm_s16le", "audio/wav", "s16"),
 }
 PCM = {  # headerless samples: OpenAI's pcm is 16-bit; Together's raw defaults to 32-bit float
     "pcm_s16le": Format("s16le", "pcm_s16le", "audio/pcm", "s16"),
     "pcm_f32le": Format("f32le", "pcm_f32le", "audio/pcm", "flt"),
-    "pcm_mulaw": Format("mulaw", "pcm_mulaw", "audio/basic", "s16"),
-    "pcm_alaw": Format("alaw", "pcm_alaw", "audio/basic", "s16"),
+    "pcm_mulaw": Format("mulaw", "pcm_mulaw", "audio/pcm", "s16"),
+    "pcm_alaw": Format("alaw", "pcm_alaw", "audio/pcm", "s16"),
 }
 
 
 def output_format(response_format: str, encoding: str | None) -> Format:
+    """The format to write. `encoding` (Together's response_encoding, which its SDK sends with every
+    format) sets the samples of pcm, raw and wav; the compressed formats have their codec's own."""
     if response_format in ("pcm", "raw"):
         return PCM[encoding or ("pcm_f32le" if response_format == "raw" else "pcm_s16le")]
+    if response_format == "wav" and encoding:
+        return replace(FORMATS["wav"], codec=PCM[encoding].codec, sample_format=PCM[encoding].sample_format)
     return FORMATS[response_format]
 
 
@@ -69,15 +75,25 @@ class _Sink:
         return data
 
 
-class AudioEncoder:
-    """Feed float samples at 24 kHz with `encode`, get bytes of one valid stream; `finish` at the end."""
+class _WholeFile(io.BytesIO):
+    """A seekable file for FFmpeg: the muxer goes back to write the sizes into the header (WAV's RIFF sizes,
+    FLAC's sample count, MP3's Xing frame with the encoder delay that gapless decoders trim)."""
 
-    def __init__(self, fmt: Format, sample_rate: int | None = None):
+    def drain(self) -> bytes:
+        return b""  # nothing leaves before the file is whole
+
+
+class AudioEncoder:
+    """Feed float samples at 24 kHz with `encode`, get bytes of one valid stream; `finish` at the end.
+    A rate the codec cannot write becomes its nearest one (the header says which). Into `sink` when given
+    (then `encode` and `finish` return nothing)."""
+
+    def __init__(self, fmt: Format, sample_rate: int | None = None, sink: _Sink | _WholeFile | None = None):
         self.format = fmt
         self.rate = sample_rate or SOURCE_RATE
         if fmt.rates and self.rate not in fmt.rates:
             self.rate = min(fmt.rates, key=lambda r: abs(r - self.rate))
-        self.sink = _Sink()
+        self.sink = sink or _Sink()
         self.container = av.open(self.sink, mode="w", format=fmt.container)
         self.stream = self.container.add_stream(fmt.codec, rate=self.rate, layout="mono")
         self.stream.time_base = Fraction(1, self.rate)
@@ -112,5 +128,9 @@ class AudioEncoder:
 
 
 def encode_all(samples_24k: np.ndarray, fmt: Format, sample_rate: int | None = None) -> bytes:
-    encoder = AudioEncoder(fmt, sample_rate)
-    return encoder.encode(samples_24k) + encoder.finish()
+    """One whole file, its header complete."""
+    file = _WholeFile()
+    encoder = AudioEncoder(fmt, sample_rate, file)
+    encoder.encode(samples_24k)
+    encoder.finish()
+    return file.getvalue()

@@ -1,9 +1,9 @@
 """Wire schemas: the union of the seed providers' speech request fields, and the other responses."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "raw"]
 PcmEncoding = Literal["pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"]
@@ -19,8 +19,8 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(description="hexgrad/Kokoro-82M, or an alias: kokoro, tts-1, tts-1-hd, gpt-4o-mini-tts")
-    input: str = Field("", description="text to speak (at most MAX_INPUT_CHARS characters); "
-                                      "[word](/phonemes/) sets a word's pronunciation")
+    input: str = Field(description="text to speak (at most MAX_INPUT_CHARS characters); "
+                                   "[word](/phonemes/) sets a word's pronunciation; may be left out with `phonemes`")
     voice: str | VoiceRef | None = Field(None, description="a Kokoro voice id, an OpenAI voice name, or a blend "
                                                            "such as af_bella+af_sky or af_bella(2)+af_sky(1)")
     response_format: AudioFormat | None = Field(None, description="mp3 by default; raw when `stream` is true")
@@ -34,17 +34,23 @@ class SpeechRequest(BaseModel):
                                                                            "events, `audio` for a raw stream")
     sample_rate: int | None = Field(None, ge=8000, le=48000, description="output rate; resampled from 24 kHz")
     response_encoding: PcmEncoding | None = Field(None, description="sample encoding for pcm and raw")
-    provider: dict | None = Field(None, description="OpenRouter routing options; ignored")
+    provider: Any = Field(None, description="OpenRouter routing options; ignored")
     normalize: bool = Field(True, description="extension: read numbers, dates, units... as words (default); "
                                               "false sends the text to G2P as it is")
     phonemes: str | None = Field(None, max_length=20_000, description="extension: Kokoro phonemes to speak "
                                                                       "instead of `input` (see /dev/phonemize)")
 
-    @model_validator(mode="after")
-    def _something_to_speak(self):
-        if not self.input.strip() and not (self.phonemes or "").strip():
-            raise ValueError("input must not be empty")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _phonemes_instead_of_input(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "input" not in data and data.get("phonemes"):
+            return {**data, "input": ""}
+        return data
+
+    @field_validator("response_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
 
 class PhonemizeRequest(BaseModel):

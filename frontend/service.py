@@ -60,6 +60,8 @@ class SpeechService:
         if request.model.lower() not in MODEL_ALIASES:
             raise NotFound(f"model '{request.model}' does not exist; use {MODEL_ID} or kokoro", "model",
                            "model_not_found")
+        if not request.input.strip() and not (request.phonemes or "").strip():
+            raise InvalidRequest("input must not be empty", "input", "empty_input")
         if len(request.input) > self.settings.max_input_chars:
             raise InvalidRequest(f"input is {len(request.input)} characters; the limit is "
                                  f"{self.settings.max_input_chars}", "input", "input_too_long")
@@ -67,14 +69,13 @@ class SpeechService:
         voice = self.voices.resolve(voice_name or self.settings.default_voice)
         language = language_of(request.lang_code, request.language, voice[0][0])
         response_format = request.response_format or ("raw" if request.stream else "mp3")
-        if request.response_encoding and response_format not in ("pcm", "raw"):
-            raise InvalidRequest("response_encoding applies to pcm and raw only", "response_encoding")
         fmt = audio.output_format(response_format, request.response_encoding)
         mode = ("sse" if request.stream_format == "sse" else "together" if request.stream
                 else "stream" if request.stream_format == "audio" or fmt.container not in ("wav", "flac") else "file")
         first_words = self.settings.first_chunk_words if mode != "file" else None
         if request.phonemes:
-            chunks = self.phonemizer.phoneme_chunks(request.phonemes, self.settings.chunk_max_phonemes)
+            chunks = await asyncio.to_thread(self.phonemizer.phoneme_chunks, request.phonemes,
+                                             self.settings.chunk_max_phonemes)
         else:
             chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, language,
                                              self.settings.chunk_max_phonemes, request.normalize, first_words)

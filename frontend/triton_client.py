@@ -149,7 +149,8 @@ class TritonSynthesizer:
                 raise self._timeout() from e
             if e.status() == "400" and "unknown model" not in str(e.message()):  # the model refused it
                 raise InvalidRequest(str(e.message())) from e
-            raise BackendUnavailable(f"the inference server failed: {e.message()}", code="backend_error",
+            log.error("request %s: %s failed: %s", request_id, backend.url, e.message())  # not for clients
+            raise BackendUnavailable("the inference server failed on this request", code="backend_error",
                                      headers=RETRY_AFTER) from e
         return result.as_numpy("audio")[0]
 
