@@ -24,15 +24,30 @@ from kokoro_batch import (DECODER_OUTPUTS, TEXT_OUTPUTS, KokoroBatch, SpeechRequ
                           cpu_stages, validate, vocabulary_size)
 
 
+# One number per item: the stage graphs take and give them as [batch], so the GPU stage configs declare them
+# `dims: [1]` with `reshape: { shape: [] }`. Triton checks a request against `dims` before reshaping, so they
+# travel as [batch, 1]; outputs come back as [batch, 1] too.
+PER_ITEM_SCALARS = frozenset({"token_lengths", "speed", "frame_lengths", "seed", "audio_lengths"})
+
+
+def to_stage_model(name, array):
+    return array.reshape(-1, 1) if name in PER_ITEM_SCALARS else array
+
+
+def from_stage_model(name, array):
+    return array.reshape(-1) if name in PER_ITEM_SCALARS else array
+
+
 def bls_stage(model_name, output_names):
     """A stage served by another Triton model."""
     def run(feeds):
-        inputs = [pb_utils.Tensor(name, array) for name, array in feeds.items()]
+        inputs = [pb_utils.Tensor(name, to_stage_model(name, array)) for name, array in feeds.items()]
         response = pb_utils.InferenceRequest(model_name=model_name, requested_output_names=list(output_names),
                                              inputs=inputs).exec()
         if response.has_error():
             raise RuntimeError(f"{model_name}: {response.error().message()}")
-        return [pb_utils.get_output_tensor_by_name(response, name).as_numpy() for name in output_names]
+        return [from_stage_model(name, pb_utils.get_output_tensor_by_name(response, name).as_numpy())
+                for name in output_names]
     return run
 
 
