@@ -12,7 +12,7 @@ help:
 setup: ## virtual environment with everything, Triton and perf_analyzer included (idempotent)
 	@bash scripts/setup.sh
 
-$(SETUP): requirements.txt requirements-frontend.txt scripts/setup.sh
+$(SETUP): requirements.txt requirements-frontend.txt requirements-export.txt scripts/setup.sh
 	@bash scripts/setup.sh
 
 serve: $(SETUP) ## the product: export if needed, Triton, and the OpenAI-compatible API on port 8880 (Ctrl-C stops)

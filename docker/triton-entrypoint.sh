@@ -3,13 +3,23 @@
 #   KOKORO_TARGET       cpu or gpu (set by the image)
 #   KOKORO_EXPORT_ARGS  export source: --fallback-synthetic (hub, else synthetic), --synthetic, or
 #                       "--checkpoint /weights/kokoro-v1_0.pth --voices /weights/voices"
+# Replicas sharing one volume (Kubernetes, ReadWriteMany) take turns under a lock on a file in it: the
+# first exports, the others wait and find the export done. The kernel releases the lock when its holder
+# dies, so a replica killed mid-export leaves no provenance.json and the next one exports again.
 set -euo pipefail
 repository=${MODEL_REPOSITORY:-/models}
-if [ ! -f "$repository/kokoro/assets/provenance.json" ]; then
-  echo "triton-entrypoint: exporting the $KOKORO_TARGET model repository into $repository"
-  # shellcheck disable=SC2086  # KOKORO_EXPORT_ARGS is a list of arguments
-  python3 -m export --target "$KOKORO_TARGET" --output "$repository" $KOKORO_EXPORT_ARGS
-fi
+mkdir -p "$repository"
+{
+  if ! flock --nonblock 9; then
+    echo "triton-entrypoint: another replica holds $repository/.export.lock; waiting for its export"
+    flock 9
+  fi
+  if [ ! -f "$repository/kokoro/assets/provenance.json" ]; then
+    echo "triton-entrypoint: exporting the $KOKORO_TARGET model repository into $repository"
+    # shellcheck disable=SC2086  # KOKORO_EXPORT_ARGS is a list of arguments
+    python3 -m export --target "$KOKORO_TARGET" --output "$repository" $KOKORO_EXPORT_ARGS
+  fi
+} 9>"$repository/.export.lock"
 if [ "$KOKORO_TARGET" = cpu ]; then
   exec python3 -m serving.tritonserver --model-repository "$repository" "$@"
 fi

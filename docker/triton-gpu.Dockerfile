@@ -3,11 +3,18 @@
 # KOKORO_EXPORT_ARGS) and TensorRT caches its engines in /tmp/kokoro_trt_cache (mount a volume there),
 # so later starts skip both. Build from the repository root:
 #   docker build -f docker/triton-gpu.Dockerfile -t kokoro-triton .
-FROM nvcr.io/nvidia/tritonserver:24.10-py3
+# Triton 25.06: Ubuntu 24.04 with Python 3.12, which requirements-export.txt needs (onnxruntime 1.31
+# wants >= 3.11, kokoro and misaki < 3.13), and CUDA 12.9.
+FROM nvcr.io/nvidia/tritonserver:25.06-py3
 
+# Ubuntu 24.04 marks its Python as externally managed; in this image Triton's Python backend is its only user.
+ENV PIP_BREAK_SYSTEM_PACKAGES=1
 WORKDIR /opt/kokoro
-COPY requirements.txt requirements-frontend.txt ./
-RUN pip install --no-cache-dir torch==2.13.0 && pip install --no-cache-dir -r requirements.txt
+# Only what the export and the Python model import. CPU PyTorch: the export runs on the CPU, and the CUDA
+# build from PyPI would add several GB.
+COPY requirements-export.txt ./
+RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
+ && pip install --no-cache-dir -r requirements-export.txt
 
 COPY export/ export/
 COPY model_repository/ model_repository/

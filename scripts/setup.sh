@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 stamp="$VENV/.setup-complete"
-fingerprint=$(cat requirements.txt requirements-frontend.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+fingerprint=$(cat requirements*.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ]; then
   echo "setup: $VENV is up to date"
   exit 0

@@ -1,23 +1,58 @@
 """Deployment files: Dockerfiles linted (hadolint), compose files validated (docker-compose), Kubernetes
-manifests validated against the Kubernetes schemas, and one environment shared by all of them."""
-import shutil
+manifests rendered and validated against the Kubernetes schemas, the images' requirements resolved
+against the package registry, the Triton entrypoint linted (shellcheck) and run, and one environment
+shared by all of them."""
+import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
+from serving.processes import free_port
 from tests.conftest import ROOT, deployment_env
 
 DOCKERFILES = sorted((ROOT / "docker").glob("*.Dockerfile"))
 COMPOSE_FILES = sorted((ROOT / "docker").glob("compose*.yaml"))
 KUSTOMIZATION = ROOT / "k8s" / "kustomization.yaml"
+ADAPTER_VALUES = ROOT / "k8s" / "prometheus-adapter-values.yaml"  # Helm values, not a manifest
+ENTRYPOINT = ROOT / "docker" / "triton-entrypoint.sh"
 BIN = Path(sys.executable).parent
+# The Python of each GPU base image (its release notes); the export's pins must have wheels for it.
+TRITON_IMAGE_PYTHON = {"nvcr.io/nvidia/tritonserver:25.06-py3": "3.12"}
 
 
-def run(*args, cwd=ROOT):
-    return subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True)
+def run(*args, cwd=ROOT, env=None):
+    return subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def pins(requirements: Path) -> dict[str, str]:
+    """name -> version of every `name==version` line, following `-r` includes."""
+    found = {}
+    for line in requirements.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line.startswith("-r "):
+            found.update(pins(requirements.parent / line[3:].strip()))
+        elif "==" in line:
+            name, version = line.split("==")
+            found[re.sub(r"\[.*\]", "", name).lower()] = version.strip()
+    return found
+
+
+def resolved(requirements: Path, tmp_path: Path, *pip_options: str) -> list[dict]:
+    """What `pip install -r requirements` would install on a clean machine (a dry run against the registry)."""
+    report = tmp_path / "report.json"
+    result = run(BIN / "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", report,
+                 *pip_options, "-r", requirements)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(report.read_text())["install"]
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
@@ -55,7 +90,8 @@ def test_gpu_compose_reserves_a_gpu():
 def test_kubernetes_manifests_validate_against_the_schemas():
     resources = yaml.safe_load(KUSTOMIZATION.read_text())["resources"]
     listed = {ROOT / "k8s" / r for r in resources}
-    assert listed == set((ROOT / "k8s").glob("*.yaml")) - {KUSTOMIZATION}, "every manifest is in the kustomization"
+    manifests = set((ROOT / "k8s").glob("*.yaml")) - {KUSTOMIZATION, ADAPTER_VALUES}
+    assert listed == manifests, "every manifest is in the kustomization"
     result = run(BIN / "kubernetes-validate", "--strict", *sorted(listed))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "did not validate" not in result.stdout + result.stderr
@@ -68,14 +104,36 @@ def test_kubernetes_validation_does_reject_a_bad_manifest(tmp_path):
     assert result.returncode != 0 or "did not validate" in result.stdout + result.stderr
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+KUSTOMIZE_FIELDS = {"apiVersion", "kind", "namespace", "resources", "images"}
+CLUSTER_SCOPED = {"Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding"}
+
+
+def kustomize(directory: Path) -> list[dict]:
+    """`kubectl kustomize` for the fields k8s/kustomization.yaml uses (resources, namespace, images), so
+    that the render needs no kubectl; it refuses a kustomization with any other field."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    assert set(kustomization) <= KUSTOMIZE_FIELDS, f"render these too: {set(kustomization) - KUSTOMIZE_FIELDS}"
+    images = {i["name"]: f"{i['newName']}:{i['newTag']}" for i in kustomization.get("images", [])}
+    documents = [d for r in kustomization["resources"] for d in yaml.safe_load_all((directory / r).read_text()) if d]
+    for document in documents:
+        if document["kind"] not in CLUSTER_SCOPED:
+            document["metadata"]["namespace"] = kustomization["namespace"]
+        for container in document.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+            container["image"] = images.get(container["image"], container["image"])
+    return documents
+
+
 def test_kustomize_renders_a_valid_whole(tmp_path):
-    rendered = run("kubectl", "kustomize", ROOT / "k8s")
-    assert rendered.returncode == 0, rendered.stderr
+    documents = kustomize(ROOT / "k8s")
     path = tmp_path / "rendered.yaml"
-    path.write_text(rendered.stdout)
+    path.write_text(yaml.safe_dump_all(documents))
     result = run(BIN / "kubernetes-validate", "--strict", path)
-    assert result.returncode == 0 and "did not validate" not in result.stdout + result.stderr
+    assert result.returncode == 0 and "did not validate" not in result.stdout + result.stderr, result.stdout
+    namespaced = [d for d in documents if d["kind"] != "Namespace"]
+    assert {d["metadata"]["namespace"] for d in namespaced} == {"kokoro"}
+    images = {c["image"] for d in documents for c in d.get("spec", {}).get("template", {}).get("spec", {})
+              .get("containers", [])}
+    assert images == {"registry.example.com/kokoro-triton:0.1.0", "registry.example.com/kokoro-frontend:0.1.0"}
 
 
 def test_kubernetes_config_map_is_the_shared_env():
@@ -83,12 +141,15 @@ def test_kubernetes_config_map_is_the_shared_env():
     assert config_map["data"] == deployment_env()
 
 
-def test_hpa_scales_triton_on_the_adapter_metric():
+def test_hpa_scales_triton_on_the_adapter_metric_of_the_served_model():
     hpa = yaml.safe_load((ROOT / "k8s" / "triton-hpa.yaml").read_text())
-    rules = yaml.safe_load((ROOT / "k8s" / "prometheus-adapter-rules.yaml").read_text())["data"]["rules.yaml"]
-    metric = hpa["spec"]["metrics"][0]["pods"]["metric"]["name"]
-    assert yaml.safe_load(rules)["rules"][0]["name"]["as"] == metric
+    [rule] = yaml.safe_load(ADAPTER_VALUES.read_text())["rules"]["custom"]
+    assert rule["name"]["as"] == hpa["spec"]["metrics"][0]["pods"]["metric"]["name"]
     assert hpa["spec"]["scaleTargetRef"]["name"] == "kokoro-triton"
+    served = f'model="{deployment_env()["TRITON_MODEL"]}"'
+    assert served in rule["seriesQuery"]
+    selectors = re.findall(r"\{([^}]*)\}\[", rule["metricsQuery"])
+    assert len(selectors) == 2 and all(served in s for s in selectors), "queue time and requests of that model"
 
 
 def test_the_shared_env_is_a_valid_settings_object(monkeypatch):
@@ -98,3 +159,83 @@ def test_the_shared_env_is_a_valid_settings_object(monkeypatch):
         monkeypatch.setenv(key, value)
     settings = Settings()
     assert settings.port == 8880 and settings.triton_model == "kokoro"
+
+
+def test_frontend_requirements_resolve_without_torch(tmp_path):
+    """The API image installs requirements-frontend.txt alone: nothing in it may pull PyTorch or CUDA."""
+    names = {item["metadata"]["name"].lower() for item in resolved(ROOT / "requirements-frontend.txt", tmp_path,
+                                                                    "--prefer-binary")}
+    assert {"misaki", "spacy", "phonemizer-fork", "espeakng-loader", "num2words"} <= names
+    heavy = sorted(n for n in names if n in {"torch", "triton"} or n.startswith(("nvidia-", "cuda-")))
+    assert not heavy, f"the frontend image would install {heavy}"
+
+
+def test_gpu_image_python_has_wheels_for_the_export_pins(tmp_path):
+    """The GPU image installs requirements-export.txt into its base's system Python."""
+    base = re.search(r"^FROM (\S+)", (ROOT / "docker" / "triton-gpu.Dockerfile").read_text(), re.M).group(1)
+    assert base in TRITON_IMAGE_PYTHON, f"add {base}'s Python version (its release notes) to TRITON_IMAGE_PYTHON"
+    items = resolved(ROOT / "requirements-export.txt", tmp_path, "--no-deps", "--only-binary", ":all:",
+                     "--python-version", TRITON_IMAGE_PYTHON[base], "--platform", "manylinux_2_28_x86_64",
+                     "--platform", "manylinux2014_x86_64", "--target", tmp_path / "target")
+    assert {item["metadata"]["name"].lower() for item in items} == set(pins(ROOT / "requirements-export.txt"))
+
+
+def test_requirement_files_agree_on_shared_pins():
+    """requirements.txt includes the frontend's and the export's files; a package pinned in both (numpy) has
+    one version."""
+    frontend, export = pins(ROOT / "requirements-frontend.txt"), pins(ROOT / "requirements-export.txt")
+    shared = frontend.keys() & export.keys()
+    assert {name: frontend[name] for name in shared} == {name: export[name] for name in shared}
+
+
+def test_entrypoint_passes_shellcheck():
+    result = run(BIN / "shellcheck", ENTRYPOINT, ROOT / "scripts" / "setup.sh")
+    assert result.returncode == 0, result.stdout
+
+
+def test_shellcheck_does_reject_a_bad_script(tmp_path):
+    bad = tmp_path / "bad.sh"
+    bad.write_text("#!/usr/bin/env bash\nrm -rf $1/*\n")
+    assert run(BIN / "shellcheck", bad).returncode != 0
+
+
+def ready(http_port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/v2/health/ready", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def start_entrypoint(models: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    """docker/triton-entrypoint.sh as the CPU image runs it (tiny synthetic export), on free ports."""
+    env = dict(os.environ, KOKORO_TARGET="cpu", MODEL_REPOSITORY=str(models), PATH=f"{BIN}:{os.environ['PATH']}",
+               KOKORO_EXPORT_ARGS="--synthetic --tiny --parity-lengths 8")
+    http_port = free_port()
+    ports = ["--http-port", str(http_port), "--grpc-port", str(free_port()), "--metrics-port", str(free_port())]
+    with open(log, "wb") as out:
+        process = subprocess.Popen([ENTRYPOINT, *ports], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    return process, http_port
+
+
+def test_two_replicas_on_one_volume_export_once_and_serve(tmp_path):
+    """Two Triton replicas started together on one model volume: one exports under the lock, the other
+    waits for it instead of exporting into the same files, and both serve the export."""
+    models, logs = tmp_path / "models", [tmp_path / "replica-a.log", tmp_path / "replica-b.log"]
+    replicas = [start_entrypoint(models, log) for log in logs]
+    try:
+        deadline = time.monotonic() + 900
+        while not all(ready(port) for _, port in replicas) and time.monotonic() < deadline:
+            assert all(p.poll() is None for p, _ in replicas), "\n".join(log.read_text()[-2000:] for log in logs)
+            time.sleep(1)
+        assert all(ready(port) for _, port in replicas), "\n".join(log.read_text()[-2000:] for log in logs)
+    finally:
+        for process, _ in replicas:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(60)
+    texts = [log.read_text() for log in logs]
+    assert sum("triton-entrypoint: exporting" in text for text in texts) == 1, texts
+    assert sum("waiting for its export" in text for text in texts) == 1, texts
+    assert (models / "kokoro" / "assets" / "provenance.json").is_file()
