@@ -1,8 +1,10 @@
-"""Every setting of the frontend, read once from the environment (names in the README)."""
+"""Every setting of the product (the API, and the Triton that `make serve` starts), read once from the
+environment (names in the README)."""
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +37,11 @@ class Settings(BaseSettings):
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS, or *; empty: none")
     shutdown_grace_s: float = Field(30.0, ge=0,
                                     description="how long in-flight requests may finish on SIGTERM; then 503")
+    triton_http_port: int = Field(8000, ge=1, le=65535, description="Triton's HTTP port (make serve, make triton)")
+    triton_grpc_port: int = Field(8001, ge=1, le=65535, description="Triton's gRPC port (make serve, make triton)")
+    triton_metrics_port: int = Field(8002, ge=1, le=65535, description="Triton's metrics port (make serve, "
+                                     "make triton)")
+    precision: Literal["fp32", "int8"] = Field("fp32", description="decoder precision when make serve exports")
 
     @field_validator("api_keys_file")
     @classmethod

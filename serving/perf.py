@@ -78,9 +78,11 @@ def command(url: str, data_file: Path, concurrency: str, window_requests: int, s
 
 
 def main(argv=None) -> int:
+    from frontend.settings import get_settings
+    settings = get_settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model-repository", type=Path, default=ROOT / "model_repository")
-    parser.add_argument("--url", default=f"localhost:{os.environ.get('TRITON_HTTP_PORT', '8000')}")
+    parser.add_argument("--model-repository", type=Path, default=settings.model_repository)
+    parser.add_argument("--url", default=f"localhost:{settings.triton_http_port}")
     parser.add_argument("--concurrency", default="1:4", help="perf_analyzer --concurrency-range (default %(default)s)")
     parser.add_argument("--window-requests", type=int, default=10,
                         help="requests per measurement window (default %(default)s)")

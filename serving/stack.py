@@ -4,7 +4,6 @@ starts Triton on it, then the API in front; Ctrl-C stops both."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import uvicorn
@@ -18,21 +17,20 @@ log = logging.getLogger("serve")
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    http_port = int(os.environ.get("TRITON_HTTP_PORT", 8000))
-    os.environ.setdefault("TRITON_URL", f"localhost:{http_port}")
     settings = get_settings()
+    if "triton_url" not in settings.model_fields_set:  # the Triton started here
+        settings = settings.model_copy(update={"triton_url": f"localhost:{settings.triton_http_port}"})
     repository = settings.model_repository
     if not (repository / "kokoro" / "assets" / "provenance.json").is_file():
         log.info("no exported model in %s: exporting one first", repository)
         from export.__main__ import main as export_main
-        precision = os.environ.get("PRECISION", "fp32")
-        if export_main(["--fallback-synthetic", "--precision", precision, "--output", str(repository)]) != 0:
+        if export_main(["--fallback-synthetic", "--precision", settings.precision, "--output", str(repository)]):
             return 1
-    triton = TritonServer(repository, http_port, int(os.environ.get("TRITON_GRPC_PORT", 8001)),
-                          int(os.environ.get("TRITON_METRICS_PORT", 8002)))
-    log.info("starting tritonserver (log: %s)", triton.log_path)
-    triton.start()
-    try:
+    triton = TritonServer(repository, settings.triton_http_port, settings.triton_grpc_port,
+                          settings.triton_metrics_port)
+    try:  # inside: a Ctrl-C while the models load must stop Triton too (it runs in its own session)
+        log.info("starting tritonserver (log: %s)", triton.log_path)
+        triton.start()
         log.info("Triton ready at %s; API on http://%s:%d", settings.triton_url, settings.host, settings.port)
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
                     timeout_graceful_shutdown=settings.shutdown_grace_s)

@@ -133,11 +133,13 @@ class TritonServer:
 
 
 def main() -> None:
+    from frontend.settings import get_settings
+    settings = get_settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model-repository", type=Path, default=ROOT / "model_repository")
-    parser.add_argument("--http-port", type=int, default=int(os.environ.get("TRITON_HTTP_PORT", 8000)))
-    parser.add_argument("--grpc-port", type=int, default=int(os.environ.get("TRITON_GRPC_PORT", 8001)))
-    parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("TRITON_METRICS_PORT", 8002)))
+    parser.add_argument("--model-repository", type=Path, default=settings.model_repository)
+    parser.add_argument("--http-port", type=int, default=settings.triton_http_port)
+    parser.add_argument("--grpc-port", type=int, default=settings.triton_grpc_port)
+    parser.add_argument("--metrics-port", type=int, default=settings.triton_metrics_port)
     args, extra = parser.parse_known_args()
     if not any(args.model_repository.glob("*/config.pbtxt")):
         sys.exit(f"{args.model_repository} holds no model: run `make export` first")
