@@ -69,6 +69,15 @@ def tiny_repository(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_gpu_repository(tmp_path_factory) -> Path:
+    """`python -m export --synthetic --tiny --target gpu`: NVIDIA's container's layout."""
+    output = tmp_path_factory.mktemp("tiny-gpu") / "model_repository"
+    assert export_main(["--synthetic", "--tiny", "--target", "gpu", "--output", str(output),
+                        "--parity-lengths", "8,37"]) == 0
+    return output
+
+
+@pytest.fixture(scope="session")
 def triton(tiny_repository, tmp_path_factory):
     # Clients of many tests keep HTTP connections open; at the end Triton need not wait 30 s for them.
     server = TritonServer(tiny_repository, free_port(), free_port(), free_port(),

@@ -9,7 +9,6 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 from tritonclient.utils import triton_to_np_dtype
 
-from export.__main__ import main as export_main
 from export.parity import load_kokoro_batch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,15 +41,6 @@ def test_client_facing_model_is_dynamically_batched_over_ragged_lengths(reposito
     assert inputs["token_ids"].allow_ragged_batch
     assert inputs["speed"].optional and inputs["seed"].optional
     assert [o.name for o in config.output] == ["audio", "durations"]
-
-
-@pytest.fixture(scope="session")
-def tiny_gpu_repository(tmp_path_factory) -> Path:
-    """`python -m export --synthetic --tiny --target gpu`, once per session."""
-    output = tmp_path_factory.mktemp("tiny-gpu") / "model_repository"
-    assert export_main(["--synthetic", "--tiny", "--target", "gpu", "--output", str(output),
-                        "--parity-lengths", "8,37"]) == 0
-    return output
 
 
 def numpy_type(tensor) -> np.dtype:
