@@ -6,7 +6,7 @@ running sum of F0 over the whole utterance, so an F0 that differs in its last fl
 other order of the same arithmetic gives: batched statistics, another thread count) moves the phase by
 hundredths of a radian after a few seconds; the source's STFT angle then crosses the branch cut at
 +-pi in thousands of bins, each a jump of 2 pi in what the generator reads. With a voiced F0 upstream
-differs from itself by 0.07 to 0.12 (relative L2) between 1 and 2 threads, so no implementation can be
+differs from itself by 0.08 to 0.2 (relative L2) between 1 and 2 threads, so no implementation can be
 held to 1e-4 on the audio alone. The proof therefore checks each side of that link, every one at
 MAX_RELATIVE_L2, with the graph's value of the link given to upstream:
 

@@ -69,7 +69,7 @@ def _substituted(kmodel, seen: dict, f0_curve: np.ndarray | None, harmonic_spect
     """Within the block, upstream records its F0 and source spectrum in `seen` and uses the given ones."""
     from kokoro.istftnet import TorchSTFT
 
-    predict_curves = kmodel.predictor.F0Ntrain
+    predict_curves, transform_source = kmodel.predictor.F0Ntrain, TorchSTFT.transform  # as patched around it
 
     def curves(*args):
         f0, energy = predict_curves(*args)
@@ -77,7 +77,7 @@ def _substituted(kmodel, seen: dict, f0_curve: np.ndarray | None, harmonic_spect
         return _substitute(f0, f0_curve), energy
 
     def transform(self, input_data):
-        spectrum = torch.cat(_pinned_transform(self, input_data), dim=1)
+        spectrum = torch.cat(transform_source(self, input_data), dim=1)
         seen["harmonic_spectrum"] = spectrum[0].numpy()
         return torch.chunk(_substitute(spectrum, harmonic_spectrum), 2, dim=1)
 

@@ -136,9 +136,14 @@ def word_after(match: re.Match) -> str:
     return following.group(1) if following else ""
 
 
+def text_ends(match: re.Match) -> bool:
+    """Whether nothing but whitespace follows the match."""
+    return not match.string[match.end():match.end() + 40].strip()
+
+
 def ends_sentence(match: re.Match) -> bool:
     """Whether a match that took a full stop ends its sentence: the text ends or a capital follows."""
-    return word_after(match)[:1].isupper() or not match.string[match.end():match.end() + 40].strip()
+    return word_after(match)[:1].isupper() or text_ends(match)
 
 
 def _spoken_amount(amount: str, names: tuple, scale: str) -> str:
@@ -377,10 +382,9 @@ def _abbreviation(match: re.Match) -> str:
         return match.group(0)
     spoken = title_or_place(match, *TITLE_OR_PLACE[lower]) if lower in TITLE_OR_PLACE else ABBREVIATIONS[lower]
     following = word_after(match)
-    text_ends = not match.string[match.end():match.end() + 40].strip()
     can_end_sentence = lower in SENTENCE_FINAL_ABBREVIATIONS or spoken in ("Street", "Drive")
     new_sentence = following[:1].isupper() and following.lower() not in ABBREVIATIONS  # not "Co. Ltd."
-    return spoken + "." if text_ends or (can_end_sentence and new_sentence) else spoken
+    return spoken + "." if text_ends(match) or (can_end_sentence and new_sentence) else spoken
 
 
 def title_or_place(match: re.Match, title: str, place: str) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from export import dsp, parity
+from export import checkpoint, dsp, parity
 from tests.conftest import export_local
 
 LENGTHS = (8, 37)
@@ -24,14 +24,10 @@ def voiced_export(tmp_path_factory, tiny_voiced_weights):
 
 @pytest.fixture(scope="module")
 def voiced_kmodel(tiny_voiced_weights):
-    from export import checkpoint
-
     return checkpoint.build_kmodel(tiny_voiced_weights.config, tiny_voiced_weights.checkpoint)
 
 
 def run_check(kmodel, weights, stages, lengths=LENGTHS):
-    from export import checkpoint
-
     voice_pack = checkpoint.read_voice(weights.voices["af_heart"]).numpy()
     return parity.check(kmodel, stages, voice_pack, dsp.make_noise_table(), weights.config["vocab"], lengths)
 
@@ -54,8 +50,9 @@ def test_local_voiced_export_passes_every_link(voiced_export):
 def test_the_checkpoint_is_voiced(voiced_export, tiny_voiced_weights):
     kb = parity.load_kokoro_batch()
     requests = parity.sample_requests(np.zeros((510, 1, 256), np.float32), tiny_voiced_weights.config["vocab"], (37,))
-    feeds, _, _ = kb.KokoroBatch(*parity.probed_stages(*graphs(voiced_export))).decoder_feeds(requests)
-    f0_curve = parity.probed_stages(*graphs(voiced_export))[1](feeds)[2]
+    text_stage, decoder_stage = parity.probed_stages(*graphs(voiced_export))
+    feeds, _, _ = kb.KokoroBatch(text_stage, decoder_stage).decoder_feeds(requests)
+    f0_curve = decoder_stage(feeds)[2]
     assert 80 < np.median(f0_curve) < 250  # Hz, like speech
 
 
