@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
-PRECISION ?= fp32
+PRECISION ?= auto
 
 .PHONY: help setup serve export export-synthetic triton perf bench soak test clean
 
@@ -18,7 +18,7 @@ $(SETUP): requirements.txt requirements-frontend.txt requirements-export.txt scr
 serve: $(SETUP) ## the product: export if needed, Triton, and the OpenAI-compatible API on port 8880 (Ctrl-C stops)
 	MODEL_REPOSITORY=$(MODEL_REPOSITORY) PRECISION=$(PRECISION) $(PY) -m serving.stack
 
-export: $(SETUP) ## export weights from the hub into model_repository/ (synthetic, loudly, when the hub is unreachable); PRECISION=int8 for the faster CPU decoder
+export: $(SETUP) ## export weights from the hub into model_repository/ (synthetic, loudly, when the hub is unreachable); PRECISION=auto (default: int8 where the CPU has VNNI), fp32 or int8
 	$(PY) -m export --fallback-synthetic --precision $(PRECISION) --output $(MODEL_REPOSITORY)
 
 export-synthetic: $(SETUP) ## export a synthetic checkpoint of the real architecture (offline)

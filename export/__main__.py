@@ -35,9 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--tiny", action="store_true", help="with --synthetic: a small configuration, for tests")
     parser.add_argument("--target", choices=sorted(repository.TARGETS), default="cpu",
                         help="cpu: pip-installed Triton, Python backend; gpu: NVIDIA container (default cpu)")
-    parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+    parser.add_argument("--precision", choices=("fp32", "int8", "auto"), default="fp32",
                         help="decoder precision; int8 (cpu target) quantizes the vocoder's convolutions and "
-                             "states its SNR against fp32 (default %(default)s)")
+                             "states its SNR and speed against fp32; auto: int8 where the CPU has VNNI and int8 "
+                             "holds its SNR and is faster, else fp32 (default %(default)s)")
     parser.add_argument("--output", type=Path, help="model repository to write (default: the target's)")
     parser.add_argument("--parity-lengths", default=",".join(map(str, parity.LENGTHS)),
                         help="phoneme counts of the verification batch (default %(default)s)")
@@ -49,6 +50,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--tiny applies to synthetic weights only")
     if args.precision == "int8" and args.target != "cpu":
         parser.error("--precision int8 is for the cpu target (the gpu target builds TensorRT engines)")
+    if args.precision == "auto" and args.target != "cpu":
+        args.precision = "fp32"
     return args
 
 
@@ -87,7 +90,11 @@ def export(args) -> Path:
     kb = parity.load_kokoro_batch()
     _remove(decoder_path.parent / name for name in (kb.CURVES_GRAPH, kb.INT8_VOCODER))  # a former int8 export
 
-    steps = 5 if args.precision == "int8" else 4
+    precision = quantize.resolve_precision(args.precision)
+    if args.precision == "auto":
+        log.info("precision auto: %s (%s)", precision,
+                 "this CPU has VNNI" if precision == "int8" else quantize.without_vnni())
+    steps = 5 if precision == "int8" else 4
     log.info("[1/%d] loading the checkpoint into upstream KModel", steps)
     reference_model = checkpoint.build_kmodel(weights.config, weights.checkpoint)
     export_model = onnx_export.fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
@@ -107,21 +114,29 @@ def export(args) -> Path:
     report = parity.verify(reference_model, parity.probed_stages(text_path, decoder_path, args.threads), voice_pack,
                            noise_table, weights.config["vocab"], lengths)
 
-    options = {"target": args.target, "opset": onnx_export.OPSET, "precision": args.precision, "tiny": args.tiny,
+    options = {"target": args.target, "opset": onnx_export.OPSET, "precision": precision, "tiny": args.tiny,
                "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
-    if args.precision == "int8":
+    if precision == "int8":
         log.info("[5/5] quantizing the vocoder to int8, compiling it and measuring it against fp32")
         fp32_stages = kb.onnxruntime_stages(text_path, decoder_path, args.threads)
-        options["int8"] = _quantize(kb, fp32_stages, export_model, weights.config["vocab"], noise_table,
-                                    decoder_path.parent, voice_pack, lengths)
+        try:
+            options["int8"] = _quantize(kb, fp32_stages, export_model, weights.config["vocab"], noise_table,
+                                        decoder_path.parent, voice_pack, lengths, args.precision == "auto")
+        except quantize.QuantizationError as e:
+            if args.precision != "auto":
+                raise
+            log.warning("precision auto: serving fp32, since %s", e)
+            options.update(precision="fp32", int8={"refused": str(e)})
     repository.write_provenance(output, weights, options, report)
     log.info("done in %.0f s: %s (assets in %s)", time.monotonic() - started, output, assets)
     return output
 
 
-def _quantize(kb, fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, voice_pack, lengths) -> dict:
+def _quantize(kb, fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, voice_pack, lengths,
+              faster_only: bool) -> dict:
     """Write the int8 decoder (curves graph and compiled vocoder) next to the fp32 graphs, and keep it only
-    within MIN_SNR_DB of fp32. `kmodel` is the exported one (weight norm folded); its decoder is changed."""
+    within MIN_SNR_DB of fp32 (and, with `faster_only`, only if it is faster). `kmodel` is the exported one
+    (weight norm folded); its decoder is changed."""
     fp32_batch = kb.KokoroBatch(*fp32_stages, max_items=1)
     calibration = [fp32_batch.decoder_feeds([r])[0]
                    for r in parity.sample_requests(voice_pack, vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
@@ -131,13 +146,25 @@ def _quantize(kb, fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Pa
         names = quantize.compile_int8_vocoder(kmodel, noise_table, calibration, written[1])
         measured = parity.sample_requests(voice_pack, vocab, lengths)
         int8_batch = kb.KokoroBatch(*kb.cpu_stages(version_dir), max_items=1)
-        snr = quantize.fidelity(fp32_batch.synthesize(measured), int8_batch.synthesize(measured))
+        (fp32_speech, fp32_seconds), (int8_speech, int8_seconds) = (_timed(b.synthesize, measured)
+                                                                    for b in (fp32_batch, int8_batch))
+        snr = quantize.fidelity(fp32_speech, int8_speech)
+        speedup = quantize.speed_against_fp32(fp32_seconds, int8_seconds)
+        if faster_only and speedup < 1:
+            raise quantize.QuantizationError(f"the int8 decoder ran at {speedup}x fp32's speed")
     except BaseException:
         _remove(written)  # a repository without them serves the proven fp32 decoder
         raise
     return {"quantized_convolutions": names, "runtime": "AOTInductor (torchao X86InductorQuantizer)",
             "calibration_phonemes": list(quantize.CALIBRATION_LENGTHS), "snr_db_against_fp32": snr,
-            "min_snr_db": quantize.MIN_SNR_DB}
+            "min_snr_db": quantize.MIN_SNR_DB, "speed_against_fp32": speedup, "cpu": quantize.cpu_report()}
+
+
+def _timed(synthesize, requests):
+    """(speeches, seconds) of the second of two runs: the first pays for kernel generation and caches."""
+    synthesize(requests)
+    started = time.perf_counter()
+    return synthesize(requests), time.perf_counter() - started
 
 
 def _remove(paths) -> None:

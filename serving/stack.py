@@ -1,5 +1,5 @@
 """`make serve`: the whole product on one machine. Exports a model repository if there is none (hub
-weights when reachable, else synthetic with a loud warning; PRECISION=int8 for the int8 decoder),
+weights when reachable, else synthetic with a loud warning; PRECISION=auto picks the decoder's precision),
 starts Triton on it, then the API in front; Ctrl-C stops both."""
 from __future__ import annotations
 

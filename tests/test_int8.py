@@ -113,3 +113,23 @@ def test_an_int8_decoder_below_the_floor_is_refused():
     with pytest.raises(quantize.QuantizationError, match="SNR"):
         quantize.fidelity([Speech(reference)], [Speech(reference + rng.standard_normal(24000).astype(np.float32))])
     assert quantize.fidelity([Speech(reference)], [Speech(reference * 1.001)]) == [{"phonemes": 10, "snr_db": 60.0}]
+
+
+AVX2 = {"cpu_name": "AMD EPYC", "avx2": True, "fma3": True}  # as read on this project's AVX2-only machines
+AVX512_VNNI = {**AVX2, "cpu_name": "Intel Xeon", "avx512_f": True, "avx512_vnni": True}
+
+
+@pytest.mark.parametrize("capabilities, precision", [
+    (AVX2, "fp32"), (AVX512_VNNI, "int8"), ({**AVX2, "avx_vnni": True}, "int8"), ({**AVX2, "amx_int8": True}, "int8"),
+])
+def test_auto_precision_is_int8_only_where_the_cpu_has_vnni(capabilities, precision):
+    assert quantize.resolve_precision("auto", capabilities) == precision
+    assert quantize.resolve_precision("fp32", capabilities) == "fp32"
+    assert quantize.resolve_precision("int8", capabilities) == "int8"  # asked for: measured and stated, not refused
+
+
+def test_the_int8_decoder_records_the_cpu_it_was_built_for(int8_repository):
+    options = json.loads((int8_repository / "kokoro" / "assets" / "provenance.json").read_text())["export_options"]
+    cpu = options["int8"]["cpu"]
+    assert cpu["vnni"] == quantize.has_vnni() and cpu["weight_bits"] == (8 if cpu["vnni"] else 7)
+    assert options["int8"]["speed_against_fp32"] > 0
