@@ -23,13 +23,20 @@ GRAPHS = {
 ASSETS = "kokoro/assets"
 
 
+# The Triton model: one file for both targets (its `runner` parameter says where the graphs run).
+MODEL_CODE = "kokoro/1/model.py"
+
+
 def prepare(output: Path, target: str) -> Path:
-    """The output directory with the target's configs and model code in place."""
+    """The output directory with the target's configs and the Triton model's code in place."""
     output = Path(output).resolve()
     source = TARGETS[target].resolve()
     if output != source:
         shutil.copytree(source, output, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("assets", "*.onnx", "*.pt2", "__pycache__"))
+    if target != "cpu":
+        (output / MODEL_CODE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TARGETS["cpu"] / MODEL_CODE, output / MODEL_CODE)
     return output
 
 

@@ -9,7 +9,7 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 from tritonclient.utils import triton_to_np_dtype
 
-from export.parity import load_kokoro_batch
+from kokoro_core.batch import MAX_PHONEMES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted(ROOT.glob("model_repository*/*/config.pbtxt"))
@@ -111,7 +111,7 @@ def test_gpu_stage_warms_up_its_engines_for_every_pass(stage):
     assert (shortest.name, shortest.batch_size) == ("shortest", 1)
     assert (longest.name, longest.batch_size) == ("longest", max_items)
     assert max_items <= config.max_batch_size
-    longest_tokens = load_kokoro_batch().MAX_PHONEMES + 2
+    longest_tokens = MAX_PHONEMES + 2
     bounds = (3, longest_tokens) if stage == "kokoro_text" else (3, longest_tokens * FRAMES_PER_TOKEN)
     assert (sequence_length(config, shortest), sequence_length(config, longest)) == bounds
     for sample in config.model_warmup:
