@@ -30,6 +30,7 @@ from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
 from frontend.phonemes import Phonemizer, language_of
 from frontend.settings import Settings
 from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.contract import SAMPLE_RATE
 from kokoro_core.stages import cpu_stages
 from serving import perf
 from serving.processes import FrontendProcess, free_port
@@ -57,7 +58,7 @@ def in_process(name: str, synthesize, texts_chunks: list[list[list[int]]], voice
     for chunks in texts_chunks:
         start = time.perf_counter()
         for token_ids in chunks:
-            audio_s += len(synthesize(token_ids, voices.style([(VOICE, 1.0)], len(token_ids)))) / load.SOURCE_RATE
+            audio_s += len(synthesize(token_ids, voices.style([(VOICE, 1.0)], len(token_ids)))) / SAMPLE_RATE
         per_text.append(time.perf_counter() - start)
     busy = sum(per_text)
     print(f"bench: {name}: {audio_s:.0f} s of audio in {busy:.0f} s", file=sys.stderr, flush=True)

@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 
 from export import checkpoint, dsp, onnx_export, parity, quantize, repository
-from kokoro_core.batch import CURVES_GRAPH, INT8_VOCODER, KokoroBatch
+from kokoro_core.batch import KokoroBatch
+from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
 from kokoro_core.stages import cpu_stages, onnxruntime_stages
 
 log = logging.getLogger("export")

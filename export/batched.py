@@ -23,8 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from export import dsp
-
-SAMPLES_PER_FRAME = 600
+from kokoro_core.contract import SAMPLES_PER_FRAME
 
 
 def length_mask(lengths: torch.Tensor, size: int) -> torch.Tensor:

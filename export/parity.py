@@ -30,14 +30,14 @@ import numpy as np
 import onnx
 import torch
 
-from export.batched import SAMPLES_PER_FRAME
 from export.reference import reference_speech
-from kokoro_core.batch import TEXT_OUTPUTS, KokoroBatch, SpeechRequest
+from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.contract import MAX_PHONEMES, SAMPLES_PER_FRAME, TEXT_OUTPUTS, style_row
 from kokoro_core.stages import onnxruntime_stage
 
 log = logging.getLogger("export")
 
-LENGTHS = (8, 37, 120, 400, 510)
+LENGTHS = (8, 37, 120, 400, MAX_PHONEMES)
 MAX_RELATIVE_L2 = 1e-4
 # The decoder stage's inner values the proof reads: each is what the named module (in `DecoderStage`) reads.
 PROBES = {"f0_curve": "decoder.F0_conv", "harmonic_spectrum": "decoder.generator.noise_convs.0"}
@@ -90,7 +90,7 @@ def sample_phonemes(vocab: dict, lengths=LENGTHS, seed: int = 0) -> list[np.ndar
 
 def sample_requests(voice_pack: np.ndarray, vocab: dict, lengths=LENGTHS, seed: int = 0) -> list:
     """`sample_phonemes` as serving requests: each with its voice pack row, speed 1 and its index as seed."""
-    return [SpeechRequest(ids, voice_pack[len(ids) - 1, 0].astype(np.float32), 1.0, i)
+    return [SpeechRequest(ids, voice_pack[style_row(len(ids)), 0].astype(np.float32), 1.0, i)
             for i, ids in enumerate(sample_phonemes(vocab, lengths, seed))]
 
 

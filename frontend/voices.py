@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from frontend.errors import InvalidRequest
+from kokoro_core.contract import style_row
 
 # OpenAI's voice names, each spoken by the Kokoro voice closest in character.
 OPENAI_VOICES = {
@@ -56,5 +57,5 @@ class VoiceCatalog:
 
     def style(self, blend: list[tuple[str, float]], phonemes: int) -> np.ndarray:
         """The style vector [256] for an utterance of `phonemes` tokens."""
-        row = min(max(phonemes, 1), 510) - 1
+        row = style_row(phonemes)
         return sum(weight * np.asarray(self.packs[name][row, 0], dtype=np.float32) for name, weight in blend)

@@ -12,19 +12,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-PAD_ID = 0
-MAX_PHONEMES = 510  # 512 positions with the two pad tokens
-STYLE_DIM = 256
-SPEED_RANGE = (0.25, 4.0)
-SAMPLE_RATE = 24000
+from kokoro_core.contract import MAX_PHONEMES, MAX_SPEED, MIN_SPEED, MODEL_CONFIG, PAD_ID, STYLE_DIM
 
-TEXT_OUTPUTS = ("durations", "prosody_features", "text_features")
-DECODER_OUTPUTS = ("audio", "audio_lengths")
-CURVES_OUTPUTS = ("f0_curve", "noise_curve")
-# The CPU target's int8 decoder (`python -m export --precision int8`): the curves graph, then this package.
-CURVES_GRAPH, INT8_VOCODER = "curves_stage.onnx", "vocoder.int8.pt2"
-
-# A stage takes named input arrays and returns its outputs in the order of *_OUTPUTS.
+# A stage takes named input arrays and returns its outputs in the order of contract.*_OUTPUTS.
 Stage = Callable[[dict], Sequence[np.ndarray]]
 
 
@@ -52,8 +42,8 @@ def validate(request: SpeechRequest, n_token: int) -> None:
         raise ValueError(f"token_ids must lie in [0, {n_token}), got [{low}, {high}]")
     if request.style.shape != (STYLE_DIM,) or not np.isfinite(request.style).all():
         raise ValueError(f"style must be {STYLE_DIM} finite floats, got shape {request.style.shape}")
-    if not (np.isfinite(request.speed) and SPEED_RANGE[0] <= request.speed <= SPEED_RANGE[1]):
-        raise ValueError(f"speed must lie in [{SPEED_RANGE[0]}, {SPEED_RANGE[1]}], got {request.speed}")
+    if not (np.isfinite(request.speed) and MIN_SPEED <= request.speed <= MAX_SPEED):
+        raise ValueError(f"speed must lie in [{MIN_SPEED}, {MAX_SPEED}], got {request.speed}")
 
 
 class KokoroBatch:
@@ -122,4 +112,4 @@ def align(durations: np.ndarray, prosody_features: np.ndarray, text_features: np
 
 
 def vocabulary_size(assets_dir: Path) -> int:
-    return int(json.loads((Path(assets_dir) / "config.json").read_text(encoding="utf-8"))["n_token"])
+    return int(json.loads((Path(assets_dir) / MODEL_CONFIG).read_text(encoding="utf-8"))["n_token"])

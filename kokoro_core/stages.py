@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from kokoro_core.batch import CURVES_GRAPH, CURVES_OUTPUTS, DECODER_OUTPUTS, INT8_VOCODER, TEXT_OUTPUTS, Stage
+from kokoro_core.batch import Stage
+from kokoro_core.contract import (CURVES_GRAPH, CURVES_OUTPUTS, DECODER_GRAPH, DECODER_OUTPUTS, INT8_VOCODER,
+                                  TEXT_GRAPH, TEXT_OUTPUTS)
 
 
 def onnxruntime_stage(graph: Path, outputs: Sequence[str], threads: int = 0) -> Stage:
@@ -63,7 +65,7 @@ def inductor_decoder_stage(curves_graph: Path, vocoder_package: Path, threads: i
 def cpu_stages(version_dir: Path, threads: int = 0) -> tuple[Stage, Stage]:
     """The CPU target's stages in a model version directory: the int8 decoder where the export wrote one."""
     version_dir = Path(version_dir)
-    text_stage = onnxruntime_stage(version_dir / "text_stage.onnx", TEXT_OUTPUTS, threads)
+    text_stage = onnxruntime_stage(version_dir / TEXT_GRAPH, TEXT_OUTPUTS, threads)
     if (version_dir / INT8_VOCODER).exists():
         return text_stage, inductor_decoder_stage(version_dir / CURVES_GRAPH, version_dir / INT8_VOCODER, threads)
-    return text_stage, onnxruntime_stage(version_dir / "decoder_stage.onnx", DECODER_OUTPUTS, threads)
+    return text_stage, onnxruntime_stage(version_dir / DECODER_GRAPH, DECODER_OUTPUTS, threads)

@@ -9,7 +9,7 @@ import tritonclient.http as httpclient
 
 from export import quantize
 from export.parity import sample_phonemes
-from kokoro_core.batch import CURVES_GRAPH, INT8_VOCODER
+from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
 from serving.tritonserver import TritonServer
 from tests.conftest import free_port
 from tests.test_triton import infer

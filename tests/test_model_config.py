@@ -9,7 +9,7 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 from tritonclient.utils import triton_to_np_dtype
 
-from kokoro_core.batch import MAX_PHONEMES
+from kokoro_core.contract import MAX_PHONEMES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted(ROOT.glob("model_repository*/*/config.pbtxt"))

@@ -8,11 +8,11 @@ from tritonclient.utils import InferenceServerException
 
 from export.parity import relative_l2, sample_phonemes
 from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.contract import SAMPLES_PER_FRAME
 from kokoro_core.stages import onnxruntime_stages
 from serving.tritonserver import TritonServer, TritonStartError
 from tests.conftest import free_port
 
-SAMPLES_PER_FRAME = 600
 
 
 def request_inputs(token_ids, style, speed=None, seed=None):

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-from kokoro_core.batch import DECODER_OUTPUTS, TEXT_OUTPUTS, KokoroBatch, SpeechRequest, validate, vocabulary_size
+from kokoro_core.batch import KokoroBatch, SpeechRequest, validate, vocabulary_size
+from kokoro_core.contract import ASSETS, DECODER_OUTPUTS, TEXT_OUTPUTS
 from kokoro_core.stages import cpu_stages
 
 
@@ -58,7 +59,7 @@ class TritonPythonModel:
                       bls_stage(params["decoder_model"], DECODER_OUTPUTS))
         else:
             raise pb_utils.TritonModelException(f"unknown runner '{runner}' (onnxruntime or triton)")
-        self.n_token = vocabulary_size(model_dir / "assets")
+        self.n_token = vocabulary_size(model_dir.parent / ASSETS)
         self.batch = KokoroBatch(*stages, max_items=int(params.get("max_items_per_pass", "16")))
 
     def execute(self, requests):
