@@ -25,8 +25,8 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
 from bench import baselines, load, report
-from export import repository as repository_paths
 from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
+from export import repository as repository_paths
 from frontend.phonemes import Phonemizer, language_of
 from frontend.settings import Settings
 from kokoro_core.batch import KokoroBatch, SpeechRequest

@@ -8,8 +8,14 @@ from pathlib import Path
 import torch
 
 from export.batched import CurvesStage, DecoderStage, TextStage
-from kokoro_core.contract import (CURVES_INPUTS, CURVES_OUTPUTS, DECODER_INPUTS, DECODER_OUTPUTS, TEXT_INPUTS,
-                                  TEXT_OUTPUTS)
+from kokoro_core.contract import (
+    CURVES_INPUTS,
+    CURVES_OUTPUTS,
+    DECODER_INPUTS,
+    DECODER_OUTPUTS,
+    TEXT_INPUTS,
+    TEXT_OUTPUTS,
+)
 
 log = logging.getLogger("export")
 

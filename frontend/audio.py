@@ -9,6 +9,7 @@ import av
 import numpy as np
 
 from kokoro_core.contract import SAMPLE_RATE as SOURCE_RATE
+
 FADE_SAMPLES = 120  # 5 ms at 24 kHz
 
 

@@ -44,7 +44,8 @@ class VoiceCatalog:
         for text in voice.split("+"):
             match = BLEND_PART.match(text.lower())
             if not match:
-                raise InvalidRequest(f"voice '{voice}' is not a voice id or a blend like af_bella(2)+af_sky(1)", "voice")
+                raise InvalidRequest(f"voice '{voice}' is not a voice id or a blend like af_bella(2)+af_sky(1)",
+                                     "voice")
             name, weight = OPENAI_VOICES.get(match.group(1), match.group(1)), float(match.group(2) or 1)
             if name not in self.packs:
                 raise InvalidRequest(f"voice '{match.group(1)}' is unknown; GET /v1/audio/voices lists them", "voice",

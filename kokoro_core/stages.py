@@ -8,8 +8,15 @@ from pathlib import Path
 from typing import Sequence
 
 from kokoro_core.batch import Stage
-from kokoro_core.contract import (CURVES_GRAPH, CURVES_OUTPUTS, DECODER_GRAPH, DECODER_OUTPUTS, INT8_VOCODER,
-                                  TEXT_GRAPH, TEXT_OUTPUTS)
+from kokoro_core.contract import (
+    CURVES_GRAPH,
+    CURVES_OUTPUTS,
+    DECODER_GRAPH,
+    DECODER_OUTPUTS,
+    INT8_VOCODER,
+    TEXT_GRAPH,
+    TEXT_OUTPUTS,
+)
 
 
 def onnxruntime_stage(graph: Path, outputs: Sequence[str], threads: int = 0) -> Stage:

@@ -91,13 +91,15 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=64, help="distinct utterances in the input data")
     parser.add_argument("--stability", type=int, default=50,
                         help="allowed variation between windows, in %% (mixed lengths vary; default %(default)s)")
-    parser.add_argument("--max-phonemes", type=int, default=MAX_PHONEMES, help="cap on utterance length (default %(default)s)")
+    parser.add_argument("--max-phonemes", type=int, default=MAX_PHONEMES,
+                        help="cap on utterance length (default %(default)s)")
     parser.add_argument("--output", type=Path, default=ROOT / "build" / "perf")
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
     data_file = args.output / "input_data.json"
     data_file.write_text(json.dumps(input_data(args.model_repository, args.requests, args.max_phonemes)))
-    argv = command(args.url, data_file, args.concurrency, args.window_requests, args.stability, args.output / "results.csv")
+    argv = command(args.url, data_file, args.concurrency, args.window_requests, args.stability,
+                   args.output / "results.csv")
     print(" ".join(argv), flush=True)
     return subprocess.call(argv, env=perf_analyzer_env())
 

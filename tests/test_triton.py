@@ -14,7 +14,6 @@ from serving.tritonserver import TritonServer, TritonStartError
 from tests.conftest import free_port
 
 
-
 def request_inputs(token_ids, style, speed=None, seed=None):
     inputs = [httpclient.InferInput("token_ids", [1, len(token_ids)], "INT64"),
               httpclient.InferInput("style", [1, 256], "FP32")]

@@ -18,7 +18,6 @@ from kokoro_core.batch import KokoroBatch, SpeechRequest, validate, vocabulary_s
 from kokoro_core.contract import ASSETS, DECODER_OUTPUTS, TEXT_OUTPUTS
 from kokoro_core.stages import cpu_stages
 
-
 # One number per item: the stage graphs take and give them as [batch], so the GPU stage configs declare them
 # `dims: [1]` with `reshape: { shape: [] }`. Triton checks a request against `dims` before reshaping, so they
 # travel as [batch, 1]; outputs come back as [batch, 1] too.
