@@ -4,7 +4,7 @@ SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
 PRECISION ?= auto
 
-.PHONY: help setup serve export export-synthetic triton perf bench soak test clean
+.PHONY: help setup serve export export-synthetic triton perf bench soak lint test clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,7 +36,10 @@ bench: $(SETUP) ## throughput and first-audio latency of the HTTP stack vs the b
 soak: $(SETUP) ## 32 clients for 5 minutes against a fresh stack: failures, latency and memory (results/soak/)
 	$(PY) -m bench.soak --repository $(MODEL_REPOSITORY)
 
-test: $(SETUP) ## the test suite (starts its own tritonserver processes)
+lint: $(SETUP) ## ruff over the whole tree (rules in pyproject.toml)
+	.venv/bin/ruff check .
+
+test: lint ## lint, then the test suite (starts its own tritonserver processes)
 	$(PY) -m pytest
 
 clean: ## remove build outputs (keeps .venv)

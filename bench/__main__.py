@@ -25,11 +25,13 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
 from bench import baselines, load, report
-from export import parity
-from export import repository as repository_paths
 from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
+from export import repository as repository_paths
 from frontend.phonemes import Phonemizer, language_of
 from frontend.settings import Settings
+from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.contract import SAMPLE_RATE
+from kokoro_core.stages import cpu_stages
 from serving import perf
 from serving.processes import FrontendProcess, free_port
 from serving.tritonserver import TritonServer
@@ -56,7 +58,7 @@ def in_process(name: str, synthesize, texts_chunks: list[list[list[int]]], voice
     for chunks in texts_chunks:
         start = time.perf_counter()
         for token_ids in chunks:
-            audio_s += len(synthesize(token_ids, voices.style([(VOICE, 1.0)], len(token_ids)))) / load.SOURCE_RATE
+            audio_s += len(synthesize(token_ids, voices.style([(VOICE, 1.0)], len(token_ids)))) / SAMPLE_RATE
         per_text.append(time.perf_counter() - start)
     busy = sum(per_text)
     print(f"bench: {name}: {audio_s:.0f} s of audio in {busy:.0f} s", file=sys.stderr, flush=True)
@@ -88,11 +90,10 @@ def served_threads(repository: Path) -> int:
 
 
 def served_in_process(repository: Path):
-    """The served graphs with the served code (model_repository/kokoro/1/kokoro_batch.py) and the served
+    """The served graphs with the served code (kokoro_core) and the served
     thread count, batch 1."""
-    kb = parity.load_kokoro_batch()
-    batch = kb.KokoroBatch(*kb.cpu_stages(repository / "kokoro" / "1", served_threads(repository)), max_items=1)
-    return lambda token_ids, style: batch.synthesize([kb.SpeechRequest(np.asarray(token_ids), style)])[0].samples_24k
+    batch = KokoroBatch(*cpu_stages(repository / "kokoro" / "1", served_threads(repository)), max_items=1)
+    return lambda token_ids, style: batch.synthesize([SpeechRequest(np.asarray(token_ids), style)])[0].samples_24k
 
 
 def batch_size(stats_before: dict, stats_after: dict) -> float | None:

@@ -5,7 +5,7 @@
   `disable_complex=True`) exported by `torch.onnx.export`, run at batch 1 in ONNX Runtime.
 
 Both take the phoneme ids the frontend sends (no pads) and frame them with the pad id at both ends, as
-the served model (`kokoro_batch.pad_tokens`) and upstream `KModel.forward` do.
+the served model (`kokoro_core.batch.pad_tokens`) and upstream `KModel.forward` do.
 """
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from export import checkpoint, onnx_export
-from export.repository import ASSETS, ROOT, read_provenance
+from export.repository import ROOT, read_provenance
 from frontend.voices import VoiceCatalog
+from kokoro_core.contract import ASSETS, MODEL_CONFIG, PAD_ID, VOICES
 
-PAD_ID = 0
 CACHE = ROOT / "build" / "bench"
 
 
@@ -48,7 +48,7 @@ def weights_of(repository: Path, checkpoint_path: Path | None = None) -> checkpo
             raise checkpoint.CheckpointError(
                 f"{repository} was exported from {provenance['checkpoint']['file']} ({provenance['source']}), "
                 f"which is not here: pass --checkpoint PATH")
-        weights = checkpoint.Weights(checkpoint.load_config(assets / "config.json"), Path(path), {},
+        weights = checkpoint.Weights(checkpoint.load_config(assets / MODEL_CONFIG), Path(path), {},
                                      provenance["source"])
     expected, actual = provenance["checkpoint"]["sha256"], checkpoint.sha256(weights.checkpoint)
     if actual != expected:
@@ -69,7 +69,7 @@ def _hub_cached(provenance: dict) -> Path | None:
 
 def voice_catalog(repository: Path) -> VoiceCatalog:
     """The repository's voice packs, with the frontend's own choice of style row per utterance."""
-    return VoiceCatalog(Path(repository) / ASSETS / "voices")
+    return VoiceCatalog(Path(repository) / ASSETS / VOICES)
 
 
 def _framed(token_ids: list[int]) -> list[int]:

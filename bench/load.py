@@ -14,7 +14,7 @@ import av
 import httpx
 import numpy as np
 
-SOURCE_RATE = 24000
+from kokoro_core.contract import SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def stall_seconds(arrivals: list[tuple[float, float]]) -> float:
 def audio_seconds(data: bytes, response_format: str) -> float:
     """Seconds of audio in a response: 16-bit 24 kHz samples for pcm, else what PyAV decodes."""
     if response_format == "pcm":
-        return len(data) / 2 / SOURCE_RATE
+        return len(data) / 2 / SAMPLE_RATE
     with av.open(io.BytesIO(data)) as container:
         frames = list(container.decode(audio=0))
     return sum(frame.samples for frame in frames) / frames[0].sample_rate if frames else 0.0
@@ -77,7 +77,7 @@ async def _one(client: httpx.AsyncClient, spec: Spec, began: float) -> Outcome:
             outcome.status = response.status_code
             async for part in response.aiter_bytes():
                 if part:
-                    arrivals.append((time.perf_counter() - start, len(part) / 2 / SOURCE_RATE))
+                    arrivals.append((time.perf_counter() - start, len(part) / 2 / SAMPLE_RATE))
                 parts.append(part)
     except httpx.HTTPError as e:
         outcome.status, outcome.error = None, f"{type(e).__name__}: {e}"

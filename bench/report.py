@@ -90,7 +90,8 @@ def plot(result: dict, path: Path) -> None:
     for stream, style in ((False, "o-"), (True, "s--")):
         rows = [r for r in result["levels"] if r["stream"] == stream and r["rtf"]]
         label = "streaming" if stream else "whole files"
-        throughput.plot([r["clients"] for r in rows], [r["audio_s_per_s"] for r in rows], style, label=f"stack, {label}")
+        throughput.plot([r["clients"] for r in rows], [r["audio_s_per_s"] for r in rows], style,
+                        label=f"stack, {label}")
         latency.plot([r["clients"] for r in rows], [(r["first_audio_p50_s"] or 0) * 1000 for r in rows], style,
                      label=f"p50, {label}")
     alone = [r for r in result["triton_alone"] if "error" not in r]

@@ -79,7 +79,8 @@ def report(result: dict) -> str:
     lines += [f"| {m['minute']} | {m['requests']} | {m['failed']} | {m['total_p50_s']:.2f} | {m['total_p99_s']:.2f} |"
               for m in result["minutes"]]
     lines += ["", "RSS in MiB, medians over the second and the last fifth of the run (process trees: Triton with its "
-              "stubs).", "", "| process | at start | after warm-up | at the end | growth | peak |", "|---|---|---|---|---|---|"]
+              "stubs).", "", "| process | at start | after warm-up | at the end | growth | peak |",
+              "|---|---|---|---|---|---|"]
     lines += [f"| {name} | {m['start_mib']:.0f} | {m['warm_mib']:.0f} | {m['end_mib']:.0f} | {m['growth_mib']:+.0f} | "
               f"{m['peak_mib']:.0f} |" for name, m in result["memory"].items()]
     return "\n".join(lines) + "\n"

@@ -8,6 +8,8 @@ COPY requirements-frontend.txt .
 RUN pip install --no-cache-dir -r requirements-frontend.txt
 
 COPY frontend/ frontend/
+# The shared names and numbers, which import nothing.
+COPY kokoro_core/__init__.py kokoro_core/contract.py kokoro_core/
 RUN useradd --create-home --uid 10001 kokoro
 USER 10001
 

@@ -16,6 +16,10 @@ COPY requirements-export.txt ./
 RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
  && pip install --no-cache-dir -r requirements-export.txt
 
+# The core package into the system Python, which Triton's Python backend stub embeds: model.py imports it.
+COPY pyproject.toml ./
+COPY kokoro_core/ kokoro_core/
+RUN pip install --no-cache-dir --no-deps .
 COPY export/ export/
 COPY model_repository/ model_repository/
 COPY model_repository_gpu/ model_repository_gpu/

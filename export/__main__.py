@@ -16,6 +16,9 @@ from pathlib import Path
 import torch
 
 from export import checkpoint, dsp, onnx_export, parity, quantize, repository
+from kokoro_core.batch import KokoroBatch
+from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
+from kokoro_core.stages import cpu_stages, onnxruntime_stages
 
 log = logging.getLogger("export")
 BUILD = repository.ROOT / "build"
@@ -87,8 +90,7 @@ def export(args) -> Path:
     log.info("weights: %s (%s), %d voices", weights.checkpoint, weights.source, len(weights.voices))
     output = repository.prepare(args.output or repository.TARGETS[args.target], args.target)
     text_path, decoder_path = repository.graph_paths(output, args.target)
-    kb = parity.load_kokoro_batch()
-    _remove(decoder_path.parent / name for name in (kb.CURVES_GRAPH, kb.INT8_VOCODER))  # a former int8 export
+    _remove(decoder_path.parent / name for name in (CURVES_GRAPH, INT8_VOCODER))  # a former int8 export
 
     precision = quantize.resolve_precision(args.precision)
     if args.precision == "auto":
@@ -118,9 +120,9 @@ def export(args) -> Path:
                "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
     if precision == "int8":
         log.info("[5/5] quantizing the vocoder to int8, compiling it and measuring it against fp32")
-        fp32_stages = kb.onnxruntime_stages(text_path, decoder_path, args.threads)
+        fp32_stages = onnxruntime_stages(text_path, decoder_path, args.threads)
         try:
-            options["int8"] = _quantize(kb, fp32_stages, export_model, weights.config["vocab"], noise_table,
+            options["int8"] = _quantize(fp32_stages, export_model, weights.config["vocab"], noise_table,
                                         decoder_path.parent, voice_pack, lengths, args.precision == "auto")
         except quantize.QuantizationError as e:
             if args.precision != "auto":
@@ -132,20 +134,20 @@ def export(args) -> Path:
     return output
 
 
-def _quantize(kb, fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, voice_pack, lengths,
+def _quantize(fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, voice_pack, lengths,
               faster_only: bool) -> dict:
     """Write the int8 decoder (curves graph and compiled vocoder) next to the fp32 graphs, and keep it only
     within MIN_SNR_DB of fp32 (and, with `faster_only`, only if it is faster). `kmodel` is the exported one
     (weight norm folded); its decoder is changed."""
-    fp32_batch = kb.KokoroBatch(*fp32_stages, max_items=1)
+    fp32_batch = KokoroBatch(*fp32_stages, max_items=1)
     calibration = [fp32_batch.decoder_feeds([r])[0]
                    for r in parity.sample_requests(voice_pack, vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
-    written = [onnx_export.export_curves_stage(kmodel, noise_table, version_dir / kb.CURVES_GRAPH),
-               version_dir / kb.INT8_VOCODER]
+    written = [onnx_export.export_curves_stage(kmodel, noise_table, version_dir / CURVES_GRAPH),
+               version_dir / INT8_VOCODER]
     try:
         names = quantize.compile_int8_vocoder(kmodel, noise_table, calibration, written[1])
         measured = parity.sample_requests(voice_pack, vocab, lengths)
-        int8_batch = kb.KokoroBatch(*kb.cpu_stages(version_dir), max_items=1)
+        int8_batch = KokoroBatch(*cpu_stages(version_dir), max_items=1)
         (fp32_speech, fp32_seconds), (int8_speech, int8_seconds) = (_timed(b.synthesize, measured)
                                                                     for b in (fp32_batch, int8_batch))
         snr = quantize.fidelity(fp32_speech, int8_speech)

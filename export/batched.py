@@ -14,7 +14,7 @@ mask everything padding would otherwise change:
 
 The pass is split at the duration step, as it is served: `TextStage` (tokens -> durations and
 token features) and `DecoderStage` (frame features -> audio). The alignment between them (each token's
-features repeated for its duration) is a gather done by the serving model (`kokoro_batch.py`).
+features repeated for its duration) is a gather done by the serving model (`kokoro_core.batch`).
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from export import dsp
-
-SAMPLES_PER_FRAME = 600
+from kokoro_core.contract import SAMPLES_PER_FRAME
 
 
 def length_mask(lengths: torch.Tensor, size: int) -> torch.Tensor:

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import torch
 
+from kokoro_core.contract import VOICE_PACK_SHAPE as VOICE_SHAPE
+
 log = logging.getLogger("export")
 
 REPO_ID = "hexgrad/Kokoro-82M"
 HUB_CHECKPOINT = "kokoro-v1_0.pth"
 COMPONENTS = ("bert", "bert_encoder", "predictor", "text_encoder", "decoder")
-VOICE_SHAPE = (510, 1, 256)
 REAL_CONFIG = Path(__file__).with_name("kokoro_v1_0_config.json")
 
 # The voice ids of Kokoro v1.0; a synthetic export writes a pack for each.

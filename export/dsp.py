@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-SAMPLE_RATE = 24000
 HARMONICS = 9
 NOISE_TABLE_SIZE = 1 << 18  # 10.9 s of noise per harmonic before it repeats
 SEED_STRIDE = 104729  # a prime, so that nearby seeds start far apart in the table

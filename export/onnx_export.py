@@ -8,17 +8,19 @@ from pathlib import Path
 import torch
 
 from export.batched import CurvesStage, DecoderStage, TextStage
+from kokoro_core.contract import (
+    CURVES_INPUTS,
+    CURVES_OUTPUTS,
+    DECODER_INPUTS,
+    DECODER_OUTPUTS,
+    TEXT_INPUTS,
+    TEXT_OUTPUTS,
+)
 
 log = logging.getLogger("export")
 
 OPSET = 20
 
-TEXT_INPUTS = ("token_ids", "token_lengths", "style", "speed")
-TEXT_OUTPUTS = ("durations", "prosody_features", "text_features")
-DECODER_INPUTS = ("prosody_frames", "text_frames", "frame_lengths", "style", "seed")
-DECODER_OUTPUTS = ("audio", "audio_lengths")
-CURVES_INPUTS = ("prosody_frames", "frame_lengths", "style")
-CURVES_OUTPUTS = ("f0_curve", "noise_curve")
 
 
 def fold_weight_norm(kmodel: torch.nn.Module) -> torch.nn.Module:

@@ -1,5 +1,5 @@
 """Proof that the served graphs give upstream's audio: a batch of mixed lengths through the exported
-graphs (with the serving code, `kokoro_batch`) against upstream `KModel` run on each item alone.
+graphs (with the serving code, `kokoro_core`) against upstream `KModel` run on each item alone.
 
 Upstream's audio is not a well-conditioned function of its F0. The harmonic source's phase is the
 running sum of F0 over the whole utterance, so an F0 that differs in its last float32 bit (as any
@@ -20,9 +20,7 @@ which holds only for an unvoiced F0.
 """
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -32,13 +30,14 @@ import numpy as np
 import onnx
 import torch
 
-from export.batched import SAMPLES_PER_FRAME
 from export.reference import reference_speech
+from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.contract import MAX_PHONEMES, SAMPLES_PER_FRAME, TEXT_OUTPUTS, style_row
+from kokoro_core.stages import onnxruntime_stage
 
 log = logging.getLogger("export")
 
-ROOT = Path(__file__).resolve().parent.parent
-LENGTHS = (8, 37, 120, 400, 510)
+LENGTHS = (8, 37, 120, 400, MAX_PHONEMES)
 MAX_RELATIVE_L2 = 1e-4
 # The decoder stage's inner values the proof reads: each is what the named module (in `DecoderStage`) reads.
 PROBES = {"f0_curve": "decoder.F0_conv", "harmonic_spectrum": "decoder.generator.noise_convs.0"}
@@ -64,21 +63,9 @@ class ItemParity:
         return self.durations_equal and all(value is None or value <= MAX_RELATIVE_L2 for value in measured)
 
 
-def load_kokoro_batch():
-    """The serving model's batching module, imported from the model repository it ships in."""
-    if "kokoro_batch" not in sys.modules:
-        path = ROOT / "model_repository" / "kokoro" / "1" / "kokoro_batch.py"
-        spec = importlib.util.spec_from_file_location("kokoro_batch", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["kokoro_batch"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["kokoro_batch"]
-
-
 def probed_stages(text_graph: Path, decoder_graph: Path, threads: int = 0):
     """The graphs with ONNX Runtime, the decoder returning PROBED_OUTPUTS: its own outputs, then the
     F0 curve [B, 1, 2F] and the harmonic source's spectrum [B, n_fft + 2, STFT frames] it computed."""
-    kb = load_kokoro_batch()
     model = onnx.load(str(decoder_graph))
     for name, module in PROBES.items():
         weight = f"{module}.weight"
@@ -90,8 +77,8 @@ def probed_stages(text_graph: Path, decoder_graph: Path, threads: int = 0):
     with tempfile.TemporaryDirectory() as scratch:
         probed = Path(scratch) / "probed_decoder_stage.onnx"
         onnx.save(model, str(probed))
-        decoder_stage = kb.onnxruntime_stage(probed, PROBED_OUTPUTS, threads)
-    return kb.onnxruntime_stage(Path(text_graph), kb.TEXT_OUTPUTS, threads), decoder_stage
+        decoder_stage = onnxruntime_stage(probed, PROBED_OUTPUTS, threads)
+    return onnxruntime_stage(Path(text_graph), TEXT_OUTPUTS, threads), decoder_stage
 
 
 def sample_phonemes(vocab: dict, lengths=LENGTHS, seed: int = 0) -> list[np.ndarray]:
@@ -103,8 +90,7 @@ def sample_phonemes(vocab: dict, lengths=LENGTHS, seed: int = 0) -> list[np.ndar
 
 def sample_requests(voice_pack: np.ndarray, vocab: dict, lengths=LENGTHS, seed: int = 0) -> list:
     """`sample_phonemes` as serving requests: each with its voice pack row, speed 1 and its index as seed."""
-    kb = load_kokoro_batch()
-    return [kb.SpeechRequest(ids, voice_pack[len(ids) - 1, 0].astype(np.float32), 1.0, i)
+    return [SpeechRequest(ids, voice_pack[style_row(len(ids)), 0].astype(np.float32), 1.0, i)
             for i, ids in enumerate(sample_phonemes(vocab, lengths, seed))]
 
 
@@ -126,11 +112,10 @@ def check(kmodel, stages, voice_pack: np.ndarray, noise_table: torch.Tensor, voc
           lengths=LENGTHS) -> list[ItemParity]:
     """Run the batch and the per-item references; return each item's comparison (raises nothing).
     `stages`: text and decoder stage; a decoder returning PROBED_OUTPUTS is checked link by link."""
-    kb = load_kokoro_batch()
     requests = sample_requests(voice_pack, vocab, lengths)
     text_stage, decoder_stage = stages
     started = time.monotonic()
-    feeds, durations, token_lengths = kb.KokoroBatch(text_stage, decoder_stage).decoder_feeds(requests)
+    feeds, durations, token_lengths = KokoroBatch(text_stage, decoder_stage).decoder_feeds(requests)
     audio, audio_lengths, *probes = decoder_stage(feeds)
     log.info("exported graphs: batch of %d (%s phonemes) in %.1f s", len(requests), "/".join(map(str, lengths)),
              time.monotonic() - started)

@@ -11,25 +11,32 @@ from pathlib import Path
 import numpy as np
 
 from export.checkpoint import Weights, read_voice, sha256
+from kokoro_core.contract import ASSETS, DECODER_GRAPH, MODEL, MODEL_CONFIG, PROVENANCE, TEXT_GRAPH, VOICES
 
 ROOT = Path(__file__).resolve().parent.parent
 # The committed repositories; an export into another directory starts from a copy of one.
 TARGETS = {"cpu": ROOT / "model_repository", "gpu": ROOT / "model_repository_gpu"}
 # Where each target's repository holds the two graphs.
 GRAPHS = {
-    "cpu": ("kokoro/1/text_stage.onnx", "kokoro/1/decoder_stage.onnx"),
+    "cpu": (f"{MODEL}/1/{TEXT_GRAPH}", f"{MODEL}/1/{DECODER_GRAPH}"),
     "gpu": ("kokoro_text/1/model.onnx", "kokoro_decoder/1/model.onnx"),
 }
-ASSETS = "kokoro/assets"
+
+
+# The Triton model: one file for both targets (its `runner` parameter says where the graphs run).
+MODEL_CODE = f"{MODEL}/1/model.py"
 
 
 def prepare(output: Path, target: str) -> Path:
-    """The output directory with the target's configs and model code in place."""
+    """The output directory with the target's configs and the Triton model's code in place."""
     output = Path(output).resolve()
     source = TARGETS[target].resolve()
     if output != source:
         shutil.copytree(source, output, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("assets", "*.onnx", "*.pt2", "__pycache__"))
+    if target != "cpu":
+        (output / MODEL_CODE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TARGETS["cpu"] / MODEL_CODE, output / MODEL_CODE)
     return output
 
 
@@ -39,13 +46,13 @@ def graph_paths(repository: Path, target: str) -> tuple[Path, Path]:
 
 
 def write_assets(repository: Path, weights: Weights) -> Path:
-    """Config and voice packs (as float32 .npy [510, 1, 256]) under kokoro/assets/."""
+    """Config and voice packs (as float32 .npy VOICE_PACK_SHAPE) under ASSETS."""
     assets = Path(repository) / ASSETS
-    voices_dir = assets / "voices"
+    voices_dir = assets / VOICES
     if voices_dir.exists():
         shutil.rmtree(voices_dir)
     voices_dir.mkdir(parents=True)
-    (assets / "config.json").write_text(json.dumps(weights.config, ensure_ascii=False, indent=1), encoding="utf-8")
+    (assets / MODEL_CONFIG).write_text(json.dumps(weights.config, ensure_ascii=False, indent=1), encoding="utf-8")
     for name, path in sorted(weights.voices.items()):
         np.save(voices_dir / f"{name}.npy", read_voice(path).numpy())
     return assets
@@ -68,10 +75,10 @@ def write_provenance(repository: Path, weights: Weights, options: dict, parity: 
                      "onnxruntime": onnxruntime.__version__, "python": platform.python_version()},
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    path = Path(repository) / ASSETS / "provenance.json"
+    path = Path(repository) / ASSETS / PROVENANCE
     path.write_text(json.dumps(record, indent=1))
     return path
 
 
 def read_provenance(repository: Path) -> dict:
-    return json.loads((Path(repository) / ASSETS / "provenance.json").read_text(encoding="utf-8"))
+    return json.loads((Path(repository) / ASSETS / PROVENANCE).read_text(encoding="utf-8"))

@@ -17,8 +17,7 @@ from frontend.errors import NotFound, Unauthorized
 from frontend.guards import Admission, BodyLimit, RateLimiter, ShutdownAnswer
 from frontend.observability import Metrics, RequestTracking
 from frontend.phonemes import Phonemizer, language_of
-from frontend.schemas import (ModelCard, ModelList, PhonemizeRequest, PhonemizeResponse, SpeechRequest, Voice,
-                              VoiceList)
+from frontend.schemas import ModelCard, ModelList, PhonemizeRequest, PhonemizeResponse, SpeechRequest, Voice, VoiceList
 from frontend.service import MODEL_ALIASES, MODEL_ID, SpeechService
 from frontend.settings import Settings, get_settings
 from frontend.triton_client import TritonSynthesizer

@@ -8,7 +8,8 @@ from fractions import Fraction
 import av
 import numpy as np
 
-SOURCE_RATE = 24000
+from kokoro_core.contract import SAMPLE_RATE as SOURCE_RATE
+
 FADE_SAMPLES = 120  # 5 ms at 24 kHz
 
 

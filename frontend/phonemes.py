@@ -12,9 +12,9 @@ from pathlib import Path
 from frontend import text as text_module
 from frontend.errors import InvalidRequest
 from frontend.normalize import normalize as normalize_english
+from kokoro_core.contract import MAX_PHONEMES as MAX_TOKENS
 
 log = logging.getLogger("frontend")
-MAX_TOKENS = 510
 # Request languages (BCP-47 or short codes) to Kokoro's language keys, the first letter of its voice ids.
 LANGUAGES = {"en": "a", "en-us": "a", "en-gb": "b", "es": "e", "es-es": "e", "es-mx": "e", "fr": "f", "fr-fr": "f",
              "hi": "h", "hi-in": "h", "it": "i", "it-it": "i", "pt": "p", "pt-br": "p", "ja": "j", "ja-jp": "j",

@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kokoro_core.contract import MAX_SPEED, MIN_SPEED
+
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "raw"]
 PcmEncoding = Literal["pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"]
 
@@ -24,7 +26,7 @@ class SpeechRequest(BaseModel):
     voice: str | VoiceRef | None = Field(None, description="a Kokoro voice id, an OpenAI voice name, or a blend "
                                                            "such as af_bella+af_sky or af_bella(2)+af_sky(1)")
     response_format: AudioFormat | None = Field(None, description="mp3 by default; raw when `stream` is true")
-    speed: float = Field(1.0, ge=0.25, le=4.0, allow_inf_nan=False, description="speaking rate")
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED, allow_inf_nan=False, description="speaking rate")
     lang_code: str | None = Field(None, max_length=35, description="BCP-47 language tag, e.g. en-US")
     language: str | None = Field(None, max_length=35, description="language code, e.g. en")
     instructions: str | None = Field(None, description="accepted for compatibility; Kokoro's delivery "

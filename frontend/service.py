@@ -23,11 +23,11 @@ from frontend.schemas import SpeechRequest, VoiceRef
 from frontend.settings import Settings
 from frontend.triton_client import TritonSynthesizer
 from frontend.voices import VoiceCatalog
+from kokoro_core.contract import SAMPLES_PER_FRAME
 
 log = logging.getLogger("frontend")
 MODEL_ID = "hexgrad/Kokoro-82M"
 MODEL_ALIASES = {MODEL_ID.lower(), "kokoro", "kokoro-82m", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
-SAMPLES_PER_FRAME = 600
 # Speech per phoneme at speed 1, to know when each chunk's audio is due before it exists (bench's short
 # texts: 38.6 s from 366 phonemes).
 SECONDS_PER_PHONEME = 0.1

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kokoro_core.contract import ASSETS, MAX_PHONEMES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,7 +34,7 @@ class Settings(BaseSettings):
     triton_max_inflight: int = Field(0, ge=0, description="chunks at Triton at once, all requests together; the "
                                      "rest wait in the frontend, earliest deadline first; 0: what the servers' "
                                      "model configurations can run at once")
-    chunk_max_phonemes: int = Field(400, ge=20, le=510, description="longest chunk sent to the model")
+    chunk_max_phonemes: int = Field(400, ge=20, le=MAX_PHONEMES, description="longest chunk sent to the model")
     rate_limit_per_minute: int = Field(0, ge=0, description="requests per minute per API key; 0 means no limit")
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS, or *; empty: none")
     shutdown_grace_s: float = Field(30.0, ge=0,
@@ -66,7 +68,7 @@ class Settings(BaseSettings):
 
     @property
     def assets(self) -> Path:
-        return self.model_repository / "kokoro" / "assets"
+        return self.model_repository / ASSETS
 
 
 @lru_cache

@@ -21,7 +21,6 @@ from frontend.errors import BackendTimeout, BackendUnavailable, InvalidRequest
 from frontend.schedule import EarliestDeadlineFirst
 
 log = logging.getLogger("frontend")
-SAMPLE_RATE = 24000
 RETRY_AFTER = {"Retry-After": "5"}
 UNREACHABLE = (aiohttp.ClientConnectionError, OSError)
 UNANSWERED = (aiohttp.ClientError, InferenceServerException, asyncio.TimeoutError, OSError)  # status queries

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from frontend.errors import InvalidRequest
+from kokoro_core.contract import style_row
 
 # OpenAI's voice names, each spoken by the Kokoro voice closest in character.
 OPENAI_VOICES = {
@@ -43,7 +44,8 @@ class VoiceCatalog:
         for text in voice.split("+"):
             match = BLEND_PART.match(text.lower())
             if not match:
-                raise InvalidRequest(f"voice '{voice}' is not a voice id or a blend like af_bella(2)+af_sky(1)", "voice")
+                raise InvalidRequest(f"voice '{voice}' is not a voice id or a blend like af_bella(2)+af_sky(1)",
+                                     "voice")
             name, weight = OPENAI_VOICES.get(match.group(1), match.group(1)), float(match.group(2) or 1)
             if name not in self.packs:
                 raise InvalidRequest(f"voice '{match.group(1)}' is unknown; GET /v1/audio/voices lists them", "voice",
@@ -56,5 +58,5 @@ class VoiceCatalog:
 
     def style(self, blend: list[tuple[str, float]], phonemes: int) -> np.ndarray:
         """The style vector [256] for an utterance of `phonemes` tokens."""
-        row = min(max(phonemes, 1), 510) - 1
+        row = style_row(phonemes)
         return sum(weight * np.asarray(self.packs[name][row, 0], dtype=np.float32) for name, weight in blend)

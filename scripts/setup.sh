@@ -48,6 +48,8 @@ if [ "$gpu" = 1 ]; then
   "${pip[@]}" onnxruntime-gpu==1.31.1
 fi
 "${pip[@]}" --no-deps nvidia-pytriton==0.7.0
+# The project's core package, editable: the Triton model imports it by name from this environment.
+"${pip[@]}" --no-deps --editable .
 
 "$VENV/bin/python" -c "import serving.tritonserver as t; print('setup: tritonserver at', t.workspace())"
 echo "$fingerprint" > "$stamp"

@@ -19,17 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
+from kokoro_core.contract import ASSETS, MAX_PHONEMES, MODEL_CONFIG, STYLE_DIM, VOICES, style_row
+
 ROOT = Path(__file__).resolve().parent.parent
 # (share of requests, phoneme range): replies, sentences, paragraphs.
-LENGTH_MIX = ((0.4, (10, 60)), (0.4, (60, 200)), (0.2, (200, 510)))
+LENGTH_MIX = ((0.4, (10, 60)), (0.4, (60, 200)), (0.2, (200, MAX_PHONEMES)))
 
 
-def input_data(model_repository: Path, count: int = 64, max_phonemes: int = 510, seed: int = 0) -> dict:
+def input_data(model_repository: Path, count: int = 64, max_phonemes: int = MAX_PHONEMES, seed: int = 0) -> dict:
     """perf_analyzer's --input-data document: `count` utterances of mixed lengths and voices."""
-    assets = Path(model_repository) / "kokoro" / "assets"
-    vocab = json.loads((assets / "config.json").read_text(encoding="utf-8"))["vocab"]
+    assets = Path(model_repository) / ASSETS
+    vocab = json.loads((assets / MODEL_CONFIG).read_text(encoding="utf-8"))["vocab"]
     phoneme_ids = np.array(sorted(set(vocab.values())), dtype=np.int64)
-    voices = sorted((assets / "voices").glob("*.npy"))
+    voices = sorted((assets / VOICES).glob("*.npy"))
     if not voices:
         raise SystemExit(f"no voice packs in {assets}: run `make export` first")
     rng = np.random.default_rng(seed)
@@ -39,14 +41,14 @@ def input_data(model_repository: Path, count: int = 64, max_phonemes: int = 510,
         low, high = LENGTH_MIX[rng.choice(len(LENGTH_MIX), p=shares / shares.sum())][1]
         length = min(int(rng.integers(low, high + 1)), max_phonemes)
         pack = np.load(voices[i % len(voices)], mmap_mode="r")
-        data.append(entry(rng.choice(phoneme_ids, size=length), pack[length - 1, 0]))
+        data.append(entry(rng.choice(phoneme_ids, size=length), pack[style_row(length), 0]))
     return {"data": data}
 
 
 def entry(token_ids, style) -> dict:
     """One utterance of perf_analyzer's input data."""
     return {"token_ids": {"content": [int(i) for i in token_ids], "shape": [len(token_ids)]},
-            "style": {"content": np.asarray(style, dtype=float).tolist(), "shape": [256]}}
+            "style": {"content": np.asarray(style, dtype=float).tolist(), "shape": [STYLE_DIM]}}
 
 
 def read_results(csv: Path) -> list[dict]:
@@ -89,13 +91,15 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=64, help="distinct utterances in the input data")
     parser.add_argument("--stability", type=int, default=50,
                         help="allowed variation between windows, in %% (mixed lengths vary; default %(default)s)")
-    parser.add_argument("--max-phonemes", type=int, default=510, help="cap on utterance length (default %(default)s)")
+    parser.add_argument("--max-phonemes", type=int, default=MAX_PHONEMES,
+                        help="cap on utterance length (default %(default)s)")
     parser.add_argument("--output", type=Path, default=ROOT / "build" / "perf")
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
     data_file = args.output / "input_data.json"
     data_file.write_text(json.dumps(input_data(args.model_repository, args.requests, args.max_phonemes)))
-    argv = command(args.url, data_file, args.concurrency, args.window_requests, args.stability, args.output / "results.csv")
+    argv = command(args.url, data_file, args.concurrency, args.window_requests, args.stability,
+                   args.output / "results.csv")
     print(" ".join(argv), flush=True)
     return subprocess.call(argv, env=perf_analyzer_env())
 

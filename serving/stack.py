@@ -10,6 +10,7 @@ import uvicorn
 
 from frontend.app import create_app
 from frontend.settings import get_settings
+from kokoro_core.contract import ASSETS, PROVENANCE
 from serving.tritonserver import TritonServer
 
 log = logging.getLogger("serve")
@@ -21,7 +22,7 @@ def main() -> int:
     if "triton_url" not in settings.model_fields_set:  # the Triton started here
         settings = settings.model_copy(update={"triton_url": f"localhost:{settings.triton_http_port}"})
     repository = settings.model_repository
-    if not (repository / "kokoro" / "assets" / "provenance.json").is_file():
+    if not (repository / ASSETS / PROVENANCE).is_file():
         log.info("no exported model in %s: exporting one first", repository)
         from export.__main__ import main as export_main
         if export_main(["--fallback-synthetic", "--precision", settings.precision, "--output", str(repository)]):

@@ -49,12 +49,16 @@ def workspace() -> Path:
 
 
 def environment() -> dict[str, str]:
-    """The server's libraries on the loader path; this environment's packages importable by models."""
+    """The server's libraries on the loader path, and this Python environment as the models' Python.
+
+    The backend stub embeds the system's libpython in isolated mode (it ignores PYTHONPATH) and takes the
+    first `python3` on PATH as its executable; from the `pyvenv.cfg` beside it, it takes that environment's
+    site-packages, as that environment's own interpreter would. So the models import the project's packages
+    (kokoro_core, installed by scripts/setup.sh) by name."""
     env = dict(os.environ)
     libs = [str(_pytriton_dir().parent / "nvidia_pytriton.libs")]
     env["LD_LIBRARY_PATH"] = ":".join(libs + [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p])
-    # Read by model.py: the backend stub's embedded interpreter does not honour PYTHONPATH.
-    env["KOKORO_PYTHONPATH"] = sysconfig.get_paths()["purelib"]
+    env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), *filter(None, env.get("PATH", "").split(os.pathsep))])
     return env
 
 

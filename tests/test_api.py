@@ -176,7 +176,8 @@ def test_error_body_shape_and_statuses(api, http):
     assert http.post("/v1/audio/speech", json={"model": "kokoro", "input": ""}).status_code == 400
     assert http.post("/v1/audio/speech", content=b"x" * (2 << 20)).status_code == 413
     assert httpx.post(f"{api}/v1/audio/speech", json={"model": "kokoro", "input": "hi"}).status_code == 401
-    assert http.post("/v1/audio/speech", json={"model": "kokoro", "input": "hi", "lang_code": "xx-YY"}).status_code == 400
+    unknown_language = {"model": "kokoro", "input": "hi", "lang_code": "xx-YY"}
+    assert http.post("/v1/audio/speech", json=unknown_language).status_code == 400
     assert httpx.get(f"{api}/health").status_code == 200  # health stays open
 
 

@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from export import batched, dsp
-from export.parity import load_kokoro_batch, relative_l2, sample_phonemes
+from export.parity import relative_l2, sample_phonemes
 from export.reference import reference_speech
+from kokoro_core.batch import KokoroBatch, SpeechRequest
 
 
 def test_exact_bilstm_matches_packed_lstm_per_item():
@@ -78,7 +79,6 @@ def test_masked_adain_snake_is_upstream_adain_then_snake(tiny_kmodel, statistics
 
 def test_batched_forward_matches_upstream_alone(tiny_kmodel, tiny_weights):
     """Mixed lengths in one padded batch: each item's durations equal, audio within 1e-4 (fp32)."""
-    kb = load_kokoro_batch()
     table = dsp.make_noise_table()
     text_stage = batched.TextStage(tiny_kmodel).eval()
     decoder_stage = batched.DecoderStage(tiny_kmodel, table).eval()
@@ -90,11 +90,11 @@ def test_batched_forward_matches_upstream_alone(tiny_kmodel, tiny_weights):
             return [o.numpy() for o in outputs]
         return call
 
-    batch = kb.KokoroBatch(run(text_stage, ("token_ids", "token_lengths", "style", "speed")),
+    batch = KokoroBatch(run(text_stage, ("token_ids", "token_lengths", "style", "speed")),
                            run(decoder_stage, ("prosody_frames", "text_frames", "frame_lengths", "style", "seed")))
     voice = torch.load(tiny_weights.voices["af_heart"], weights_only=True).numpy()
     phonemes = sample_phonemes(tiny_weights.config["vocab"], (8, 37, 120), seed=3)
-    requests = [kb.SpeechRequest(ids, voice[len(ids) - 1, 0], speed, seed)
+    requests = [SpeechRequest(ids, voice[len(ids) - 1, 0], speed, seed)
                 for seed, (ids, speed) in enumerate(zip(phonemes, (1.0, 0.8, 1.3)))]
     speeches = batch.synthesize(requests)
     for request, speech in zip(requests, speeches):

@@ -10,21 +10,22 @@ import torch
 
 from bench import baselines
 from export import checkpoint, parity, repository
+from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.stages import onnxruntime_stages
 
 
 def test_baselines_give_the_served_length(tiny_repository):
     weights = baselines.weights_of(tiny_repository)
     token_ids = parity.sample_phonemes(weights.config["vocab"], (40,))[0]
     style = baselines.voice_catalog(tiny_repository).style([("af_heart", 1.0)], len(token_ids))
-    kb = parity.load_kokoro_batch()
-    served = kb.KokoroBatch(*kb.onnxruntime_stages(*repository.graph_paths(tiny_repository, "cpu"), threads=1))
+    served = KokoroBatch(*onnxruntime_stages(*repository.graph_paths(tiny_repository, "cpu"), threads=1))
     kmodel = baselines.KModelBaseline(weights)
     onnx = baselines.OnnxSingleBaseline(weights, threads=1)
     # Lengths only: upstream draws its source noise at random on every call (torch.randn_like in the
     # model, RandomNormalLike in the graph), so no two runs share samples; the synthetic checkpoint's
     # durations are deterministic, so the lengths must agree exactly. 1.3 checks speed is a real input.
     for speed in (1.0, 1.3):
-        expected = len(served.synthesize([kb.SpeechRequest(token_ids, style, speed)])[0].samples_24k)
+        expected = len(served.synthesize([SpeechRequest(token_ids, style, speed)])[0].samples_24k)
         kmodel_audio = kmodel.synthesize(token_ids.tolist(), style, speed)
         onnx_audio = onnx.synthesize(token_ids.tolist(), style, speed)
         assert kmodel_audio.dtype == onnx_audio.dtype == np.float32

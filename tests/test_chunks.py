@@ -84,7 +84,8 @@ def test_direct_phonemes_split_at_spaces_into_fitting_chunks(phonemizer):
     assert e.value.param == "phonemes"
 
 
-@pytest.mark.parametrize("language, sentence", [("z", "今天天气很好，我们去公园散步吧。"), ("j", "今日はいい天気ですね、公園に行きましょう。")])
+@pytest.mark.parametrize("language, sentence", [("z", "今天天气很好，我们去公园散步吧。"),
+                                               ("j", "今日はいい天気ですね、公園に行きましょう。")])
 def test_text_without_spaces_splits_without_losing_characters(phonemizer, language, sentence):
     text = sentence * 12  # no spaces anywhere; far more than one window
     chunks = phonemizer.chunks(text, language, max_tokens=80)

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from export import checkpoint
-from export.__main__ import main as export_main, parse_args, resolve_weights
+from export.__main__ import main as export_main
+from export.__main__ import parse_args, resolve_weights
 
 
 def test_tiny_repository_has_graphs_voices_and_provenance(tiny_repository, tiny_weights):
@@ -29,7 +30,8 @@ def test_synthetic_checkpoint_is_deterministic_with_speech_like_durations(tmp_pa
     first = checkpoint.synthetic_weights(tmp_path / "a", checkpoint.tiny_config(), voice_names=("af_bella",))
     second = checkpoint.synthetic_weights(tmp_path / "b", checkpoint.tiny_config(), voice_names=("af_bella",))
     assert checkpoint.sha256(first.checkpoint) == checkpoint.sha256(second.checkpoint)
-    assert torch.equal(checkpoint.read_voice(first.voices["af_bella"]), checkpoint.read_voice(second.voices["af_bella"]))
+    assert torch.equal(checkpoint.read_voice(first.voices["af_bella"]),
+                       checkpoint.read_voice(second.voices["af_bella"]))
     ids = torch.randint(1, 170, (1, 100), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         _, durations = tiny_kmodel.forward_with_tokens(ids, torch.zeros(1, 256))

@@ -13,7 +13,9 @@ import tritonclient.http as httpclient
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
-from export.parity import load_kokoro_batch, relative_l2, sample_phonemes
+from export.parity import relative_l2, sample_phonemes
+from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.stages import onnxruntime_stages
 from serving.tritonserver import TritonServer
 from tests.conftest import ROOT, free_port
 from tests.test_triton import outputs, request_inputs
@@ -57,11 +59,10 @@ def test_orchestrator_serves_mixed_lengths_through_the_stage_models(gpu_layout, 
                for seed, ids in enumerate(phonemes)]
     served = [outputs(p.get_result()) for p in pending]
 
-    kb = load_kokoro_batch()
     graphs = (repository / "kokoro_text" / "1" / "model.onnx", repository / "kokoro_decoder" / "1" / "model.onnx")
-    alone = kb.KokoroBatch(*kb.onnxruntime_stages(*graphs), max_items=1)
+    alone = KokoroBatch(*onnxruntime_stages(*graphs), max_items=1)
     for seed, (ids, (audio, durations)) in enumerate(zip(phonemes, served)):
-        [expected] = alone.synthesize([kb.SpeechRequest(ids, voice[len(ids) - 1, 0], 1.1, seed)])
+        [expected] = alone.synthesize([SpeechRequest(ids, voice[len(ids) - 1, 0], 1.1, seed)])
         assert np.array_equal(durations, expected.durations)
         assert relative_l2(audio, expected.samples_24k) <= 1e-4
 

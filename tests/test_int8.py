@@ -8,7 +8,8 @@ import torch
 import tritonclient.http as httpclient
 
 from export import quantize
-from export.parity import load_kokoro_batch as kokoro_batch, sample_phonemes
+from export.parity import sample_phonemes
+from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
 from serving.tritonserver import TritonServer
 from tests.conftest import free_port
 from tests.test_triton import infer
@@ -22,7 +23,7 @@ def int8_repository(int8_export):
 
 def test_only_the_marked_convolutions_are_int8(int8_repository):
     version = int8_repository / "kokoro" / "1"
-    assert (version / kokoro_batch().INT8_VOCODER).is_file() and (version / kokoro_batch().CURVES_GRAPH).is_file()
+    assert (version / INT8_VOCODER).is_file() and (version / CURVES_GRAPH).is_file()
     options = json.loads((int8_repository / "kokoro" / "assets" / "provenance.json").read_text())["export_options"]
     names = options["int8"]["quantized_convolutions"]
     assert names and all(quantize.INT8_CONVS.match(name) for name in names)

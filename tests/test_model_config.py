@@ -9,7 +9,7 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 from tritonclient.utils import triton_to_np_dtype
 
-from export.parity import load_kokoro_batch
+from kokoro_core.contract import INPUTS, MAX_PHONEMES, MODEL, OUTPUTS, STYLE_DIM
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted(ROOT.glob("model_repository*/*/config.pbtxt"))
@@ -41,6 +41,15 @@ def test_client_facing_model_is_dynamically_batched_over_ragged_lengths(reposito
     assert inputs["token_ids"].allow_ragged_batch
     assert inputs["speed"].optional and inputs["seed"].optional
     assert [o.name for o in config.output] == ["audio", "durations"]
+
+
+def test_both_targets_serve_the_contracts_tensors():
+    """The API talks to either target: the same client-facing tensors, those the contract names."""
+    cpu, gpu = (parse(ROOT / repository / MODEL / "config.pbtxt") for repository in ("model_repository",
+                                                                                     "model_repository_gpu"))
+    assert (list(gpu.input), list(gpu.output)) == (list(cpu.input), list(cpu.output))
+    assert (tuple(i.name for i in cpu.input), tuple(o.name for o in cpu.output)) == (INPUTS, OUTPUTS)
+    assert list(cpu.input[INPUTS.index("style")].dims) == [STYLE_DIM]
 
 
 def numpy_type(tensor) -> np.dtype:
@@ -111,7 +120,7 @@ def test_gpu_stage_warms_up_its_engines_for_every_pass(stage):
     assert (shortest.name, shortest.batch_size) == ("shortest", 1)
     assert (longest.name, longest.batch_size) == ("longest", max_items)
     assert max_items <= config.max_batch_size
-    longest_tokens = load_kokoro_batch().MAX_PHONEMES + 2
+    longest_tokens = MAX_PHONEMES + 2
     bounds = (3, longest_tokens) if stage == "kokoro_text" else (3, longest_tokens * FRAMES_PER_TOKEN)
     assert (sequence_length(config, shortest), sequence_length(config, longest)) == bounds
     for sample in config.model_warmup:

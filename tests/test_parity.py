@@ -10,6 +10,8 @@ import pytest
 import torch
 
 from export import checkpoint, dsp, parity
+from kokoro_core.batch import KokoroBatch
+from kokoro_core.stages import onnxruntime_stages
 from tests.conftest import export_local
 
 LENGTHS = (8, 37)
@@ -48,10 +50,9 @@ def test_local_voiced_export_passes_every_link(voiced_export):
 
 
 def test_the_checkpoint_is_voiced(voiced_export, tiny_voiced_weights):
-    kb = parity.load_kokoro_batch()
     requests = parity.sample_requests(np.zeros((510, 1, 256), np.float32), tiny_voiced_weights.config["vocab"], (37,))
     text_stage, decoder_stage = parity.probed_stages(*graphs(voiced_export))
-    feeds, _, _ = kb.KokoroBatch(text_stage, decoder_stage).decoder_feeds(requests)
+    feeds, _, _ = KokoroBatch(text_stage, decoder_stage).decoder_feeds(requests)
     f0_curve = decoder_stage(feeds)[2]
     assert 80 < np.median(f0_curve) < 250  # Hz, like speech
 
@@ -59,8 +60,7 @@ def test_the_checkpoint_is_voiced(voiced_export, tiny_voiced_weights):
 def test_audio_alone_cannot_prove_a_voiced_export(voiced_export, voiced_kmodel, tiny_voiced_weights):
     """Why the proof has links: the same graphs compared on their audio alone miss 1e-4 by orders of magnitude
     (as upstream does against itself on another thread count)."""
-    kb = parity.load_kokoro_batch()
-    [item] = run_check(voiced_kmodel, tiny_voiced_weights, kb.onnxruntime_stages(*graphs(voiced_export)), (37,))
+    [item] = run_check(voiced_kmodel, tiny_voiced_weights, onnxruntime_stages(*graphs(voiced_export)), (37,))
     assert item.durations_equal and item.f0_relative_l2 is None
     assert item.relative_l2 > 1e-2
 

@@ -6,11 +6,12 @@ import pytest
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
-from export.parity import load_kokoro_batch, relative_l2, sample_phonemes
+from export.parity import relative_l2, sample_phonemes
+from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.contract import SAMPLES_PER_FRAME
+from kokoro_core.stages import onnxruntime_stages
 from serving.tritonserver import TritonServer, TritonStartError
 from tests.conftest import free_port
-
-SAMPLES_PER_FRAME = 600
 
 
 def request_inputs(token_ids, style, speed=None, seed=None):
@@ -47,10 +48,9 @@ def vocab(tiny_weights):
 @pytest.fixture(scope="module")
 def in_process(tiny_repository):
     """The same graphs and batching code, run here, to compare the server's answers with."""
-    kb = load_kokoro_batch()
     version = tiny_repository / "kokoro" / "1"
-    batch = kb.KokoroBatch(*kb.onnxruntime_stages(version / "text_stage.onnx", version / "decoder_stage.onnx"))
-    return lambda ids, style, seed: batch.synthesize([kb.SpeechRequest(np.asarray(ids), style, 1.0, seed)])[0]
+    batch = KokoroBatch(*onnxruntime_stages(version / "text_stage.onnx", version / "decoder_stage.onnx"))
+    return lambda ids, style, seed: batch.synthesize([SpeechRequest(np.asarray(ids), style, 1.0, seed)])[0]
 
 
 def test_server_is_ready_with_the_model(triton):

@@ -2,14 +2,10 @@
 only the Python backend): it runs the model's 1/model.onnx with ONNX Runtime on the CPU and applies the
 config's `reshape` fields as the onnxruntime backend does, which the Python backend leaves to the model."""
 import json
-import os
-import sys
 from pathlib import Path
 
-sys.path[:0] = [p for p in os.environ.get("KOKORO_PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
-
-import onnxruntime  # noqa: E402
-import triton_python_backend_utils as pb_utils  # noqa: E402
+import onnxruntime
+import triton_python_backend_utils as pb_utils
 
 
 def shape(dims) -> list[int]:

@@ -1,28 +1,22 @@
 """Triton Python model: batched Kokoro speech synthesis.
 
 Each request carries one utterance's phoneme ids, a style vector and optionally speed and seed. The
-dynamic batcher joins requests of different lengths (`allow_ragged_batch`); `kokoro_batch` pads them,
+dynamic batcher joins requests of different lengths (`allow_ragged_batch`); `kokoro_core.batch` pads them,
 runs the text stage, aligns, runs the decoder stage and returns each item's own audio.
 
 The `runner` parameter picks where the two graphs run: `onnxruntime` in this process (the CPU target;
-the int8 decoder where the export wrote one, see `kokoro_batch.cpu_stages`) or `triton`, calling the
+the int8 decoder where the export wrote one, see `kokoro_core.stages.cpu_stages`) or `triton`, calling the
 `kokoro_text` and `kokoro_decoder` models through BLS (the GPU target).
 """
 import json
-import os
-import sys
 from pathlib import Path
 
-# The Python backend stub embeds the system's interpreter and ignores PYTHONPATH; the launcher
-# (serving/tritonserver.py) names the project environment's site-packages here instead.
-sys.path[:0] = [p for p in os.environ.get("KOKORO_PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
+import numpy as np
+import triton_python_backend_utils as pb_utils
 
-import numpy as np  # noqa: E402
-import triton_python_backend_utils as pb_utils  # noqa: E402
-
-from kokoro_batch import (DECODER_OUTPUTS, TEXT_OUTPUTS, KokoroBatch, SpeechRequest,  # noqa: E402
-                          cpu_stages, validate, vocabulary_size)
-
+from kokoro_core.batch import KokoroBatch, SpeechRequest, validate, vocabulary_size
+from kokoro_core.contract import ASSETS, DECODER_OUTPUTS, TEXT_OUTPUTS
+from kokoro_core.stages import cpu_stages
 
 # One number per item: the stage graphs take and give them as [batch], so the GPU stage configs declare them
 # `dims: [1]` with `reshape: { shape: [] }`. Triton checks a request against `dims` before reshaping, so they
@@ -64,7 +58,7 @@ class TritonPythonModel:
                       bls_stage(params["decoder_model"], DECODER_OUTPUTS))
         else:
             raise pb_utils.TritonModelException(f"unknown runner '{runner}' (onnxruntime or triton)")
-        self.n_token = vocabulary_size(model_dir / "assets")
+        self.n_token = vocabulary_size(model_dir.parent / ASSETS)
         self.batch = KokoroBatch(*stages, max_items=int(params.get("max_items_per_pass", "16")))
 
     def execute(self, requests):

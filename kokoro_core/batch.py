@@ -6,26 +6,15 @@ Plain NumPy around two callables, so that the same code runs the graphs in proce
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-PAD_ID = 0
-MAX_PHONEMES = 510  # 512 positions with the two pad tokens
-STYLE_DIM = 256
-SPEED_RANGE = (0.25, 4.0)
-SAMPLE_RATE = 24000
+from kokoro_core.contract import MAX_PHONEMES, MAX_SPEED, MIN_SPEED, MODEL_CONFIG, PAD_ID, STYLE_DIM
 
-TEXT_OUTPUTS = ("durations", "prosody_features", "text_features")
-DECODER_OUTPUTS = ("audio", "audio_lengths")
-CURVES_OUTPUTS = ("f0_curve", "noise_curve")
-# The CPU target's int8 decoder (`python -m export --precision int8`): the curves graph, then this package.
-CURVES_GRAPH, INT8_VOCODER = "curves_stage.onnx", "vocoder.int8.pt2"
-
-# A stage takes named input arrays and returns its outputs in the order of *_OUTPUTS.
+# A stage takes named input arrays and returns its outputs in the order of contract.*_OUTPUTS.
 Stage = Callable[[dict], Sequence[np.ndarray]]
 
 
@@ -53,8 +42,8 @@ def validate(request: SpeechRequest, n_token: int) -> None:
         raise ValueError(f"token_ids must lie in [0, {n_token}), got [{low}, {high}]")
     if request.style.shape != (STYLE_DIM,) or not np.isfinite(request.style).all():
         raise ValueError(f"style must be {STYLE_DIM} finite floats, got shape {request.style.shape}")
-    if not (np.isfinite(request.speed) and SPEED_RANGE[0] <= request.speed <= SPEED_RANGE[1]):
-        raise ValueError(f"speed must lie in [{SPEED_RANGE[0]}, {SPEED_RANGE[1]}], got {request.speed}")
+    if not (np.isfinite(request.speed) and MIN_SPEED <= request.speed <= MAX_SPEED):
+        raise ValueError(f"speed must lie in [{MIN_SPEED}, {MAX_SPEED}], got {request.speed}")
 
 
 class KokoroBatch:
@@ -122,64 +111,5 @@ def align(durations: np.ndarray, prosody_features: np.ndarray, text_features: np
             np.ascontiguousarray(text_frames * inside[:, None, :]), frame_lengths)
 
 
-def onnxruntime_stage(graph: Path, outputs: Sequence[str], threads: int = 0) -> Stage:
-    """One graph in this process with ONNX Runtime (CPU); threads 0 means one per core."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    # Quantized graphs: ORT would move QLinearConv to channels-last and pay for it in transposes and
-    # slow reductions (the int8 decoder: 7.0 s -> 6.0 s for 20 s of audio); neutral for fp32.
-    options.add_session_config_entry("optimization.disable_specified_optimizers", "NhwcTransformer")
-    session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-    return lambda feeds: session.run(list(outputs), feeds)
-
-
-def onnxruntime_stages(text_graph: Path, decoder_graph: Path, threads: int = 0) -> tuple[Stage, Stage]:
-    return (onnxruntime_stage(text_graph, TEXT_OUTPUTS, threads),
-            onnxruntime_stage(decoder_graph, DECODER_OUTPUTS, threads))
-
-
-def cap_onednn_isa() -> None:
-    """Cap oneDNN at AVX512-VNNI unless the environment says otherwise. oneDNN generates its int8
-    convolution kernels per input length: for AMX that takes 2.6 s for the vocoder's convolutions, so each
-    new utterance length paid it; for AVX512-VNNI 30 ms, for about 14 % slower convolutions (bench/NOTES.md,
-    change 13). oneDNN reads it once, at its first use in the process."""
-    os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")
-
-
-def inductor_decoder_stage(curves_graph: Path, vocoder_package: Path, threads: int = 0) -> Stage:
-    """The int8 decoder: F0 and energy curves with ONNX Runtime, then the AOTInductor-compiled vocoder.
-    The package is compiled for passes of one item."""
-    cap_onednn_isa()
-    import torch
-    import torch._inductor
-
-    if threads:
-        torch.set_num_threads(threads)
-    curves = onnxruntime_stage(curves_graph, CURVES_OUTPUTS, threads)
-    vocoder = torch._inductor.aoti_load_package(str(vocoder_package))
-
-    def run(feeds):
-        if len(feeds["frame_lengths"]) != 1:
-            raise ValueError("the int8 vocoder runs one item per pass (max_items_per_pass 1)")
-        f0_curve, noise_curve = curves({name: feeds[name] for name in ("prosody_frames", "frame_lengths", "style")})
-        arrays = (feeds["text_frames"], f0_curve, noise_curve, feeds["frame_lengths"], feeds["style"], feeds["seed"])
-        with torch.no_grad():
-            audio, audio_lengths = vocoder(*(torch.from_numpy(array) for array in arrays))
-        return audio.numpy(), audio_lengths.numpy()
-    return run
-
-
-def cpu_stages(version_dir: Path, threads: int = 0) -> tuple[Stage, Stage]:
-    """The CPU target's stages in a model version directory: the int8 decoder where the export wrote one."""
-    version_dir = Path(version_dir)
-    text_stage = onnxruntime_stage(version_dir / "text_stage.onnx", TEXT_OUTPUTS, threads)
-    if (version_dir / INT8_VOCODER).exists():
-        return text_stage, inductor_decoder_stage(version_dir / CURVES_GRAPH, version_dir / INT8_VOCODER, threads)
-    return text_stage, onnxruntime_stage(version_dir / "decoder_stage.onnx", DECODER_OUTPUTS, threads)
-
-
 def vocabulary_size(assets_dir: Path) -> int:
-    return int(json.loads((Path(assets_dir) / "config.json").read_text(encoding="utf-8"))["n_token"])
+    return int(json.loads((Path(assets_dir) / MODEL_CONFIG).read_text(encoding="utf-8"))["n_token"])

@@ -1,1 +1,0 @@
-../../../model_repository/kokoro/1/kokoro_batch.py

@@ -1,1 +1,0 @@
-../../../model_repository/kokoro/1/model.py
