@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.checkpoint import Weights, read_voice, sha256
+from export.checkpoint import ABOUT, Weights, read_voice, sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 # The committed repositories; an export into another directory starts from a copy of one.
@@ -59,6 +59,7 @@ def write_provenance(repository: Path, weights: Weights, options: dict, parity: 
     record = {
         "source": weights.source,
         "synthetic": weights.source == "synthetic",
+        "about": ABOUT[weights.source],
         **weights.details,
         "checkpoint": {"file": weights.checkpoint.name, "sha256": sha256(weights.checkpoint)},
         "voices": {name: sha256(path) for name, path in sorted(weights.voices.items())},
