@@ -26,6 +26,7 @@ import importlib.metadata
 import importlib.util
 import json
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -92,31 +93,36 @@ def read_voices(path: Path, expected: str = VOICES_SHA256) -> dict[str, np.ndarr
 
 def release_weights(out_dir: Path) -> checkpoint.Weights:
     """The checkpoint and voice packs in upstream's format under `out_dir`, built once from the installed
-    packages and reused while the release and voice file hash as recorded."""
+    packages and reused while the release and voice file hash as recorded (and the mapping is the same)."""
     out_dir = Path(out_dir)
-    parts, voices_file = release_parts(), package_file(VOICES_PACKAGE, VOICES_FILE)
-    release = read_release(parts)
-    record = {"release_sha256": RELEASE_SHA256, "voices_sha256": VOICES_SHA256, "mapping": MAPPING_VERSION}
+    release = read_release(release_parts())
+    voices = read_voices(package_file(VOICES_PACKAGE, VOICES_FILE))
+    record = json.dumps({"release_sha256": RELEASE_SHA256, "voices_sha256": VOICES_SHA256, "mapping": MAPPING_VERSION})
     marker, path = out_dir / "source.json", out_dir / CHECKPOINT_FILE
-    voices = read_voices(voices_file)
     voice_paths = {name: out_dir / "voices" / f"{name}.pt" for name in voices}
-    built = [path, *voice_paths.values()]
-    if not (marker.is_file() and json.loads(marker.read_text()) == record and all(p.is_file() for p in built)):
-        log.info("dequantizing %s (%d bytes, sha256 %s) into %s", RELEASE_FILE, len(release), RELEASE_SHA256, path)
-        (out_dir / "voices").mkdir(parents=True, exist_ok=True)
+    if not (marker.is_file() and marker.read_text() == record and all(p.is_file() for p in (path, *voice_paths.values()))):
         marker.unlink(missing_ok=True)
-        state, filled = dequantize(release, checkpoint.load_config())
-        log.info("%d of %d tensors from the graph; %d not in it: bert.pooler (unused: zeros) and the AdaIN "
-                 "InstanceNorm affines (identity)", sum(map(len, state.values())) - len(filled),
-                 sum(map(len, state.values())), len(filled))
-        checkpoint.save_whole(state, path)
-        for name, pack in voices.items():
-            checkpoint.save_whole(torch.from_numpy(pack.astype(np.float32)), voice_paths[name])
-        marker.write_text(json.dumps(record))
+        _build(release, voices, path, voice_paths)
+        partial = marker.with_name(f".{marker.name}.{os.getpid()}.partial")
+        partial.write_text(record)
+        os.replace(partial, marker)
     details = {"release": {"file": RELEASE_FILE, "sha256": RELEASE_SHA256, "precision": "int8-derived",
                            "packages": {p: importlib.metadata.version(p) for p in (*PART_PACKAGES, VOICES_PACKAGE)}},
                "voices_file": {"file": VOICES_FILE, "sha256": VOICES_SHA256}}
     return checkpoint.Weights(checkpoint.load_config(), path, voice_paths, SOURCE, details)
+
+
+def _build(release: bytes, voices: dict[str, np.ndarray], path: Path, voice_paths: dict[str, Path]) -> None:
+    log.info("dequantizing %s (%d bytes, sha256 %s) into %s", RELEASE_FILE, len(release), RELEASE_SHA256, path)
+    state, not_in_graph = dequantize(release, checkpoint.load_config())
+    total = sum(map(len, state.values()))
+    log.info("%d of %d tensors from the graph; %d not in it: bert.pooler (unused: zeros) and the AdaIN "
+             "InstanceNorm affines (identity)", total - len(not_in_graph), total, len(not_in_graph))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.save_whole(state, path)
+    for name, pack in voices.items():
+        voice_paths[name].parent.mkdir(exist_ok=True)
+        checkpoint.save_whole(torch.from_numpy(pack), voice_paths[name])
 
 
 def dequantize(release: bytes, config: dict) -> tuple[dict[str, dict[str, torch.Tensor]], list[str]]:
