@@ -49,13 +49,15 @@ def test_voice_list_is_what_the_repository_holds(five_voices):
     assert {v["id"]: v["gender"] for v in voices}["jm_kumo"] == "male"
 
 
-@pytest.mark.parametrize("openai_name, spoken_by", [("alloy", "jf_alpha"), ("echo", "jm_kumo"),
-                                                     ("ballad", "jm_kumo"), ("shimmer", "jf_alpha")])
-def test_openai_names_are_spoken_by_a_voice_of_their_gender_in_english(five_voices, openai_name, spoken_by):
+@pytest.mark.parametrize("openai_name, spoken_by, language", [
+    ("alloy", "jf_alpha", "en-us"), ("echo", "jm_kumo", "en-us"), ("ballad", "jm_kumo", "en-gb"),
+    ("shimmer", "jf_alpha", "en-us")])
+def test_openai_names_are_spoken_by_a_voice_of_their_gender_in_their_english(five_voices, openai_name, spoken_by,
+                                                                             language):
     """alloy (af_alloy) is missing: jf_alpha speaks it, reading the text as American English, the same
-    audio as asking for jf_alpha in English."""
+    audio as asking for jf_alpha in American English; ballad (bm_george) is read as British English."""
     http, _ = five_voices
-    assert pcm(http, voice=openai_name) == pcm(http, voice=spoken_by, lang_code="en-us")
+    assert pcm(http, voice=openai_name) == pcm(http, voice=spoken_by, lang_code=language)
 
 
 def test_no_voice_is_the_default_voice_stand_in(five_voices):
