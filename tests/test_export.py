@@ -79,12 +79,24 @@ def test_cli_reports_errors_without_a_traceback(tmp_path, caplog):
 
 
 def test_unreachable_hub_fails_clearly_or_falls_back_loudly(monkeypatch, caplog):
+    """The hub alone fails naming it; a list of sources falls back to the next, with a banner. (The default
+    list, hub then kokoro-onnx-int8: tests/test_kokoro_onnx.py.)"""
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # no retries against a missing network
-    with pytest.raises(checkpoint.CheckpointError, match="cannot download hexgrad/Kokoro-82M"):
-        resolve_weights(parse_args([]))
+    unreachable = r"no weights from hub \(hub: cannot download hexgrad/Kokoro-82M"
+    with pytest.raises(checkpoint.CheckpointError, match=unreachable):
+        resolve_weights(parse_args(["--source", "hub"]))
     with caplog.at_level(logging.WARNING, logger="export"):
-        weights = resolve_weights(parse_args(["--fallback-synthetic", "--tiny"]))
+        weights = resolve_weights(parse_args(["--source", "hub,synthetic", "--tiny"]))
     assert weights.source == "synthetic"
     assert "SYNTHETIC" in caplog.text
+
+
+def test_synthetic_weights_only_when_asked():
+    assert parse_args([]).source == ["hub", "kokoro-onnx-int8"]
+    assert parse_args(["--synthetic"]).source == ["synthetic"]
+    with pytest.raises(SystemExit):
+        parse_args(["--source", "hub,elsewhere"])
+    with pytest.raises(SystemExit):
+        parse_args(["--tiny"])  # --tiny is for synthetic weights
