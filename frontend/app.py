@@ -28,12 +28,12 @@ log = logging.getLogger("frontend")
 STARTED = int(time.time())
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, metrics: Metrics | None = None) -> FastAPI:
     settings = settings or get_settings()
     keys = settings.keys()
     inflight = Admission(settings.max_inflight)
     rate_limit = RateLimiter(settings.rate_limit_per_minute)
-    metrics = Metrics()
+    metrics = metrics or Metrics()
     metrics.inflight.set_function(lambda: inflight.active)
 
     @asynccontextmanager
