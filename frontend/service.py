@@ -96,7 +96,8 @@ class SpeechService:
             if chunk is not None:
                 style = self.voices.style(plan.voice, len(chunk.token_ids))
                 pending.append(asyncio.create_task(self.synthesizer.synthesize(
-                    chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}", deadline=deadline)))
+                    chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}", deadline=deadline,
+                    under_way=index > 0)))
 
         for _ in range(self.settings.synthesis_lookahead):
             submit_next()

@@ -1,8 +1,12 @@
 """The Triton side: one utterance's token ids and style in, its 24 kHz samples out (async).
 
 Several Triton servers can stand behind one frontend: calls are spread over them in turn, and a call
-that cannot reach one (refused, reset, the server gone mid-call) is retried on the others. Synthesis is
-deterministic (a fixed seed), so a retried call gives the same audio. At most as many calls as the servers
+that cannot reach one (refused, reset, the server gone mid-call) is retried on the others. A call lost
+with its server or model instance (a crash under it), or refused when its request is already under way
+(a later chunk), is retried once more when a server is ready again (the supervisor of `make serve`
+restarts it): the request succeeds late rather than fails or is cut short. A request's first call that
+finds no server is answered 503 at once.
+Synthesis is deterministic (a fixed seed), so a retried call gives the same audio. At most as many calls as the servers
 can work on at once are at Triton; the rest wait in `schedule.EarliestDeadlineFirst`."""
 from __future__ import annotations
 
@@ -24,10 +28,17 @@ log = logging.getLogger("frontend")
 SAMPLE_RATE = 24000
 RETRY_AFTER = {"Retry-After": "5"}
 UNREACHABLE = (aiohttp.ClientConnectionError, OSError)
+REFUSED = (aiohttp.ClientConnectorError, ConnectionRefusedError)  # nothing listens: down, not lost under a call
+INSTANCE_DIED = "is not healthy"  # Triton's Python backend, for a request given to an instance whose stub died
+READY_POLL_S = 0.5
 UNANSWERED = (aiohttp.ClientError, InferenceServerException, asyncio.TimeoutError, OSError)  # status queries
 # aiohttp asks for gzip by default, and Triton would spend 4-5 ms of CPU per second of audio compressing
 # float samples by 8 %: CPU taken from synthesis on a small machine.
 UNCOMPRESSED = {"Accept-Encoding": "identity"}
+
+
+class BackendLost(BackendUnavailable):
+    """The server or model instance died under the call: it may succeed once they are back."""
 
 
 class TritonBackend:
@@ -100,21 +111,42 @@ class TritonSynthesizer:
         return total
 
     async def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int = 0,
-                         request_id: str = "", deadline: float | None = None) -> np.ndarray:
+                         request_id: str = "", deadline: float | None = None, under_way: bool = False) -> np.ndarray:
         """`deadline` (time.monotonic()): when the client needs this audio; calls waiting for a slot at
-        Triton go earliest deadline first (default: now). Waiting and the call each have `timeout_s`."""
+        Triton go earliest deadline first (default: now). Waiting and the call each have `timeout_s`.
+        `under_way`: the request has begun (not its first chunk), so a refusal waits for a server too."""
         if self.slots.capacity is None:
             self.slots.capacity = await self.capacity()
+        deadline = time.monotonic() if deadline is None else deadline
+        try:
+            return await self._in_slot(deadline, token_ids, style, speed, seed, request_id)
+        except BackendUnavailable as e:
+            # The wait holds no slot: new requests meanwhile reach no server and get 503 at once.
+            if not (isinstance(e, BackendLost) or under_way) or not await self._ready_again():
+                raise
+            log.warning("request %s: retried once, Triton ready again after: %s", request_id, e.message)
+            return await self._in_slot(deadline, token_ids, style, speed, seed, request_id)
+
+    async def _in_slot(self, deadline: float, *call) -> np.ndarray:
         try:
             async with asyncio.timeout(self.timeout_s):
-                await self.slots.enter(time.monotonic() if deadline is None else deadline)
+                await self.slots.enter(deadline)
         except TimeoutError as e:
             raise BackendTimeout(f"no slot at the inference server within {self.timeout_s:g} s",
                                  code="timeout") from e
         try:
-            return await self._any_backend(token_ids, style, speed, seed, request_id)
+            return await self._any_backend(*call)
         finally:
             self.slots.leave()
+
+    async def _ready_again(self) -> bool:
+        """Whether a server has the model ready within `timeout_s`."""
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            await asyncio.sleep(READY_POLL_S)
+            if await self.ready():
+                return True
+        return False
 
     async def _any_backend(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int,
                            request_id: str) -> np.ndarray:
@@ -141,17 +173,21 @@ class TritonSynthesizer:
             result = await asyncio.wait_for(call, self.timeout_s)
         except asyncio.TimeoutError as e:
             raise self._timeout() from e
-        except UNREACHABLE as e:
+        except REFUSED as e:
             raise BackendUnavailable("the inference server is unreachable", code="backend_unavailable",
                                      headers=RETRY_AFTER) from e
+        except UNREACHABLE as e:
+            raise BackendLost("the inference server was lost during the request", code="backend_unavailable",
+                              headers=RETRY_AFTER) from e
         except InferenceServerException as e:
             if "timeout" in str(e.message()).lower():  # rejected from Triton's queue at the deadline
                 raise self._timeout() from e
             if e.status() == "400" and "unknown model" not in str(e.message()):  # the model refused it
                 raise InvalidRequest(str(e.message())) from e
             log.error("request %s: %s failed: %s", request_id, backend.url, e.message())  # not for clients
-            raise BackendUnavailable("the inference server failed on this request", code="backend_error",
-                                     headers=RETRY_AFTER) from e
+            failure = BackendLost if INSTANCE_DIED in str(e.message()) else BackendUnavailable
+            raise failure("the inference server failed on this request", code="backend_error",
+                          headers=RETRY_AFTER) from e
         return result.as_numpy("audio")[0]
 
     def _timeout(self) -> BackendTimeout:
