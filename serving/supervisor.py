@@ -88,15 +88,15 @@ class Supervisor:
             delay = BACKOFF_S[min(failures - 1, len(BACKOFF_S) - 1)]
             if self._stopping.wait(delay):
                 return False
-            with self._lock:
-                if self._stopping.is_set():
-                    return False
-                self.server.launch()
             try:
+                with self._lock:
+                    if self._stopping.is_set():
+                        return False
+                    self.server.launch()
                 self.server.wait_ready(self.start_timeout_s)
                 log.info("tritonserver ready again after restart %d", self.restarts)
                 return True
-            except TritonStartError as e:
+            except (TritonStartError, OSError) as e:  # the watch goes on whatever a start does
                 if self._stopping.is_set():
                     return False
                 log.error("tritonserver did not come back: %s", e)
