@@ -41,7 +41,8 @@ def create_app(settings: Settings | None = None, metrics: Metrics | None = None)
         phonemizer = Phonemizer(settings.assets)
         await asyncio.to_thread(phonemizer.phonemize, "ready", "a")  # load the G2P before the first request
         synthesizer = TritonSynthesizer(settings.triton_urls(), settings.triton_model, settings.request_timeout_s,
-                                        max_inflight=settings.triton_max_inflight)
+                                        max_inflight=settings.triton_max_inflight,
+                                        recovery_wait_s=settings.triton_recovery_wait_s)
         metrics.waiting_chunks.set_function(lambda: synthesizer.slots.waiting)
         app.state.service = SpeechService(settings, synthesizer, phonemizer, VoiceCatalog(settings.assets / "voices"),
                                           metrics)
