@@ -16,5 +16,5 @@ USER 10001
 ENV MODEL_REPOSITORY=/models PORT=8880
 EXPOSE 8880
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s \
-  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8880/health', timeout=2)"]
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8880/ready', timeout=2)"]
 CMD ["python", "-m", "frontend"]

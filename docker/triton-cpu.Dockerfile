@@ -17,5 +17,5 @@ USER 10001
 ENV KOKORO_TARGET=cpu KOKORO_EXPORT_ARGS=--source=hub,kokoro-onnx-int8 PATH=/opt/kokoro/.venv/bin:$PATH
 EXPOSE 8000 8001 8002
 HEALTHCHECK --interval=15s --timeout=5s --start-period=900s \
-  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v2/health/ready', timeout=2)"]
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/v2/models/kokoro/ready', timeout=2)"]
 ENTRYPOINT ["/opt/kokoro/docker/triton-entrypoint.sh"]

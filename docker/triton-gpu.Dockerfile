@@ -21,6 +21,7 @@ COPY pyproject.toml ./
 COPY kokoro_core/ kokoro_core/
 RUN pip install --no-cache-dir --no-deps .
 COPY export/ export/
+COPY serving/ serving/
 COPY model_repository/ model_repository/
 COPY model_repository_gpu/ model_repository_gpu/
 COPY docker/triton-entrypoint.sh /usr/local/bin/triton-entrypoint.sh
@@ -28,5 +29,5 @@ COPY docker/triton-entrypoint.sh /usr/local/bin/triton-entrypoint.sh
 ENV KOKORO_TARGET=gpu KOKORO_EXPORT_ARGS=--source=hub,kokoro-onnx-int8
 EXPOSE 8000 8001 8002
 HEALTHCHECK --interval=15s --timeout=5s --start-period=900s \
-  CMD ["curl", "-fsS", "http://127.0.0.1:8000/v2/health/ready"]
+  CMD ["curl", "-fsS", "http://127.0.0.1:8000/v2/models/kokoro/ready"]
 ENTRYPOINT ["/usr/local/bin/triton-entrypoint.sh"]

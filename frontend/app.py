@@ -27,12 +27,12 @@ log = logging.getLogger("frontend")
 STARTED = int(time.time())
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, metrics: Metrics | None = None) -> FastAPI:
     settings = settings or get_settings()
     keys = settings.keys()
     inflight = Admission(settings.max_inflight)
     rate_limit = RateLimiter(settings.rate_limit_per_minute)
-    metrics = Metrics()
+    metrics = metrics or Metrics()
     metrics.inflight.set_function(lambda: inflight.active)
 
     @asynccontextmanager
@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         phonemizer = Phonemizer(settings.assets)
         await asyncio.to_thread(phonemizer.phonemize, "ready", "a")  # load the G2P before the first request
         synthesizer = TritonSynthesizer(settings.triton_urls(), settings.triton_model, settings.request_timeout_s,
-                                        max_inflight=settings.triton_max_inflight)
+                                        max_inflight=settings.triton_max_inflight,
+                                        recovery_wait_s=settings.triton_recovery_wait_s)
         metrics.waiting_chunks.set_function(lambda: synthesizer.slots.waiting)
         voices = VoiceCatalog(settings.assets / "voices", settings.default_voice)
         app.state.service = SpeechService(settings, synthesizer, phonemizer, voices, metrics)

@@ -34,6 +34,9 @@ class Metrics:
         self.waiting_chunks = Gauge("kokoro_chunks_waiting_for_triton",
                                     "Chunks waiting in the frontend for a slot at Triton (TRITON_MAX_INFLIGHT)",
                                     registry=self.registry)
+        self.triton_restarts = Counter("kokoro_triton_restarts_total", "Restarts of the Triton that `make serve` "
+                                       "supervises, by reason (exited, instance_died, unresponsive)", ["reason"],
+                                       registry=self.registry)
 
 
 class RequestTracking:

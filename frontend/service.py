@@ -88,15 +88,17 @@ class SpeechService:
         work behind, and a long input does not hold every chunk's audio at once. Each chunk is due when
         the estimated audio before it has played, counted from now."""
         pending: deque[asyncio.Task] = deque()
+        began = time.monotonic()
         seconds = (len(chunk.token_ids) * SECONDS_PER_PHONEME / plan.speed for chunk in plan.chunks)
-        numbered = zip(itertools.count(), plan.chunks, itertools.accumulate(seconds, initial=time.monotonic()))
+        numbered = zip(itertools.count(), plan.chunks, itertools.accumulate(seconds, initial=began))
 
         def submit_next() -> None:
             index, chunk, deadline = next(numbered, (None, None, None))
             if chunk is not None:
                 style = self.voices.style(plan.voice.parts, len(chunk.token_ids))
                 pending.append(asyncio.create_task(self.synthesizer.synthesize(
-                    chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}", deadline=deadline)))
+                    chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}", deadline=deadline,
+                    began=began)))
 
         for _ in range(self.settings.synthesis_lookahead):
             submit_next()

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     triton_max_inflight: int = Field(0, ge=0, description="chunks at Triton at once, all requests together; the "
                                      "rest wait in the frontend, earliest deadline first; 0: what the servers' "
                                      "model configurations can run at once")
+    triton_recovery_wait_s: float = Field(60.0, ge=0, description="how long a request whose Triton call a crash "
+                                          "caught waits for a server to be ready again, then is retried once; "
+                                          "past it: 503")
     chunk_max_phonemes: int = Field(400, ge=20, le=MAX_PHONEMES, description="longest chunk sent to the model")
     rate_limit_per_minute: int = Field(0, ge=0, description="requests per minute per API key; 0 means no limit")
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS, or *; empty: none")

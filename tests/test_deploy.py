@@ -239,3 +239,68 @@ def test_two_replicas_on_one_volume_export_once_and_serve(tmp_path):
     assert sum("triton-entrypoint: exporting" in text for text in texts) == 1, texts
     assert sum("waiting for its export" in text for text in texts) == 1, texts
     assert (models / "kokoro" / "assets" / "provenance.json").is_file()
+
+
+def health_checks() -> dict[str, list[str]]:
+    """Every exec health check (compose, Dockerfiles) by where it is defined: its command."""
+    checks = {}
+    for compose in COMPOSE_FILES:
+        for name, service in yaml.safe_load(compose.read_text())["services"].items():
+            checks[f"{compose.name}:{name}"] = service["healthcheck"]["test"][1:]  # after "CMD"
+    for dockerfile in DOCKERFILES:
+        found = re.search(r"^HEALTHCHECK .*\n\s*CMD (\[.*\])$", dockerfile.read_text(), re.MULTILINE)
+        checks[dockerfile.name] = json.loads(found.group(1))
+    return checks
+
+
+def http_probes() -> dict[str, str]:
+    """Every Kubernetes probe of the Triton and frontend pods but the frontend's liveness, by pod and kind:
+    its path. The frontend's liveness is the process alone: restarting the API heals no model."""
+    probes = {}
+    for manifest in ("triton.yaml", "frontend.yaml"):
+        [deployment] = [d for d in yaml.safe_load_all((ROOT / "k8s" / manifest).read_text()) if d["kind"] == "Deployment"]
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+            if kind in container and not (manifest == "frontend.yaml" and kind == "livenessProbe"):
+                probes[f"{manifest}:{kind}"] = container[kind]["httpGet"]["path"]
+    return probes
+
+
+def probe_results(triton_port: int, api_url: str) -> dict[str, bool]:
+    """Whether each probe passes against this Triton (for those of Triton's container) or API."""
+    api_address = api_url.removeprefix("http://")
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}")
+    results = {}
+    for where, argv in health_checks().items():
+        argv = [a.replace("127.0.0.1:8000", f"127.0.0.1:{triton_port}").replace("127.0.0.1:8880", api_address)
+                for a in argv]
+        results[where] = run(*argv, env=env).returncode == 0
+    for where, path in http_probes().items():
+        base = f"http://127.0.0.1:{triton_port}" if where.startswith("triton") else api_url
+        try:
+            with urllib.request.urlopen(f"{base}{path}", timeout=5) as response:
+                results[where] = 200 <= response.status < 400  # what the kubelet counts as success
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            results[where] = False
+    return results
+
+
+def test_probes_fail_while_the_model_cannot_serve(tiny_repository, tmp_path):
+    """Every health check and probe (compose, Dockerfiles, Kubernetes) against a live Triton whose model is
+    not loaded (unloaded through the model control API), and an API in front of it: all pass while the
+    model serves, all fail once it cannot, although Triton's process answers (`/v2/health/live`)."""
+    import tritonclient.http as tritonhttp
+
+    from serving.tritonserver import TritonServer
+    from tests.conftest import frontend
+
+    server = TritonServer(tiny_repository, free_port(), free_port(), free_port(), log_path=tmp_path / "triton.log",
+                          extra=["--model-control-mode=explicit", "--load-model=*", "--exit-timeout-secs=3"])
+    triton_port = int(server.http_url.rsplit(":", 1)[1])
+    with server, frontend(TRITON_URL=server.http_url, MODEL_REPOSITORY=str(tiny_repository)) as api:
+        serving = probe_results(triton_port, api.url)
+        assert all(serving.values()), serving
+        tritonhttp.InferenceServerClient(server.http_url).unload_model(deployment_env()["TRITON_MODEL"])
+        assert server.live()
+        cannot_serve = probe_results(triton_port, api.url)
+        assert not any(cannot_serve.values()), f"these pass while the model cannot serve: {cannot_serve}"

@@ -95,8 +95,11 @@ def under_load(url: str, clients: int, fault, oks_before: int = 4, after_s: floa
 
 
 def test_triton_killed_under_load_fails_cleanly_then_recovers(spare_triton, tiny_repository):
+    """Nothing restarts this Triton while the load runs: the requests it caught wait for it
+    (TRITON_RECOVERY_WAIT_S, short here), then fail cleanly like the rest."""
     server = spare_triton()
-    with frontend(TRITON_URL=server.http_url, MODEL_REPOSITORY=str(tiny_repository)) as stack:
+    with frontend(TRITON_URL=server.http_url, MODEL_REPOSITORY=str(tiny_repository),
+                  TRITON_RECOVERY_WAIT_S="3") as stack:
         expected = {stream: speak(stack.url, stream=stream)[1] for stream in (False, True)}
         outcomes = under_load(stack.url, 4, server.kill)
         kinds = Counter(kind for kind, _ in outcomes)
