@@ -79,7 +79,8 @@ class Served:
             time.sleep(0.1)
 
     def tritonservers(self) -> list[int]:
-        return [pid for pid in children(self.process.pid) if b"tritonserver" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return [pid for pid in children(self.process.pid)
+                if b"tritonserver" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
     def tritonserver(self) -> int:
         [pid] = self.tritonservers()

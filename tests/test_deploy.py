@@ -258,7 +258,8 @@ def http_probes() -> dict[str, str]:
     its path. The frontend's liveness is the process alone: restarting the API heals no model."""
     probes = {}
     for manifest in ("triton.yaml", "frontend.yaml"):
-        [deployment] = [d for d in yaml.safe_load_all((ROOT / "k8s" / manifest).read_text()) if d["kind"] == "Deployment"]
+        documents = yaml.safe_load_all((ROOT / "k8s" / manifest).read_text())
+        [deployment] = [d for d in documents if d["kind"] == "Deployment"]
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
             if kind in container and not (manifest == "frontend.yaml" and kind == "livenessProbe"):
