@@ -8,6 +8,7 @@ import base64
 import itertools
 import json
 import logging
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from frontend.voices import VoiceCatalog
 log = logging.getLogger("frontend")
 MODEL_ID = "hexgrad/Kokoro-82M"
 MODEL_ALIASES = {MODEL_ID.lower(), "kokoro", "kokoro-82m", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
+# OpenAI's dated snapshots of its speech models: "gpt-4o-mini-tts-2025-12-15" and later dates, "tts-1-1106".
+DATED_OPENAI_MODEL = re.compile(r"(?:gpt-4o-mini-tts-\d{4}-\d{2}-\d{2}|tts-1(?:-hd)?-\d{4})")
 SAMPLES_PER_FRAME = 600
 # Speech per phoneme at speed 1, to know when each chunk's audio is due before it exists (bench's short
 # texts: 38.6 s from 366 phonemes).
@@ -57,7 +60,7 @@ class SpeechService:
         self.metrics = metrics
 
     async def plan(self, request: SpeechRequest, request_id: str = "") -> Plan:
-        if request.model.lower() not in MODEL_ALIASES:
+        if not known_model(request.model):
             raise NotFound(f"model '{request.model}' does not exist; use {MODEL_ID} or kokoro", "model",
                            "model_not_found")
         if not request.input.strip() and not (request.phonemes or "").strip():
@@ -158,6 +161,11 @@ class SpeechService:
                 "total_tokens": plan.input_tokens + output_tokens}})
         else:
             yield "data: [DONE]\n\n"
+
+
+def known_model(name: str) -> bool:
+    """Whether `name` is this model under one of the names clients use for it."""
+    return name.lower() in MODEL_ALIASES or DATED_OPENAI_MODEL.fullmatch(name.lower()) is not None
 
 
 def _event(payload: dict) -> str:
