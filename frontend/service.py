@@ -11,12 +11,12 @@ import logging
 import re
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import AsyncIterator
 
 import numpy as np
 
-from frontend import audio
+from frontend import audio, ssml
 from frontend.errors import APIError, InvalidRequest, NotFound
 from frontend.observability import Metrics
 from frontend.phonemes import Chunk, Phonemizer, language_of
@@ -80,38 +80,70 @@ class SpeechService:
             chunks = await asyncio.to_thread(self.phonemizer.phoneme_chunks, request.phonemes,
                                              self.settings.chunk_max_phonemes)
         else:
-            chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, language,
-                                             self.settings.chunk_max_phonemes, request.normalize, first_words)
+            chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.input), language, request.normalize,
+                                             first_words)
         self.metrics.characters.inc(len(request.input))
         return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id)
+
+    def chunks(self, parts: list[ssml.Part], language: str, normalize: bool, first_words: int | None) -> list[Chunk]:
+        """Each part's chunks at its rate; its pause is silence after its last chunk (or a chunk of its own)."""
+        chunks: list[Chunk] = []
+        for part in parts:
+            spoken = [replace(chunk, rate=part.rate) for chunk in self.spoken(part.text, language, normalize,
+                                                                                None if chunks else first_words)]
+            pause = round(part.pause_s * audio.SOURCE_RATE)
+            if pause:
+                spoken = spoken or [Chunk("", "", [])]
+                spoken[-1].pause_samples = pause
+            chunks += spoken
+        if not any(chunk.token_ids for chunk in chunks):
+            raise InvalidRequest("input has nothing to speak", "input", "empty_input")
+        return chunks
+
+    def spoken(self, text: str, language: str, normalize: bool, first_words: int | None) -> list[Chunk]:
+        try:
+            return self.phonemizer.chunks(text, language, self.settings.chunk_max_phonemes, normalize, first_words)
+        except InvalidRequest as e:
+            if e.code == "empty_input":  # a part between two pauses that says nothing ("[pause:1s] ."): silence
+                return []
+            raise
 
     async def samples(self, plan: Plan) -> AsyncIterator[np.ndarray]:
         """Each chunk's samples in order. Up to SYNTHESIS_LOOKAHEAD chunks are submitted at once (Triton's
         batcher joins them); the rest wait, so a consumer that stops (a client gone) leaves little
         work behind, and a long input does not hold every chunk's audio at once. Each chunk is due when
         the estimated audio before it has played, counted from now."""
-        pending: deque[asyncio.Task] = deque()
-        seconds = (len(chunk.token_ids) * SECONDS_PER_PHONEME / plan.speed for chunk in plan.chunks)
+        pending: deque[tuple[asyncio.Task, Chunk]] = deque()
+        seconds = (len(chunk.token_ids) * SECONDS_PER_PHONEME / speed(plan, chunk)
+                   + chunk.pause_samples / audio.SOURCE_RATE for chunk in plan.chunks)
         numbered = zip(itertools.count(), plan.chunks, itertools.accumulate(seconds, initial=time.monotonic()))
 
         def submit_next() -> None:
             index, chunk, deadline = next(numbered, (None, None, None))
-            if chunk is not None:
-                style = self.voices.style(plan.voice, len(chunk.token_ids))
-                pending.append(asyncio.create_task(self.synthesizer.synthesize(
-                    chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}", deadline=deadline)))
+            if chunk is None:
+                return
+            if not chunk.token_ids:  # a pause alone
+                pending.append((asyncio.create_task(asyncio.sleep(0, np.zeros(0, np.float32))), chunk))
+                return
+            style = self.voices.style(plan.voice, len(chunk.token_ids))
+            pending.append((asyncio.create_task(self.synthesizer.synthesize(
+                chunk.token_ids, style, speed(plan, chunk), request_id=f"{plan.request_id}-{index}",
+                deadline=deadline)), chunk))
 
         for _ in range(self.settings.synthesis_lookahead):
             submit_next()
         try:
             while pending:
-                samples = await pending[0]
-                pending.popleft()
+                samples = await pending[0][0]
+                chunk = pending.popleft()[1]
                 submit_next()
                 self.metrics.audio_seconds.inc(len(samples) / audio.SOURCE_RATE)
-                yield audio.faded(samples)
+                if len(samples):
+                    yield audio.faded(samples)
+                if chunk.pause_samples:
+                    yield np.zeros(chunk.pause_samples, np.float32)  # exact silence of the asked length
         finally:
-            for task in pending:
+            for task, _ in pending:
                 task.cancel()
 
     async def encoded(self, plan: Plan) -> AsyncIterator[bytes]:
@@ -161,6 +193,11 @@ class SpeechService:
                 "total_tokens": plan.input_tokens + output_tokens}})
         else:
             yield "data: [DONE]\n\n"
+
+
+def speed(plan: Plan, chunk: Chunk) -> float:
+    """The request's speed times the chunk's SSML rate, kept within the model's range."""
+    return min(max(plan.speed * chunk.rate, 0.25), 4.0)
 
 
 def known_model(name: str) -> bool:
