@@ -21,7 +21,8 @@ class SpeechRequest(BaseModel):
     model: str = Field(description="hexgrad/Kokoro-82M, or an alias: kokoro, tts-1, tts-1-hd, gpt-4o-mini-tts and "
                                    "OpenAI's dated snapshots such as gpt-4o-mini-tts-2025-12-15")
     input: str = Field(description="text to speak (at most MAX_INPUT_CHARS characters); "
-                                   "[word](/phonemes/) sets a word's pronunciation; may be left out with `phonemes`")
+                                   "[word](/phonemes/) sets a word's pronunciation, [pause:1.5s] adds silence, and "
+                                   "input starting with <speak> is SSML; may be left out with `phonemes`")
     voice: str | VoiceRef | None = Field(None, description="a Kokoro voice id, an OpenAI voice name, or a blend "
                                                            "such as af_bella+af_sky or af_bella(2)+af_sky(1)")
     response_format: AudioFormat | None = Field(None, description="mp3 by default; raw when `stream` is true")
