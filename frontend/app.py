@@ -18,7 +18,7 @@ from frontend.guards import Admission, BodyLimit, RateLimiter, ShutdownAnswer
 from frontend.observability import Metrics, RequestTracking
 from frontend.phonemes import Phonemizer, language_of
 from frontend.schemas import ModelCard, ModelList, PhonemizeRequest, PhonemizeResponse, SpeechRequest, Voice, VoiceList
-from frontend.service import MODEL_ALIASES, MODEL_ID, SpeechService
+from frontend.service import MODEL_ID, SpeechService, known_model
 from frontend.settings import Settings, get_settings
 from frontend.triton_client import TritonSynthesizer
 from frontend.voices import VoiceCatalog
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, metrics: Metrics | None = None)
 
     @app.get("/v1/models/{model_id:path}", dependencies=protected, response_model=ModelCard)
     async def model(model_id: str):
-        if model_id.lower() not in MODEL_ALIASES:
+        if not known_model(model_id):
             raise NotFound(f"model '{model_id}' does not exist", "model", "model_not_found")
         return ModelCard(id=MODEL_ID, created=STARTED, owned_by="hexgrad")
 
@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None, metrics: Metrics | None = None)
 
     @app.get("/v1/voices", dependencies=protected)
     async def together_voices(model: str | None = None, svc: SpeechService = Depends(service)):
-        if model is not None and model.lower() not in MODEL_ALIASES:
+        if model is not None and not known_model(model):
             raise NotFound(f"model '{model}' does not exist", "model", "model_not_found")
         return {"object": "list", "data": [{"model": MODEL_ID, "voices": [
             {"id": v.id, "name": v.id, "language": v.language, "gender": v.gender} for v in svc.voices.info()]}]}

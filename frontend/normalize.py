@@ -19,8 +19,10 @@ from num2words import num2words
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
 MONTH_ABBREVIATIONS = {m[:3].lower(): m for m in MONTHS} | {"sept": "September"}
-WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-            "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
+WEEKDAY_NAMES = {day[:length].lower(): day for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                                         "Saturday", "Sunday") for length in (3, len(day))} | {
+    "tues": "Tuesday", "thur": "Thursday", "thurs": "Thursday"}
+WEEKDAYS = set(WEEKDAY_NAMES)
 CURRENCIES = {  # symbol: (singular, plural, cent singular, cent plural); cents themselves have no smaller unit
     "$": ("dollar", "dollars", "cent", "cents"),
     "€": ("euro", "euros", "cent", "cents"),
@@ -41,9 +43,21 @@ UNITS = {
     "tbsp": "tablespoons", "tsp": "teaspoons", "gal": "gallons", "yd": "yards", "fps": "frames per second",
     "rpm": "revolutions per minute", "kbps": "kilobits per second", "mbps": "megabits per second",
     "gbps": "gigabits per second", "mah": "milliamp hours",
+    "mcg": "micrograms", "µg": "micrograms", "μg": "micrograms", "fl oz": "fluid ounces", "qt": "quarts",
+    "cl": "centiliters", "pb": "petabytes", "kib": "kibibytes", "mib": "mebibytes", "gib": "gibibytes",
+    "tib": "tebibytes", "kbit/s": "kilobits per second", "mbit/s": "megabits per second",
+    "gbit/s": "gigabits per second", "kph": "kilometers per hour", "m/s": "meters per second",
+    "km/s": "kilometers per second", "ft/s": "feet per second", "m/s²": "meters per second squared",
+    "ha": "hectares", "nm": "nanometers", "µm": "micrometers", "μm": "micrometers", "kcal": "kilocalories",
+    "psi": "P S I", "MW": "megawatts", "GW": "gigawatts", "mW": "milliwatts", "mA": "milliamps",
+    "m²": "square meters", "m2": "square meters", "km²": "square kilometers", "km2": "square kilometers",
+    "cm²": "square centimeters", "cm2": "square centimeters", "ft²": "square feet", "sq ft": "square feet",
+    "sq mi": "square miles", "sq m": "square meters", "sq km": "square kilometers", "m³": "cubic meters",
+    "m3": "cubic meters", "cm³": "cubic centimeters", "cm3": "cubic centimeters",
 }
 SINGULAR_UNITS = {"feet": "foot", "hertz": "hertz", "inches": "inch", "kilowatt hours": "kilowatt hour",
                   "milliamp hours": "milliamp hour"}
+UNIT_QUALIFIERS = {"square", "cubic", "fluid"}  # "one square meter": the word after them is the unit
 ABBREVIATIONS = {
     "dr.": "Doctor", "mr.": "Mister", "mrs.": "Missus", "ms.": "Miz", "prof.": "Professor", "sr.": "Senior",
     "jr.": "Junior", "st.": "Saint", "mt.": "Mount", "ave.": "Avenue", "blvd.": "Boulevard", "rd.": "Road",
@@ -51,12 +65,22 @@ ABBREVIATIONS = {
     "dept.": "department", "est.": "established", "inc.": "incorporated", "ltd.": "limited", "co.": "company",
     "gov.": "governor", "sen.": "senator", "rep.": "representative", "gen.": "general", "capt.": "captain",
     "lt.": "lieutenant", "sgt.": "sergeant", "no.": "number", "vol.": "volume", "fig.": "figure",
+    "et al.": "and others", "cf.": "compare", "viz.": "namely", "ca.": "circa", "col.": "colonel",
+    "rev.": "Reverend", "fr.": "Father", "hon.": "Honorable", "adm.": "admiral", "maj.": "major",
+    "cpl.": "corporal", "pvt.": "private", "ft.": "Fort", "corp.": "Corporation", "bros.": "Brothers",
+    "univ.": "University", "assn.": "Association", "ext.": "extension", "tel.": "telephone", "pp.": "pages",
 }
 TITLE_OR_PLACE = {"dr.": ("Doctor", "Drive"), "st.": ("Saint", "Street")}  # "Dr. Lee" / "Elm Dr."
-SENTENCE_FINAL_ABBREVIATIONS = {"etc.", "inc.", "ltd.", "co.", "jr.", "sr.", "ave.", "blvd.", "rd.", "dept."}
+UNIT_ABBREVIATIONS = {"ms.", "ft."}  # after a number, "200 ms." and "3 ft." are units, not Miz or Fort
+SENTENCE_FINAL_ABBREVIATIONS = {"etc.", "inc.", "ltd.", "co.", "jr.", "sr.", "ave.", "blvd.", "rd.", "dept.",
+                                "et al.", "corp.", "univ.", "assn."}
 SPELLED_ACRONYMS = {"FBI", "CIA", "USA", "UK", "EU", "UN", "API", "CPU", "GPU", "URL", "HTTP", "HTTPS", "HTML", "CSS",
                     "PDF", "TTS", "AI", "ML", "CEO", "CTO", "DIY", "FAQ", "ID", "TV", "PC", "BBC", "CNN", "IBM",
-                    "SQL", "USB", "DNA", "IT", "HR", "PR", "VIP", "ATM", "SUV", "BMW", "NYC", "LA", "DC", "AWS"}
+                    "SQL", "USB", "DNA", "IT", "HR", "PR", "VIP", "ATM", "SUV", "BMW", "NYC", "LA", "DC", "AWS",
+                    "NBA", "IRS", "FDA", "UFO", "SEC", "EPA", "MBA", "ICU", "IOU", "IQ", "UV", "EV", "ETA", "OS",
+                    "AD", "BCE", "CE", "UAE", "USSR", "UCLA", "MIT", "NYU", "ESPN", "ASAP"}
+VOWELS = set("AEIOUY")  # an all-capital word without one cannot be read as a word, so it is spelled ("NFL")
+TIME_ZONES = "UTC|GMT|EST|EDT|CST|CDT|MST|MDT|PST|PDT|AKST|HST|ET|CT|MT|PT|CET|CEST|BST|IST|JST|AEST|AEDT"
 SYMBOLS = {"&": " and ", "@": " at ", "+": " plus ", "=": " equals ", "%": " percent", "#": " number ",
            "©": " copyright "}
 DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
@@ -68,6 +92,32 @@ FRACTION_IDIOMS = {"24/7": "twenty-four seven", "9/11": "nine eleven", "50/50": 
 DATE_CONTEXT = {"on", "due", "until", "till", "since", "before", "after", "through", "thru", "by", "dated",
                 "starting", "expires", "expiring"} | WEEKDAYS  # "due 3/15" is a date, "add 3/4" a fraction
 YEAR_CONTEXT = {"in", "since", "by", "from", "until", "till", "of", "year", "during", "before", "after", "circa"}
+# After these a four-digit number is a year whatever follows ("since 1990 prices rose"); after the rest of
+# YEAR_CONTEXT only when it looks like a modern year ("in 2019 sales fell", but "in 1500 cases").
+YEAR_ANNOUNCERS = {"since", "year", "during", "circa", "until", "till", "born", "founded", "established", "vintage"}
+PERIOD_NAMES = {"class", "summer", "spring", "fall", "autumn", "winter", "year", "end", "start", "beginning"}
+MODERN_YEARS = range(1900, 2100)
+# Numbers read digit by digit: after these words (a little filler between allowed: "the door code is 4821"),
+# the emergency numbers next to "call", and any number written with a leading zero ("0042", "007").
+DIGIT_CONTEXT = {"pin", "code", "passcode", "password", "combination", "otp", "extension", "account", "zip",
+                 "postcode", "ending", "serial", "confirmation", "tracking", "reference", "routing"}
+DIGIT_FILLERS = {"is", "was", "in", "number", "no.", "#"}
+EMERGENCY_NUMBERS = {"911", "999", "112", "000"}
+EMERGENCY_CONTEXT = {"call", "dial", "ring", "text", "phone", "calls", "called", "calling", "operator", "dispatcher",
+                     "dispatchers", "line"}
+# Roman numerals: after a monarch's or pope's name an ordinal ("Henry the eighth"); after these words, or as a
+# numbered sequel after a capitalized title ("Rocky II", only I/V/X, two letters or more), a cardinal.
+REGNAL_NAMES = {"Henry", "Elizabeth", "Louis", "George", "Edward", "Charles", "William", "James", "Richard", "John",
+                "Paul", "Pius", "Benedict", "Gregory", "Leo", "Innocent", "Clement", "Urban", "Boniface", "Philip",
+                "Frederick", "Peter", "Catherine", "Mary", "Victoria", "Alexander", "Nicholas", "Ivan", "Ramesses",
+                "Constantine", "Otto", "Wilhelm", "Carlos", "Juan", "Felipe", "Alfonso", "Ferdinand", "Francis",
+                "Napoleon", "Harald", "Olaf", "Gustav", "Christian", "Haakon", "Rama", "Elagabalus", "Anne", "David",
+                "Robert", "Stephen", "Sixtus", "Julius", "Leopold", "Rudolf", "Sigismund", "Casimir"}
+ROMAN_CONTEXT = {"chapter", "act", "scene", "volume", "part", "book", "war", "episode", "phase", "title", "bowl",
+                 "section", "article", "appendix", "stage", "level", "class", "type", "grade", "canto", "psalm",
+                 "season", "round", "tier", "division", "category", "unit", "apollo"}
+ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
 COUNT_CONTEXT = {"number", "page", "pages", "about", "over", "under", "than", "nearly", "almost", "approximately",
                  "only", "just", "some", "least", "most", "exactly", "total", "another"}
 YEAR_FOLLOWERS = {  # lowercase words after which a four-digit number is still a year ("1999 was", not "1999 people")
@@ -108,7 +158,7 @@ def year(number: int) -> str:
     """A year as Americans read it: in pairs ('nineteen ninety-nine', 'twenty twenty-four', 'ten sixty-six'),
     'oh' for a zero tens digit ('nineteen oh five'), 'hundred' for round centuries ('nineteen hundred'),
     and 2000-2009 as cardinals ('two thousand', 'two thousand five')."""
-    if 2000 <= number <= 2009:
+    if 2000 <= number <= 2009 or number % 1000 == 0:  # "two thousand five", "the year one thousand"
         return cardinal(number)
     return num2words(number, to="year").replace("oh-", "oh ").replace(" and ", " ")
 
@@ -123,6 +173,19 @@ def two_digit_year(text: str) -> str:
 
 def digits(text: str) -> str:
     return " ".join(DIGIT_WORDS[int(d)] for d in text if d.isdigit())
+
+
+def paired(text: str) -> str:
+    """A number read as its last two digits after the rest, as flight numbers are: '370' -> 'three seventy',
+    '1549' -> 'fifteen forty-nine', '305' -> 'three oh five', '300' -> 'three hundred'."""
+    if len(text) <= 2:
+        return cardinal(int(text))
+    head, tail = cardinal(int(text[:-2])), int(text[-2:])
+    return f"{head} {'hundred' if tail == 0 else f'oh {cardinal(tail)}' if tail < 10 else cardinal(tail)}"
+
+
+def letters(text: str) -> str:
+    return " ".join(c for c in text if c.isalnum())
 
 
 def words_before(match: re.Match, count: int) -> list[str]:
@@ -191,12 +254,17 @@ def fraction_name(numerator: int, denominator: int) -> str:
     return name.removeprefix("one ")  # "hundredths", not "one hundredths"
 
 
+def unit_name(written: str) -> str:
+    """The plural name of a unit as written ('MW' megawatts, 'mW' milliwatts, 'Km' kilometers)."""
+    return UNITS.get(written) or UNITS[re.sub(r"\s+", " ", written.lower().replace(".", ""))]
+
+
 def with_unit(spoken: str, match: re.Match, plural: bool) -> str:
     """A fraction's spoken form followed by its unit, if one was written ("1/2 tsp", "1 1/2 cups")."""
     unit = match.group("unit")
     if not unit:
         return spoken
-    return f"{spoken} {UNITS[unit.lower()] if plural else singular_unit(UNITS[unit.lower()])}"
+    return f"{spoken} {unit_name(unit) if plural else singular_unit(unit_name(unit))}"
 
 
 def _mixed_number(match: re.Match) -> str:
@@ -226,17 +294,35 @@ def spoken_fraction(match: re.Match, numerator: int, denominator: int) -> str:
 
 
 def _date_iso(match: re.Match) -> str:
+    """'2024-03-15' and '2024/03/15'; a time joined with T ('2024-03-15T10:30') follows after a comma."""
     y, m, d = int(match.group("y")), int(match.group("m")), int(match.group("d"))
     if not (1 <= m <= 12 and 1 <= d <= 31):
-        return match.group(0).replace("-", " ")
-    return f"{MONTHS[m - 1]} {ordinal(d)}, {year(y)}"
+        return re.sub(r"[-/.T]", " ", match.group(0))
+    return f"{MONTHS[m - 1]} {ordinal(d)}, {year(y)}" + (", " if match.group(0).endswith("T") else "")
+
+
+def _date_day_first(match: re.Match) -> str:
+    """'31.12.2023' (dots: day first, as everywhere they are used)."""
+    d, m, y = int(match.group("d")), int(match.group("m")), int(match.group("y"))
+    if not (1 <= m <= 12 and 1 <= d <= 31):
+        return match.group(0)
+    return f"the {ordinal(d)} of {MONTHS[m - 1]}, {year(y)}"
 
 
 def _date_us(match: re.Match) -> str:
+    """Month first, as an American reader takes '03/04/2024'; day first only where the month cannot be first
+    ('15/03/2024')."""
     m, d, y = int(match.group("m")), int(match.group("d")), match.group("y")
-    if not (1 <= m <= 12 and 1 <= d <= 31):
-        return f"{cardinal(m)} slash {cardinal(d)} slash {cardinal(int(y))}"
-    return f"{MONTHS[m - 1]} {ordinal(d)}, {two_digit_year(y) if len(y) == 2 else year(int(y))}"
+    if match.group("sep") == "-" and len(y) == 2:  # "36-24-36" is no date
+        return match.group(0)
+    spoken_year = two_digit_year(y) if len(y) == 2 else year(int(y))
+    if 1 <= m <= 12 and 1 <= d <= 31:
+        return f"{MONTHS[m - 1]} {ordinal(d)}, {spoken_year}"
+    if 1 <= d <= 12 and 1 <= m <= 31:
+        return f"the {ordinal(m)} of {MONTHS[d - 1]}, {spoken_year}"
+    if match.group("sep") == "-":
+        return match.group(0)
+    return f"{cardinal(m)} slash {cardinal(d)} slash {cardinal(int(y))}"
 
 
 def month_name(token: str) -> str:
@@ -246,13 +332,16 @@ def month_name(token: str) -> str:
 
 def _month_day(match: re.Match) -> str:
     spoken = f"{month_name(match.group('month'))} {ordinal(int(match.group('day')))}"
+    if match.group("last"):
+        spoken += f" to {ordinal(int(match.group('last')))}"
     if match.group("year"):
         spoken += f", {year(int(match.group('year')))}"
     return spoken
 
 
 def _day_month(match: re.Match) -> str:
-    spoken = f"the {ordinal(int(match.group('day')))} of {month_name(match.group('month'))}"
+    article = "" if (words_before(match, 1) or [""])[0].lower() == "the" else "the "  # "the 4th of July"
+    spoken = f"{article}{ordinal(int(match.group('day')))} of {month_name(match.group('month'))}"
     if match.group("year"):
         spoken += f", {year(int(match.group('year')))}"
     return spoken
@@ -262,8 +351,8 @@ def _time(match: re.Match) -> str:
     given_minutes = match.groupdict().get("min")
     hours, minutes = int(match.group("h")), int(given_minutes or 0)
     suffix = (match.group("ampm") or "").lower().replace(".", "")
-    if hours > 24 or minutes > 59:
-        return f"{cardinal(hours)} {cardinal(minutes)}"
+    if hours > 24 or minutes > 59:  # no clock: a ratio ("a 50:50 split")
+        return _ratio(match)
     if minutes == 0 and given_minutes and not suffix:  # "12:00" twelve o'clock, "15:00" fifteen hundred
         spoken = f"{cardinal(hours)} o'clock" if 1 <= hours <= 12 else f"{cardinal(hours)} hundred"
     elif minutes == 0:
@@ -272,8 +361,38 @@ def _time(match: re.Match) -> str:
         spoken = f"{cardinal(hours)} oh {cardinal(minutes)}"
     else:
         spoken = f"{cardinal(hours)} {cardinal(minutes)}"
-    end = "." if (match.group("ampm") or "").endswith(".") and ends_sentence(match) else ""  # "... 9 p.m. Then"
-    return f"{spoken} {' '.join(suffix.upper())}{end}" if suffix else spoken
+    zone = match.group("zone")
+    end = "." if (match.group("ampm") or "").endswith(".") and not zone and ends_sentence(match) else ""
+    spoken = f"{spoken} {' '.join(suffix.upper())}{end}" if suffix else spoken  # "... 9 p.m. Then"
+    return f"{spoken} {letters(zone)}" if zone else spoken
+
+
+def _military_time(match: re.Match) -> str:
+    """'0800 hours' -> 'oh eight hundred hours', 'at 1430 hours' -> 'fourteen thirty hours'."""
+    hours, minutes = match.group("h"), int(match.group("min"))
+    if not (hours.startswith("0") or (words_before(match, 1) or [""])[0].lower() == "at"):
+        return match.group(0)  # "logged 1500 hours" counts hours
+    spoken = f"oh {cardinal(int(hours))}" if hours.startswith("0") else cardinal(int(hours))
+    return f"{spoken} {'hundred' if minutes == 0 else f'oh {cardinal(minutes)}' if minutes < 10 else cardinal(minutes)}"
+
+
+def _dotted_clock(match: re.Match) -> str:
+    return f"{match.group('h')}:{match.group('min')}"
+
+
+def _time_range_start(match: re.Match) -> str:
+    return f"{match.group('start')} to "
+
+
+def _named_range(match: re.Match) -> str:
+    """'Mon-Fri' -> 'Monday through Friday': a span of named days or months is read inclusive, as American
+    newsreaders say it."""
+    return f"{full_name(match.group('a'))} through {full_name(match.group('b'))}"
+
+
+def full_name(token: str) -> str:
+    key = token.rstrip(".").lower()
+    return WEEKDAY_NAMES.get(key) or month_name(token)
 
 
 def _duration(match: re.Match) -> str:
@@ -281,6 +400,61 @@ def _duration(match: re.Match) -> str:
     amounts = zip((int(match.group(g)) for g in ("h", "min", "s")), ("hour", "minute", "second"))
     spoken = [f"{cardinal(count)} {name}{'' if count == 1 else 's'}" for count, name in amounts if count]
     return " ".join(spoken) or "zero seconds"
+
+
+def _height(match: re.Match) -> str:
+    """'6'2"' -> 'six foot two', as heights are said; '5 ft 10 in' -> 'five feet ten inches' as written."""
+    feet, inches = int(match.group("feet")), int(match.group("inches") or 0)
+    if match.groupdict().get("written"):
+        feet_word, inch_word = "foot" if feet == 1 else "feet", "inch" if inches == 1 else "inches"
+        return f"{cardinal(feet)} {feet_word} {cardinal(inches)} {inch_word}"
+    joiner = "-" if match.groupdict().get("hyphen") else " "
+    return joiner.join([cardinal(feet), "foot"] + ([cardinal(inches)] if inches else []))
+
+
+def _digit_string(match: re.Match) -> str:
+    """Codes, PINs, account and emergency numbers digit by digit; '36-24-36' group by group."""
+    number = match.group(0)
+    previous = [w.lower().strip(":,") for w in words_before(match, 3)]
+    while previous and previous[-1] in DIGIT_FILLERS:
+        previous.pop()
+    neighbours = {(previous or [""])[-1], word_after(match).lower().strip(".,")}
+    if (number.startswith("0") and len(number) >= 3 or (previous and previous[-1] in DIGIT_CONTEXT)
+            or (number in EMERGENCY_NUMBERS and neighbours & EMERGENCY_CONTEXT)):
+        return ", ".join(digits(group) for group in number.split("-"))
+    return number
+
+
+def _flight(match: re.Match) -> str:
+    code = match.group("code")
+    return f"{match.group('word')} {letters(code) + ' ' if code else ''}{paired(match.group('number'))}"
+
+
+def _era_year(match: re.Match) -> str:
+    """'476 AD' -> 'four seventy-six A D', 'AD 79' -> 'A D seventy-nine': years read in pairs."""
+    spoken_year = year(int(match.group("number")))
+    era_before = match.groupdict().get("era_before")
+    era = era_before or match.group("era_after")
+    return f"{letters(era)} {spoken_year}" if era_before else f"{spoken_year} {letters(era)}"
+
+
+def _roman(match: re.Match) -> str:
+    numeral = match.group("numeral")
+    if not ROMAN.fullmatch(numeral):
+        return numeral
+    previous = (words_before(match, 1) or [""])[0].rstrip(".:,")
+    only_ivx = not set(numeral) - set("IVX")  # regnal and sequel numbers; "Louis C.K." and "Washington DC" are not
+    if previous in REGNAL_NAMES and only_ivx:
+        return f"the {ordinal(roman_value(numeral))}"
+    single_letter = len(numeral) == 1  # "Part I", but "the part I like"
+    in_context = previous.lower() in ROMAN_CONTEXT and (previous[:1].isupper() or not single_letter)
+    sequel = not single_letter and only_ivx and previous[:1].isupper()
+    return cardinal(roman_value(numeral)) if in_context or sequel else numeral
+
+
+def roman_value(numeral: str) -> int:
+    values = [ROMAN_VALUES[c] for c in numeral]
+    return sum(-v if v < after else v for v, after in zip(values, values[1:] + [0]))
 
 
 def _phone(match: re.Match) -> str:
@@ -301,10 +475,10 @@ def _range(match: re.Match) -> str:
 
 
 def _unit(match: re.Match) -> str:
-    number, unit = match.group("number"), match.group("unit").lower()
+    number = match.group("number")
     if match.group(0).endswith("0s") and word_after(match) == "of":  # "1,000s of rows": thousands
         return plural_number(number)
-    spoken_unit = UNITS[unit]
+    spoken_unit = unit_name(match.group("unit"))
     if number.replace(",", "") in ("1", "1.0"):
         spoken_unit = singular_unit(spoken_unit)
     sign = "minus " if match.group("sign") else ""
@@ -320,6 +494,8 @@ def singular_unit(plural: str) -> str:
     if plural in SINGULAR_UNITS:
         return SINGULAR_UNITS[plural]
     first, _, rest = plural.partition(" ")
+    if first in UNIT_QUALIFIERS:
+        return f"{first} {singular_unit(rest)}"
     first = SINGULAR_UNITS.get(first, first[:-1] if first.endswith("s") else first)
     return f"{first} {rest}".strip()
 
@@ -341,7 +517,8 @@ def _number_with_letters(match: re.Match) -> str:
 
 
 def _ratio(match: re.Match) -> str:
-    return f"{match.group('a')} to {match.group('b')}"
+    first, second = match.groupdict().get("a") or match.group("h"), match.groupdict().get("b") or match.group("min")
+    return FRACTION_IDIOMS.get(f"{first}/{second}") or f"{first} to {second}"  # "50:50" is fifty-fifty too
 
 
 def _letters_and_number(match: re.Match) -> str:
@@ -378,8 +555,8 @@ def _abbreviation(match: re.Match) -> str:
     lower = match.group(0).lower()
     if lower == "no.":  # "No. 5" is a number; "I said no." is a word
         return "number " if match.string[match.end():match.end() + 2].strip()[:1].isdigit() else match.group(0)
-    if lower == "ms." and (words_before(match, 1) or [""])[0][-1:].isdigit():  # "200 ms." is a unit
-        return match.group(0)
+    if lower in UNIT_ABBREVIATIONS and (words_before(match, 1) or [""])[0][-1:].isdigit():  # "200 ms." is a unit
+        return match.group(0) if ends_sentence(match) else match.group(0)[:-1]
     spoken = title_or_place(match, *TITLE_OR_PLACE[lower]) if lower in TITLE_OR_PLACE else ABBREVIATIONS[lower]
     following = word_after(match)
     can_end_sentence = lower in SENTENCE_FINAL_ABBREVIATIONS or spoken in ("Street", "Drive")
@@ -399,10 +576,17 @@ def title_or_place(match: re.Match, title: str, place: str) -> str:
 
 
 def _acronym(match: re.Match) -> str:
-    word = match.group(0)
-    plural = word.endswith("s") and word[:-1] in SPELLED_ACRONYMS
-    letters = word[:-1] if plural else word
-    return " ".join(letters) + ("'s" if plural else "")
+    """Known initialisms and capitals that no one could read as a word are spelled; the rest (NASA) are read."""
+    written, plural = match.group("letters"), match.group("plural")
+    unreadable = not VOWELS & set(written) and f"{written.lower()}." not in ABBREVIATIONS  # not "DR", "ST"
+    if written not in SPELLED_ACRONYMS and not unreadable:
+        return match.group(0)
+    return " ".join(written) + ("'s" if plural else "")
+
+
+def _dotted_initialism(match: re.Match) -> str:
+    """'U.S.' -> 'U S', keeping the full stop where it ends the sentence."""
+    return letters(match.group(0)) + ("." if ends_sentence(match) else "")
 
 
 def _decade(match: re.Match) -> str:
@@ -423,8 +607,13 @@ def _times(match: re.Match) -> str:
 
 def _year(match: re.Match) -> str:
     number = int(match.group("year"))
-    previous = (words_before(match, 1) or [""])[0].lower()
+    before = [w.lower() for w in words_before(match, 2)]
+    previous = before[-1] if before else ""
     following = re.match(r"[a-z]*", word_after(match)).group(0)
+    if previous in YEAR_ANNOUNCERS or (previous == "of" and before[0] in PERIOD_NAMES):  # "the class of 2027"
+        return year(number) if number >= 1000 else match.group(0)
+    if previous in YEAR_CONTEXT and number in MODERN_YEARS:  # "in 2019 sales fell"
+        return year(number)
     plausible = 1100 <= number <= 2099 or (previous in YEAR_CONTEXT and number >= 1000)
     counts_something = previous in COUNT_CONTEXT or (following and following not in YEAR_FOLLOWERS)
     return match.group(0) if counts_something or not plausible else year(number)
@@ -445,8 +634,13 @@ MONTH_NAMES = "|".join(m for m in MONTHS) + "|" + "|".join(
 TOP_LEVEL_DOMAINS = "com|org|net|edu|gov|io|ai|dev|app|co|uk|us|info|me|tv"
 CURRENCY = "[$€£¥]"
 CLOCK = r"\d{1,2}:\d\d(?!\d)"
-UNIT = (r"(?P<unit>km/h|°[CF]|°|(?i:mph|km|cm|mm|mi|ft|kg|mg|lbs|lb|oz|ml|kwh|kw|khz|mhz|ghz|hz|kbps|mbps|gbps|kb|mb|"
-        r"gb|tb|hrs|hr|sec|min|ms|tbsp|tsp|gal|yd|fps|rpm|mah)\b|[mglLWVsh]\b)")  # single letters: "5G" is no gram
+AM_PM = r"[aApP]\.?[mM]\.?"
+UNIT = (r"(?P<unit>km/h|m/s²|(?:k?m|ft)/s|(?i:[kmg]bit/s)|°[CF]|°|fl\.? oz|sq\.? (?:ft|mi|km|m)\b|(?:[kc]?m|ft)[²³]|"
+        r"[kc]?m[23]\b|[µμ][gm]\b|(?:MW|GW|mW|mA)\b|"
+        r"(?i:mph|km|cm|mm|mi|ft|kg|mg|mcg|lbs|lb|oz|ml|cl|qt|kwh|kw|khz|mhz|ghz|hz|kbps|mbps|gbps|kb|mb|gb|tb|pb|kib|"
+        r"mib|gib|tib|hrs|hr|sec|min|ms|tbsp|tsp|gal|yd|fps|rpm|mah|kph|ha|nm|kcal|psi)\b|"
+        r"[mglLWVsh]\b)")  # single letters: "5G" is no gram
+NAMED_DAYS = "|".join(sorted((key.capitalize() for key in WEEKDAY_NAMES), key=len, reverse=True))
 
 RULES: list[Rule] = [
     (re.compile(r"\bhttps?://[^\s<>\"]+|\bwww\.[^\s<>\"]+|(?<![\w.@/-])[A-Za-z][\w-]{0,62}(?:\.[\w-]{1,63}){0,5}"
@@ -454,15 +648,32 @@ RULES: list[Rule] = [
     (re.compile(r"(?<![\w.+-])(?P<user>[\w.+-]{1,64})@(?P<domain>[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})"), _email),
     (re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True))
                 + r")(?![^\W\d])", re.I), _abbreviation),
-    (re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"), _date_iso),
-    (re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}|\d{2})\b"), _date_us),
-    (re.compile(rf"\b(?P<month>{MONTH_NAMES})\s(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<year>\d{{4}})\b)?"),
-     _month_day),
+    (re.compile(r"\b(?P<numeral>[IVXLCDM]{1,7})\b"), _roman),
+    (re.compile(r"\b(?P<word>[Ff]light)\s(?:(?P<code>[A-Z]{2}|[A-Z]\d|\d[A-Z])\s?)?(?P<number>\d{1,4})\b"), _flight),
+    (re.compile(r"(?<![\w.])(?P<feet>\d)\s?['′]\s?(?:(?P<inches>1[01]|\d)\s?(?:[\"″]|'')?)?(?![\w'′])"), _height),
+    (re.compile(r"\b(?P<feet>\d)\s?(?P<written>ft)\.?\s?(?P<inches>1[01]|\d)\s?in\b"), _height),
+    (re.compile(r"\b(?P<feet>\d)(?P<hyphen>-)foot-(?P<inches>1[01]|\d)\b"), _height),
+    (re.compile(r"(?<![\w.,:])(?P<h>[01]\d|2[0-3])(?P<min>[0-5]\d)(?=\s?hours\b)"), _military_time),
+    (re.compile(r"(?<![\w+.-])0\d{2,4}[\s-]\d{3,4}[\s-]\d{3,4}\b"), _phone),
+    (re.compile(r"\b(?P<number>\d{1,4})\s?(?P<era_after>BCE|BC|AD|CE)\b"), _era_year),
+    (re.compile(r"\b(?P<era_before>AD)\s?(?P<number>\d{1,4})\b"), _era_year),
+    (re.compile(r"\b(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?:T(?=\d)|\b)"), _date_iso),
+    (re.compile(r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})\b(?!\.\d)"), _date_day_first),
+    (re.compile(r"\b(?P<m>\d{1,2})(?P<sep>[/-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})\b"),
+     _date_us),
+    (re.compile(rf"\b(?P<month>{MONTH_NAMES})\s(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
+                rf"(?:[-–](?P<last>\d{{1,2}})(?:st|nd|rd|th)?\b)?(?:,?\s(?P<year>\d{{4}})\b)?"), _month_day),
     (re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<month>{MONTH_NAMES})\b(?:,?\s(?P<year>\d{{4}})\b)?"),
      _day_month),
-    (re.compile(r"(?:(?:\+\d{1,3}|(?<![\w-])1(?=[\s.-]))[\s.-]?)?\(?\d{3}(?:\)\s?|[\s.-])\d{3}[\s.-]\d{4}\b"), _phone),
-    (re.compile(r"\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?){2,5}(?![\d-])"), _phone),
+    (re.compile(r"(?:(?:\+\d{1,3}|(?<![\w-])1(?=[\s.-]))[\s.-]?)?\(?\d{3}(?:\)[\s-]?|[\s.-])\d{3}[\s.-]\d{4}\b"),
+     _phone),
+    (re.compile(r"\+\d{1,3}(?:[\s.-]\(?\d{1,8}\)?){2,5}(?![\d-])"), _phone),
     (re.compile(r"(?<![\w.-])(?P<prefix>[2-9]\d\d)-(?P<line>\d{4})(?![\w-]|\.\d)"), _local_phone),
+    (re.compile(r"(?<![\w.,$€£¥#/:+-])\d{2,}(?:-\d{2,})*(?![\w%°/:'′-]|[.,]\d)"), _digit_string),
+    (re.compile(rf"\b(?P<a>{NAMED_DAYS}|{MONTH_NAMES})\s?[-–—]\s?(?P<b>{NAMED_DAYS}|{MONTH_NAMES})(?!\w)"),
+     _named_range),
+    (re.compile(rf"(?<![\w.,])(?P<h>\d{{1,2}})\.(?P<min>[0-5]\d)(?=\s?{AM_PM}(?!\w))"), _dotted_clock),
+    (re.compile(rf"(?<![\w.:])(?P<start>\d{{1,2}}(?::\d\d)?\s?{AM_PM})\s?[-–—]\s?(?=\d)"), _time_range_start),
     (re.compile(rf"(?<![\w.,/:–-])(?P<symbol>{CURRENCY})?(?P<a>{CLOCK}|{NUMBER})(?:-|\s?[–—]\s?)"
                 rf"(?P<symbol2>{CURRENCY})?(?!0\d)(?P<b>{CLOCK}|{NUMBER})(?![\d:/–-]|[.,]\d)"), _range),
     (re.compile(rf"(?:(?<![\w-])(?P<sign>-))?(?P<symbol>{CURRENCY})(?P<amount>{NUMBER})"
@@ -471,8 +682,9 @@ RULES: list[Rule] = [
     (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})\s?%"), _percent),
     (re.compile(r"(?<![\w.,])(?P<v>[vV])?(?P<version>\d{1,4}(?:\.\d{1,4}){2,5})(?!\w|\.\d)"), _version),
     (re.compile(r"\b(?P<h>\d{1,2}):(?P<min>[0-5]\d):(?P<s>[0-5]\d)\b(?![:.]\d)"), _duration),
-    (re.compile(r"\b(?P<h>\d{1,2}):(?P<min>\d{2})(?:\s?(?P<ampm>[aApP]\.?[mM]\.?))?(?![\d:])"), _time),
-    (re.compile(r"\b(?P<h>\d{1,2})\s?(?P<ampm>[aApP]\.?[mM]\.?)(?!\w)"), _time),
+    (re.compile(rf"\b(?P<h>\d{{1,2}}):(?P<min>\d{{2}})(?:\s?(?P<ampm>{AM_PM}))?(?![\d:])"
+                rf"(?:\s(?P<zone>{TIME_ZONES})\b)?"), _time),
+    (re.compile(rf"\b(?P<h>\d{{1,2}})\s?(?P<ampm>{AM_PM})(?!\w)(?:\s(?P<zone>{TIME_ZONES})\b)?"), _time),
     (re.compile(r"\b(?P<a>\d{1,3}):(?P<b>\d{1,3})\b(?!:)"), _ratio),
     (re.compile(r"(?:(?<!\d)(?P<whole>\d+)\s?)?(?P<glyph>[" + "".join(FRACTION_GLYPHS) + "])"), _fraction_glyph),
     (re.compile(rf"\b(?P<whole>\d{{1,3}})\s(?P<num>\d{{1,2}})/(?P<den>\d{{1,2}})\b(?!/)(?:\s?{UNIT})?"), _mixed_number),
@@ -488,7 +700,8 @@ RULES: list[Rule] = [
     (re.compile(r"(?<![\w.,$€£¥#/:+-])(?P<year>\d{4})(?![\w%°/:-]|[.,]\d)"), _year),
     (re.compile(r"(?<![\w.,])(?P<number>\d+)(?P<letters>[A-Z]{1,3})\b"), _number_with_letters),
     (re.compile(r"(?<=\w)/(?=(?:month|year|week|day|hour|night|person|unit|item)\b)"), _per),
-    (re.compile(r"\b(?:" + "|".join(sorted(SPELLED_ACRONYMS, key=len, reverse=True)) + r")s?\b"), _acronym),
+    (re.compile(r"(?<![\w.])(?:[A-Z]\.){2,6}(?!\w)"), _dotted_initialism),
+    (re.compile(r"\b(?P<letters>[A-Z]{2,5})(?P<plural>s)?\b"), _acronym),
     (re.compile(rf"(?<![\w-])(?P<sign>-)?(?P<number>{NUMBER})\b"), _number),
     (re.compile(r"[&@+=#%©]"), _symbol),
 ]

@@ -29,6 +29,8 @@ class Chunk:
     text: str
     phonemes: str
     token_ids: list[int]
+    rate: float = 1.0  # times the request's speed (SSML <prosody rate>)
+    pause_samples: int = 0  # silence after the chunk's audio, at 24 kHz (SSML <break>, [pause:1s])
 
 
 def language_of(lang_code: str | None, language: str | None, voice: str) -> str:

@@ -20,17 +20,19 @@ class SpeechRequest(BaseModel):
     """POST /v1/audio/speech. Unknown fields (and OpenRouter's `provider`) are accepted and ignored."""
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field(description="hexgrad/Kokoro-82M, or an alias: kokoro, tts-1, tts-1-hd, gpt-4o-mini-tts")
+    model: str = Field(description="hexgrad/Kokoro-82M, or an alias: kokoro, tts-1, tts-1-hd, gpt-4o-mini-tts and "
+                                   "OpenAI's dated snapshots such as gpt-4o-mini-tts-2025-12-15")
     input: str = Field(description="text to speak (at most MAX_INPUT_CHARS characters); "
-                                   "[word](/phonemes/) sets a word's pronunciation; may be left out with `phonemes`")
+                                   "[word](/phonemes/) sets a word's pronunciation, [pause:1.5s] adds silence, and "
+                                   "input starting with <speak> is SSML; may be left out with `phonemes`")
     voice: str | VoiceRef | None = Field(None, description="a Kokoro voice id, an OpenAI voice name, or a blend "
                                                            "such as af_bella+af_sky or af_bella(2)+af_sky(1)")
     response_format: AudioFormat | None = Field(None, description="mp3 by default; raw when `stream` is true")
     speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED, allow_inf_nan=False, description="speaking rate")
     lang_code: str | None = Field(None, max_length=35, description="BCP-47 language tag, e.g. en-US")
     language: str | None = Field(None, max_length=35, description="language code, e.g. en")
-    instructions: str | None = Field(None, description="accepted for compatibility; Kokoro's delivery "
-                                                       "follows the voice and does not change with it")
+    instructions: str | None = Field(None, max_length=4096, description="accepted for compatibility (at most "
+                                     "4096 characters, as OpenAI's); Kokoro's delivery follows the voice")
     stream: bool = Field(False, description="Together: server-sent audio.tts.chunk events ending in [DONE]")
     stream_format: Literal["audio", "sse"] | None = Field(None, description="OpenAI: `sse` for speech.audio.delta "
                                                                            "events, `audio` for a raw stream")

@@ -8,14 +8,15 @@ import base64
 import itertools
 import json
 import logging
+import re
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import AsyncIterator
 
 import numpy as np
 
-from frontend import audio
+from frontend import audio, ssml
 from frontend.errors import APIError, InvalidRequest, NotFound
 from frontend.observability import Metrics
 from frontend.phonemes import Chunk, Phonemizer, language_of
@@ -28,6 +29,8 @@ from kokoro_core.contract import SAMPLES_PER_FRAME
 log = logging.getLogger("frontend")
 MODEL_ID = "hexgrad/Kokoro-82M"
 MODEL_ALIASES = {MODEL_ID.lower(), "kokoro", "kokoro-82m", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
+# OpenAI's dated snapshots of its speech models: "gpt-4o-mini-tts-2025-12-15" and later dates, "tts-1-1106".
+DATED_OPENAI_MODEL = re.compile(r"(?:gpt-4o-mini-tts-\d{4}-\d{2}-\d{2}|tts-1(?:-hd)?-\d{4})")
 # Speech per phoneme at speed 1, to know when each chunk's audio is due before it exists (bench's short
 # texts: 38.6 s from 366 phonemes).
 SECONDS_PER_PHONEME = 0.1
@@ -57,7 +60,7 @@ class SpeechService:
         self.metrics = metrics
 
     async def plan(self, request: SpeechRequest, request_id: str = "") -> Plan:
-        if request.model.lower() not in MODEL_ALIASES:
+        if not known_model(request.model):
             raise NotFound(f"model '{request.model}' does not exist; use {MODEL_ID} or kokoro", "model",
                            "model_not_found")
         if not request.input.strip() and not (request.phonemes or "").strip():
@@ -77,40 +80,71 @@ class SpeechService:
             chunks = await asyncio.to_thread(self.phonemizer.phoneme_chunks, request.phonemes,
                                              self.settings.chunk_max_phonemes)
         else:
-            chunks = await asyncio.to_thread(self.phonemizer.chunks, request.input, language,
-                                             self.settings.chunk_max_phonemes, request.normalize, first_words)
+            chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.input), language, request.normalize,
+                                             first_words)
         self.metrics.characters.inc(len(request.input))
         return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id)
+
+    def chunks(self, parts: list[ssml.Part], language: str, normalize: bool, first_words: int | None) -> list[Chunk]:
+        """Each part's chunks at its rate; its pause is silence after its last chunk (or a chunk of its own)."""
+        chunks: list[Chunk] = []
+        for part in parts:
+            spoken = [replace(chunk, rate=part.rate) for chunk in self.spoken(part.text, language, normalize,
+                                                                                None if chunks else first_words)]
+            pause = round(part.pause_s * audio.SOURCE_RATE)
+            if pause:
+                spoken = spoken or [Chunk("", "", [])]
+                spoken[-1].pause_samples = pause
+            chunks += spoken
+        if not any(chunk.token_ids for chunk in chunks):
+            raise InvalidRequest("input has nothing to speak", "input", "empty_input")
+        return chunks
+
+    def spoken(self, text: str, language: str, normalize: bool, first_words: int | None) -> list[Chunk]:
+        try:
+            return self.phonemizer.chunks(text, language, self.settings.chunk_max_phonemes, normalize, first_words)
+        except InvalidRequest as e:
+            if e.code == "empty_input":  # a part between two pauses that says nothing ("[pause:1s] ."): silence
+                return []
+            raise
 
     async def samples(self, plan: Plan) -> AsyncIterator[np.ndarray]:
         """Each chunk's samples in order. Up to SYNTHESIS_LOOKAHEAD chunks are submitted at once (Triton's
         batcher joins them); the rest wait, so a consumer that stops (a client gone) leaves little
         work behind, and a long input does not hold every chunk's audio at once. Each chunk is due when
         the estimated audio before it has played, counted from now."""
-        pending: deque[asyncio.Task] = deque()
+        pending: deque[tuple[asyncio.Task, Chunk]] = deque()
         began = time.monotonic()
-        seconds = (len(chunk.token_ids) * SECONDS_PER_PHONEME / plan.speed for chunk in plan.chunks)
+        seconds = (len(chunk.token_ids) * SECONDS_PER_PHONEME / speed(plan, chunk)
+                   + chunk.pause_samples / audio.SOURCE_RATE for chunk in plan.chunks)
         numbered = zip(itertools.count(), plan.chunks, itertools.accumulate(seconds, initial=began))
 
         def submit_next() -> None:
             index, chunk, deadline = next(numbered, (None, None, None))
-            if chunk is not None:
-                style = self.voices.style(plan.voice.parts, len(chunk.token_ids))
-                pending.append(asyncio.create_task(self.synthesizer.synthesize(
-                    chunk.token_ids, style, plan.speed, request_id=f"{plan.request_id}-{index}", deadline=deadline,
-                    began=began)))
+            if chunk is None:
+                return
+            if not chunk.token_ids:  # a pause alone
+                pending.append((asyncio.create_task(asyncio.sleep(0, np.zeros(0, np.float32))), chunk))
+                return
+            style = self.voices.style(plan.voice.parts, len(chunk.token_ids))
+            pending.append((asyncio.create_task(self.synthesizer.synthesize(
+                chunk.token_ids, style, speed(plan, chunk), request_id=f"{plan.request_id}-{index}",
+                deadline=deadline, began=began)), chunk))
 
         for _ in range(self.settings.synthesis_lookahead):
             submit_next()
         try:
             while pending:
-                samples = await pending[0]
-                pending.popleft()
+                samples = await pending[0][0]
+                chunk = pending.popleft()[1]
                 submit_next()
                 self.metrics.audio_seconds.inc(len(samples) / audio.SOURCE_RATE)
-                yield audio.faded(samples)
+                if len(samples):
+                    yield audio.faded(samples)
+                if chunk.pause_samples:
+                    yield np.zeros(chunk.pause_samples, np.float32)  # exact silence of the asked length
         finally:
-            for task in pending:
+            for task, _ in pending:
                 task.cancel()
 
     async def encoded(self, plan: Plan) -> AsyncIterator[bytes]:
@@ -160,6 +194,16 @@ class SpeechService:
                 "total_tokens": plan.input_tokens + output_tokens}})
         else:
             yield "data: [DONE]\n\n"
+
+
+def speed(plan: Plan, chunk: Chunk) -> float:
+    """The request's speed times the chunk's SSML rate, kept within the model's range."""
+    return min(max(plan.speed * chunk.rate, 0.25), 4.0)
+
+
+def known_model(name: str) -> bool:
+    """Whether `name` is this model under one of the names clients use for it."""
+    return name.lower() in MODEL_ALIASES or DATED_OPENAI_MODEL.fullmatch(name.lower()) is not None
 
 
 def _event(payload: dict) -> str:

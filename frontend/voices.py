@@ -22,6 +22,7 @@ OPENAI_VOICES = {
     "alloy": "af_alloy", "ash": "am_adam", "ballad": "bm_george", "coral": "af_heart", "echo": "am_echo",
     "fable": "bm_fable", "onyx": "am_onyx", "nova": "af_nova", "sage": "af_sarah", "shimmer": "af_bella",
     "verse": "am_michael",
+    "marin": "af_kore", "cedar": "am_fenrir",
 }
 LANGUAGES = {"a": "en-US", "b": "en-GB", "e": "es", "f": "fr", "h": "hi", "i": "it", "j": "ja", "p": "pt-BR",
              "z": "zh"}
