@@ -1,4 +1,4 @@
-# Kokoro-82M on Triton. `make help` lists the targets; settings are environment variables (README).
+# Kokoro-82M on Triton. `make help` lists the targets; settings are environment variables (docs/settings.md).
 PY := .venv/bin/python
 SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository

@@ -1,5 +1,5 @@
 """Every setting of the product (the API, and the Triton that `make serve` starts), read once from the
-environment (names in the README)."""
+environment. `python -m frontend.settings` prints the table of docs/settings.md."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kokoro_core.contract import ASSETS, MAX_PHONEMES
@@ -77,3 +78,31 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_table() -> str:
+    """Markdown table of every setting: its environment variable, default, bounds and description."""
+    rows = ["| variable | default | bounds | meaning |", "| --- | --- | --- | --- |"]
+    rows += [f"| `{name.upper()}` | {_shown(field.default)} | {_bounds(field)} | {field.description} |"
+             for name, field in Settings.model_fields.items()]
+    return "\n".join(rows)
+
+
+def _shown(default: object) -> str:
+    if default is None:
+        return "unset"
+    if default == "":
+        return "empty"
+    if isinstance(default, Path):
+        default = default.relative_to(ROOT)
+    return f"`{default:g}`" if isinstance(default, float) else f"`{default}`"
+
+
+def _bounds(field: FieldInfo) -> str:
+    symbols = {"ge": "≥", "gt": ">", "le": "≤"}
+    return ", ".join(f"{symbol} {getattr(limit, name)}" for limit in field.metadata
+                     for name, symbol in symbols.items() if hasattr(limit, name))
+
+
+if __name__ == "__main__":
+    print(settings_table())
