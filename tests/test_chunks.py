@@ -27,7 +27,8 @@ def test_a_4096_character_text_splits_into_fitting_chunks_with_every_word_in_ord
     chunks = phonemizer.chunks(text, "a", max_tokens=MAX_TOKENS, normalize=False, first_words=8)
     assert all(0 < len(c.token_ids) <= MAX_TOKENS for c in chunks)
     assert " ".join(c.text for c in chunks).split() == text.split()
-    assert len(chunks[0].text.split()) <= 10
+    first_sentence = text.split(".")[0].split("!")[0].split("?")[0]
+    assert len(chunks[0].text.split()) <= 10 or first_sentence.startswith(chunks[0].text.rstrip(".!?"))
 
 
 def test_small_windows_split_at_clauses_then_words_never_inside_a_word(phonemizer):
@@ -44,11 +45,22 @@ def test_first_chunk_prefers_a_short_first_clause(phonemizer):
 
 
 def test_first_chunk_leaves_no_one_or_two_word_rest(phonemizer):
-    nine_words = "Your order has shipped and should arrive on Thursday."
-    assert [c.text for c in phonemizer.chunks(nine_words, "a", first_words=8)] == [nine_words]
-    eleven_words = "Your order has shipped and should arrive on Thursday next week."
-    assert [c.text for c in phonemizer.chunks(eleven_words, "a", first_words=8)] == [
-        "Your order has shipped and should arrive on", "Thursday next week."]
+    one_word_rest = "Sure, I can help you with that today, okay?"
+    assert [c.text for c in phonemizer.chunks(one_word_rest, "a", first_words=8)] == [one_word_rest]
+    twelve_words = "Your order has shipped, and it should arrive on Thursday next week."
+    assert [c.text for c in phonemizer.chunks(twelve_words, "a", first_words=8)] == [
+        "Your order has shipped,", "and it should arrive on Thursday next week."]
+
+
+@pytest.mark.parametrize("sentence, lead", [
+    ("The mail carrier walks past our house every morning at the same time.", None),  # no pause: whole
+    ("We need apples, oranges, bananas, grapes and a bag of walnuts for the salad.",
+     "We need apples, oranges, bananas,"),  # as many whole clauses as fit
+    ("After the long meeting with the whole engineering team, the manager postponed it.", None),  # clause too long
+])
+def test_first_chunk_is_cut_only_between_clauses(phonemizer, sentence, lead):
+    chunks = [c.text for c in phonemizer.chunks(sentence + " Then more.", "a", first_words=8)]
+    assert chunks[0] == (lead or sentence)
 
 
 def test_normalization_happens_before_chunking(phonemizer):
