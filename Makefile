@@ -4,7 +4,7 @@ SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
 PRECISION ?= auto
 
-.PHONY: help setup serve export export-synthetic triton perf bench soak lint test clean
+.PHONY: help setup serve export export-synthetic triton perf bench soak wer lint test clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,6 +35,9 @@ bench: $(SETUP) ## throughput and first-audio latency of the HTTP stack vs the b
 
 soak: $(SETUP) ## 32 clients for 5 minutes against a fresh stack: failures, latency and memory (results/soak/)
 	$(PY) -m bench.soak --repository $(MODEL_REPOSITORY)
+
+wer: $(SETUP) ## intelligibility: Whisper's word error rate per response path, upstream's, Japanese CER (results/intelligibility/)
+	$(PY) -m bench.intelligibility --repository $(MODEL_REPOSITORY)
 
 lint: $(SETUP) ## ruff over the whole tree (rules in pyproject.toml)
 	.venv/bin/ruff check .

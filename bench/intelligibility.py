@@ -1,0 +1,230 @@
+"""Intelligibility of the served speech: the project's English corpus spoken through the real stack (Triton and
+the API) on every response path, transcribed by Whisper base, as word error rate beside upstream `KModel`
+speaking the same phoneme chunks in process on the same weights.
+
+    python -m bench.intelligibility --repository DIR     # (make wer) writes results/intelligibility/
+
+The tests (tests/test_intelligibility.py) run the same functions on the same corpus."""
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+import soundfile
+
+from kokoro_core.contract import SAMPLE_RATE
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "results" / "intelligibility"
+HTTP_TIMEOUT_S = 900.0  # a whole paragraph on a loaded 2-core machine
+VOICE = "alloy"  # what OpenAI clients send; with the five PyPI voices, jf_alpha reads it in English
+
+# Written for this project: what an assistant, a reader or a notification service sends, by category.
+CORPUS = {
+    "everyday": [
+        "The quick brown fox jumps over the lazy dog.",
+        "Please remember to water the plants before you leave for the weekend.",
+        "The mail carrier walks past our house every morning at the same time.",
+    ],
+    "numbers": [
+        "There were 3,497 people at the concert last night.",
+        "The recipe needs 2 cups of flour and 3 eggs.",
+    ],
+    "money": [
+        "Your total comes to $12.50, including tax.",
+        "The new phone costs 899 dollars in most stores.",
+    ],
+    "dates and times": [
+        "The meeting is on March 3rd at 10:30 in the morning.",
+        "Her flight leaves on July 4, 2025 at 7 pm.",
+    ],
+    "abbreviations": [
+        "Dr. Smith lives on Oak Street near the old library.",
+        "Mr. Jones will call you back after 6 p.m. today.",
+    ],
+    # Longer than a stream's first chunk: a cut inside a clause was heard here ("the mail. Carrier walks").
+    "long sentences": [
+        "The mail carrier walks past our house every morning at exactly the same time.",
+        "We will need apples, oranges, bananas, grapes and a small bag of walnuts for the salad tonight.",
+        "After the long meeting with the engineering team the manager decided to postpone the release.",
+    ],
+}
+# Several chunks in a stream and in a whole file: the joins between them are heard here.
+PARAGRAPH = ("The library opens at nine in the morning and closes at six in the evening. Children can borrow up to "
+             "five books at a time, and adults can borrow ten. Late returns cost twenty cents a day. The reading "
+             "room on the second floor is quiet, so please keep your phone on silent. If you need help finding a "
+             "book, ask at the front desk.")
+
+
+# The voices' own language, judged by character error rate (no spaces to count words by).
+JAPANESE = ["今日はとても良い天気ですね。", "駅までの道を教えてください。", "明日の会議は午後三時から始まります。"]
+JAPANESE_VOICE = "jf_alpha"
+
+
+def sentences() -> list[str]:
+    return [text for texts in CORPUS.values() for text in texts]
+
+
+@dataclass(frozen=True)
+class SpeechPath:
+    """How a client asks for speech: a response format, streamed or not, or as server-sent events."""
+    format: str
+    stream: bool = False
+    sse: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.format} {'SSE' if self.sse else 'stream' if self.stream else 'file'}"
+
+    def request(self, text: str, voice: str) -> dict:
+        body = {"model": "kokoro", "input": text, "voice": voice, "response_format": self.format}
+        if self.sse or self.stream:
+            body["stream_format"] = "sse" if self.sse else "audio"
+        return body
+
+
+# wav and flac are whole files unless streamed; mp3, opus, aac and pcm are always sent as they are encoded.
+PATHS = (SpeechPath("wav"), SpeechPath("flac"), SpeechPath("wav", stream=True), SpeechPath("mp3"),
+         SpeechPath("opus"), SpeechPath("aac"), SpeechPath("pcm"), SpeechPath("pcm", sse=True))
+WHOLE_FILE, STREAM = PATHS[0], PATHS[6]
+
+
+def decode(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
+    """(samples, rate) of a response body: libsndfile, except AAC, which only FFmpeg reads."""
+    if fmt == "aac":
+        with av.open(io.BytesIO(data)) as container:
+            frames = [frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)]
+            return np.concatenate(frames).astype(np.float32), container.streams.audio[0].codec_context.sample_rate
+    raw = {"format": "RAW", "subtype": "PCM_16", "samplerate": SAMPLE_RATE, "channels": 1} if fmt == "pcm" else {}
+    with soundfile.SoundFile(io.BytesIO(data), **raw) as file:
+        blocks = [np.zeros(0, np.float32)]
+        while len(block := file.read(65536, dtype="float32")):
+            blocks.append(block)
+        return np.concatenate(blocks), file.samplerate
+
+
+def sse_audio(body: str) -> bytes:
+    """The audio of OpenAI's speech.audio.delta events, in order; the stream must end with speech.audio.done."""
+    events = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ")]
+    if not events or events[-1].get("type") != "speech.audio.done":
+        raise AssertionError(f"the event stream did not end with speech.audio.done: {events[-1:]}")
+    return b"".join(base64.b64decode(e["audio"]) for e in events if e.get("type") == "speech.audio.delta")
+
+
+def japanese_cer(client: httpx.Client, listener) -> tuple[float, list[str]]:
+    """Character error rate of the Japanese sentences, spoken by a Japanese voice as whole wav files."""
+    from bench.listener import character_error_rate
+
+    heard = [listener.transcribe(*speak(client, WHOLE_FILE, text, JAPANESE_VOICE), language="ja").text
+             for text in JAPANESE]
+    return character_error_rate(JAPANESE, heard), heard
+
+
+def speak(client: httpx.Client, path: SpeechPath, text: str, voice: str = VOICE) -> tuple[np.ndarray, int]:
+    """The API's speech for `text` on `path`, decoded."""
+    response = client.post("/v1/audio/speech", json=path.request(text, voice))
+    response.raise_for_status()
+    data = sse_audio(response.text) if path.sse else response.content
+    return decode(data, path.format)
+
+
+class UpstreamSpeaker:
+    """Upstream `KModel` in process on the repository's weights, speaking the chunks the frontend cuts."""
+
+    def __init__(self, repository: Path, checkpoint_path: Path | None = None):
+        from bench.baselines import KModelBaseline, weights_of
+        from frontend.phonemes import Phonemizer
+        from frontend.settings import Settings
+        from frontend.voices import VoiceCatalog
+
+        self.settings = Settings(model_repository=repository)
+        self.phonemizer = Phonemizer(self.settings.assets)
+        self.voices = VoiceCatalog(self.settings.assets / "voices", self.settings.default_voice)
+        self.model = KModelBaseline(weights_of(repository, checkpoint_path))
+
+    def speak(self, text: str, voice: str = VOICE, first_words: int | None = None) -> np.ndarray:
+        """As a whole file is cut; with `first_words`, as a stream is."""
+        from frontend.phonemes import language_of
+
+        blend = self.voices.resolve(voice)
+        chunks = self.phonemizer.chunks(text, language_of(None, None, blend.language_voice),
+                                        self.settings.chunk_max_phonemes, first_words=first_words)
+        return np.concatenate([self.model.synthesize(c.token_ids, self.voices.style(blend.parts, len(c.token_ids)))
+                               for c in chunks])
+
+
+def transcripts(listener, clips: list[tuple[np.ndarray, int]]) -> list[str]:
+    return [listener.transcribe(samples, rate).text for samples, rate in clips]
+
+
+def measure(api_url: str, repository: Path, listener, paths=PATHS, texts: list[str] | None = None,
+            checkpoint_path: Path | None = None, log=print) -> dict:
+    """WER per path and upstream's, over `texts` (the corpus and the paragraph by default)."""
+    from bench.listener import word_error_rate
+
+    texts = texts or [*sentences(), PARAGRAPH]
+    results = {}
+    with httpx.Client(base_url=api_url, timeout=HTTP_TIMEOUT_S) as client:
+        for path in paths:
+            started = time.monotonic()
+            heard = transcripts(listener, [speak(client, path, text) for text in texts])
+            results[path.name] = {"wer": word_error_rate(texts, heard), "transcripts": heard}
+            log(f"intelligibility: {path.name}: WER {results[path.name]['wer']:.3f} "
+                f"({time.monotonic() - started:.0f} s)")
+        cer, heard = japanese_cer(client, listener)
+        japanese = {"cer": cer, "transcripts": heard}
+        log(f"intelligibility: Japanese (wav file, {JAPANESE_VOICE}): CER {cer:.3f}")
+    upstream = UpstreamSpeaker(repository, checkpoint_path)
+    heard = transcripts(listener, [(upstream.speak(text), SAMPLE_RATE) for text in texts])
+    results["upstream KModel"] = {"wer": word_error_rate(texts, heard), "transcripts": heard}
+    log(f"intelligibility: upstream KModel: WER {results['upstream KModel']['wer']:.3f}")
+    return {"texts": texts, "paths": results, "japanese": japanese}
+
+
+def table(report: dict) -> str:
+    lines = ["| path | WER |", "|---|---|"]
+    lines += [f"| {name} | {entry['wer'] * 100:.1f} % |" for name, entry in report["paths"].items()]
+    lines.append(f"| Japanese, {JAPANESE_VOICE}, wav file (CER) | {report['japanese']['cer'] * 100:.1f} % |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    from bench.listener import Listener
+    from serving.processes import FrontendProcess, free_port
+    from serving.tritonserver import TritonServer
+
+    parser = argparse.ArgumentParser(prog="python -m bench.intelligibility", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repository", type=Path, default=ROOT / "model_repository")
+    parser.add_argument("--checkpoint", type=Path, help="the weights the repository was exported from, where the "
+                                                        "provenance cannot find them")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    args.output.mkdir(parents=True, exist_ok=True)
+    listener = Listener(ROOT / "build")
+    with TritonServer(args.repository, free_port(), free_port(), free_port(),
+                      log_path=args.output / "tritonserver.log") as triton:
+        frontend = FrontendProcess(args.output / "frontend.log", TRITON_URL=triton.http_url,
+                                   MODEL_REPOSITORY=str(args.repository))
+        try:
+            report = measure(frontend.url, args.repository, listener, checkpoint_path=args.checkpoint,
+                             log=lambda line: print(line, file=sys.stderr, flush=True))
+        finally:
+            frontend.stop()
+    (args.output / "intelligibility.json").write_text(json.dumps(report, indent=1))
+    (args.output / "intelligibility.md").write_text(table(report) + "\n")
+    print(table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
