@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import itertools
 import os
 import shutil
 from dataclasses import dataclass
@@ -116,7 +117,20 @@ def character_error_rate(references: list[str], hypotheses: list[str]) -> float:
     return jiwer.cer([bare(t) for t in references], [bare(t) for t in hypotheses])
 
 
-def alignment(reference: str, hypothesis: str) -> jiwer.WordOutput:
-    """jiwer's word alignment of one pair (substitutions, deletions, insertions), normalized as for WER."""
+def lost_or_repeated_at_joins(chunks: list[str], hypothesis: str) -> list[str]:
+    """The words on either side of each join between `chunks` (as a listener would expect them, in order) that
+    the hypothesis lost, and any word it inserted at a join (a repeat), as the normalized reference reads."""
     normalize = _english_normalizer()
-    return jiwer.process_words(normalize(reference), normalize(hypothesis))
+    words = [normalize(chunk).split() for chunk in chunks]
+    joins = list(itertools.accumulate(len(w) for w in words[:-1]))
+    output = jiwer.process_words(" ".join(w for chunk in words for w in chunk), normalize(hypothesis))
+    reference, faults = output.references[0], []
+    for step in output.alignments[0]:
+        for join in joins:
+            if step.type == "delete" and (step.ref_start_idx <= join - 1 < step.ref_end_idx
+                                          or step.ref_start_idx <= join < step.ref_end_idx):
+                faults.append(f"lost {' '.join(reference[step.ref_start_idx:step.ref_end_idx])!r} at join {join}")
+            if step.type == "insert" and step.ref_start_idx == join:
+                faults.append(f"inserted {' '.join(output.hypotheses[0][step.hyp_start_idx:step.hyp_end_idx])!r} "
+                              f"at join {join}")
+    return faults

@@ -75,7 +75,7 @@ class SpeechService:
         fmt = audio.output_format(response_format, request.response_encoding)
         mode = ("sse" if request.stream_format == "sse" else "together" if request.stream
                 else "stream" if request.stream_format == "audio" or fmt.container not in ("wav", "flac") else "file")
-        first_words = self.settings.first_chunk_words if mode != "file" else None
+        first_words = (self.settings.first_chunk_words or None) if mode != "file" else None
         if request.phonemes:
             chunks = await asyncio.to_thread(self.phonemizer.phoneme_chunks, request.phonemes,
                                              self.settings.chunk_max_phonemes)

@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1024, description="largest accepted request body")
     default_voice: str = Field("af_heart", description="voice when a request names none")
     max_inflight: int = Field(64, ge=1, description="speech requests in progress at once; more get 429")
-    first_chunk_words: int = Field(8, ge=1, le=50, description="most words in a stream's first chunk")
+    first_chunk_words: int = Field(0, ge=0, le=50, description="0: a stream's first chunk is its first sentence, "
+                                   "cut as whole files are (as intelligible as them); N: its first clauses within N "
+                                   "words, for earlier audio (measured 0.9 WER points worse at 8)")
     synthesis_lookahead: int = Field(4, ge=1, le=64, description="chunks of one request submitted at once")
     triton_max_inflight: int = Field(0, ge=0, description="chunks at Triton at once, all requests together; the "
                                      "rest wait in the frontend, earliest deadline first; 0: what the servers' "
