@@ -11,12 +11,12 @@ from bench.listener import Listener, lost_or_repeated_at_joins, word_error_rate
 from frontend.text import sentences
 from kokoro_core.contract import SAMPLE_RATE
 
-# Measured on this corpus (docs/intelligibility.md): whole files 0.0-2.5 %, upstream the same.
+# Measured on this corpus (docs/intelligibility.md): whole wav files 2.7 %, upstream KModel 2.7 %.
 MAX_WER = 0.08  # every path, over the whole corpus
 MAX_WER_ABOVE_UPSTREAM = 0.02  # the served speech against upstream KModel's on the same chunks
 MAX_STREAM_WER_ABOVE_FILE = 0.005  # issue: streams within half a point of whole files
 SUBSET = [intel.CORPUS["numbers"][0], intel.CORPUS["money"][0], intel.CORPUS["long sentences"][1]]
-MAX_JAPANESE_CER = 0.3
+MAX_JAPANESE_CER = 0.10  # measured 0.023 (三 heard as 3)
 PARAGRAPH_CHUNKS = sentences(intel.PARAGRAPH)  # cut by sentences, streamed or not
 
 pytestmark = pytest.mark.real
