@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -213,7 +212,8 @@ def main(argv=None) -> int:
     for row in alone:
         if "error" not in row:
             row["audio_s_per_s"] = row["inferences_per_s"] * audio_per_chunk_s
-    result = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+    cpu = quantize.cpu_report()
+    result = {"machine": f"{cpu['name']} ({', '.join(cpu['flags'])}), {os.cpu_count()} cores",
               "repository": str(args.repository), "texts": f"{args.texts} ({len(texts)})", "baselines": reference,
               "first_audio": first,
               "levels": levels, "overhead": report.overhead(one_client, reference[2]), "triton_alone": alone,
