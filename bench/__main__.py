@@ -25,6 +25,7 @@ from tritonclient.grpc import model_config_pb2
 
 from bench import baselines, load, report
 from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
+from export import quantize
 from export import repository as repository_paths
 from frontend.phonemes import Phonemizer, language_of
 from frontend.settings import Settings
