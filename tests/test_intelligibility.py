@@ -68,10 +68,13 @@ def test_streams_are_as_intelligible_as_whole_files(heard, corpus_texts):
     assert stream <= whole + MAX_STREAM_WER_ABOVE_FILE, heard[intel.STREAM.name]
 
 
-def test_the_paragraph_loses_and_repeats_no_word_at_its_joins(heard):
-    joined = lost_or_repeated_at_joins(PARAGRAPH_CHUNKS, heard[intel.WHOLE_FILE.name][-1])
-    streamed = lost_or_repeated_at_joins(PARAGRAPH_CHUNKS, heard[intel.STREAM.name][-1])
-    assert joined == [] and streamed == [], heard
+def test_the_paragraph_loses_and_repeats_no_word_at_its_joins(heard, upstream_heard):
+    """Nothing lost or inserted at a join beyond what the listener mishears in upstream's audio of the same chunks
+    (measured: "Late returns" heard as "Later it turns" in both, an insertion at a sentence's start)."""
+    expected = set(lost_or_repeated_at_joins(PARAGRAPH_CHUNKS, upstream_heard[-1]))
+    for path in (intel.WHOLE_FILE, intel.STREAM):
+        faults = set(lost_or_repeated_at_joins(PARAGRAPH_CHUNKS, heard[path.name][-1]))
+        assert faults <= expected, (path.name, faults - expected, heard[path.name][-1])
 
 
 @pytest.mark.parametrize("path", [p for p in intel.PATHS if p not in (intel.WHOLE_FILE, intel.STREAM)],
@@ -81,12 +84,13 @@ def test_every_response_path_is_intelligible(http, listener, path):
     assert word_error_rate(SUBSET, heard) <= MAX_WER, heard
 
 
-def test_thresholds_fail_a_broken_stack(http, listener, corpus_texts):
+def test_thresholds_fail_a_broken_stack(http, listener, upstream_heard):
     """What the thresholds guard: a chunk lost at a join, audio reversed, the wrong voice row for a chunk."""
     samples, rate = intel.speak(http, intel.WHOLE_FILE, intel.PARAGRAPH)
     third = len(samples) // 3
     lost_chunk = np.concatenate([samples[:third], samples[2 * third:]])
-    assert lost_or_repeated_at_joins(PARAGRAPH_CHUNKS, listener.transcribe(lost_chunk, rate).text)
+    expected = set(lost_or_repeated_at_joins(PARAGRAPH_CHUNKS, upstream_heard[-1]))
+    assert set(lost_or_repeated_at_joins(PARAGRAPH_CHUNKS, listener.transcribe(lost_chunk, rate).text)) - expected
     reversed_audio = listener.transcribe(samples[::-1].copy(), rate).text
     assert word_error_rate([intel.PARAGRAPH], [reversed_audio]) > MAX_WER
 
