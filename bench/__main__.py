@@ -27,7 +27,9 @@ from bench import baselines, load, report
 from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
 from export import quantize
 from export import repository as repository_paths
-from frontend.phonemes import Phonemizer, language_of
+from frontend.chunks import text_chunks
+from frontend.languages import language_of
+from frontend.phonemes import Phonemizer
 from frontend.settings import Settings
 from kokoro_core.batch import KokoroBatch, SpeechRequest
 from kokoro_core.contract import SAMPLE_RATE
@@ -47,7 +49,7 @@ def chunks_of(texts: list[str], repository: Path) -> list[list[list[int]]]:
     settings = Settings(model_repository=repository)
     phonemizer = Phonemizer(settings.assets)
     language = language_of(None, None, VOICE[0])
-    return [[list(chunk.token_ids) for chunk in phonemizer.chunks(text, language, settings.chunk_max_phonemes,
+    return [[list(chunk.token_ids) for chunk in text_chunks(phonemizer, text, language, settings.chunk_max_phonemes,
                                                                   True, None)] for text in texts]
 
 

@@ -153,11 +153,12 @@ class UpstreamSpeaker:
 
     def speak(self, text: str, voice: str = VOICE, first_words: int | None = None) -> np.ndarray:
         """As a whole file is cut; with `first_words`, as a stream is."""
-        from frontend.phonemes import language_of
+        from frontend.chunks import text_chunks
+        from frontend.languages import language_of
 
         blend = self.voices.resolve(voice)
-        chunks = self.phonemizer.chunks(text, language_of(None, None, blend.language_voice),
-                                        self.settings.chunk_max_phonemes, first_words=first_words)
+        chunks = text_chunks(self.phonemizer, text, language_of(None, None, blend.language_voice),
+                             self.settings.chunk_max_phonemes, first_words=first_words)
         return np.concatenate([self.model.synthesize(c.token_ids, self.voices.style(blend.parts, len(c.token_ids)))
                                for c in chunks])
 

@@ -8,6 +8,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from frontend.schemas import ErrorBody, ErrorDetail
+
 log = logging.getLogger("frontend")
 
 
@@ -51,8 +53,12 @@ class BackendTimeout(APIError):
     status, type = 504, "server_error"
 
 
+def error_detail(message: str, type_: str, param: str | None = None, code: str | None = None) -> ErrorDetail:
+    return ErrorDetail(message=message, type=type_, param=param, code=code)
+
+
 def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict:
-    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    return ErrorBody(error=error_detail(message, type_, param, code)).model_dump()
 
 
 def error_response(error: APIError) -> JSONResponse:
@@ -87,3 +93,7 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s", request.url.path)
         return JSONResponse(error_body("internal server error", "server_error"), status_code=500)
+
+
+# The error statuses a protected route documents in the OpenAPI document, each with the one body.
+ERROR_RESPONSES = {status: {"model": ErrorBody} for status in (400, 401, 404, 413, 429, 503, 504)}

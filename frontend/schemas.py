@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 from kokoro_core.contract import MAX_SPEED, MIN_SPEED
 
@@ -91,3 +91,50 @@ class Voice(BaseModel):
 
 class VoiceList(BaseModel):
     voices: list[Voice]
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error response, OpenAI's shape."""
+    error: ErrorDetail
+
+
+class Usage(BaseModel):
+    input_tokens: int = Field(description="phoneme tokens given to the model")
+    output_tokens: int = Field(description="audio frames of 25 ms produced")
+    total_tokens: int
+
+
+class SpeechAudioDelta(BaseModel):
+    """OpenAI's SSE event (`stream_format: sse`): a piece of the encoded audio."""
+    type: Literal["speech.audio.delta"] = "speech.audio.delta"
+    audio: str = Field(description="base64 of the next bytes of the audio file")
+
+
+class SpeechAudioDone(BaseModel):
+    """OpenAI's last SSE event."""
+    type: Literal["speech.audio.done"] = "speech.audio.done"
+    usage: Usage
+
+
+class TogetherChunk(BaseModel):
+    """Together's SSE event (`stream: true`), followed at the end by `data: [DONE]`."""
+    object: Literal["audio.tts.chunk"] = "audio.tts.chunk"
+    model: str
+    b64: str = Field(description="base64 of the next bytes of the audio")
+
+
+class StreamError(BaseModel):
+    """A failure after the first event: sent in-band, and the stream ends."""
+    type: Literal["error"] = "error"
+    error: ErrorDetail
+
+
+class SpeechEvent(RootModel[SpeechAudioDelta | SpeechAudioDone | TogetherChunk | StreamError]):
+    """One `data:` line of a speech stream's server-sent events."""

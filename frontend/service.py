@@ -6,34 +6,50 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
-import json
 import logging
-import re
 import time
 from collections import deque
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import AsyncIterator
 
 import numpy as np
+from pydantic import BaseModel
 
 from frontend import audio, ssml
-from frontend.errors import APIError, InvalidRequest, NotFound
+from frontend.chunks import Chunk, phoneme_chunks, text_chunks
+from frontend.defaults import require_length, require_model, response_format
+from frontend.errors import APIError, InvalidRequest
+from frontend.languages import language_of
 from frontend.observability import Metrics
-from frontend.phonemes import Chunk, Phonemizer, language_of
-from frontend.schemas import SpeechRequest, VoiceRef
+from frontend.phonemes import Phonemizer
+from frontend.schemas import (
+    ErrorDetail,
+    SpeechAudioDelta,
+    SpeechAudioDone,
+    SpeechRequest,
+    StreamError,
+    TogetherChunk,
+    Usage,
+    VoiceRef,
+)
 from frontend.settings import Settings
 from frontend.triton_client import TritonSynthesizer
 from frontend.voices import Blend, VoiceCatalog
 from kokoro_core.contract import SAMPLES_PER_FRAME
 
 log = logging.getLogger("frontend")
-MODEL_ID = "hexgrad/Kokoro-82M"
-MODEL_ALIASES = {MODEL_ID.lower(), "kokoro", "kokoro-82m", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
-# OpenAI's dated snapshots of its speech models: "gpt-4o-mini-tts-2025-12-15" and later dates, "tts-1-1106".
-DATED_OPENAI_MODEL = re.compile(r"(?:gpt-4o-mini-tts-\d{4}-\d{2}-\d{2}|tts-1(?:-hd)?-\d{4})")
 # Speech per phoneme at speed 1, to know when each chunk's audio is due before it exists (bench's short
 # texts: 38.6 s from 366 phonemes).
 SECONDS_PER_PHONEME = 0.1
+
+
+class Mode(str, Enum):
+    """How a response is sent."""
+    FILE = "file"  # whole, with its length known (wav, flac)
+    STREAM = "stream"  # the audio file as it is produced
+    SSE = "sse"  # OpenAI's speech.audio.delta events
+    TOGETHER = "together"  # Together's audio.tts.chunk events
 
 
 @dataclass
@@ -45,7 +61,7 @@ class Plan:
     speed: float
     format: audio.Format
     sample_rate: int | None
-    mode: str  # "file", "stream", "sse" (OpenAI) or "together"
+    mode: Mode
     request_id: str = ""
 
     @property
@@ -60,30 +76,26 @@ class SpeechService:
         self.metrics = metrics
 
     async def plan(self, request: SpeechRequest, request_id: str = "") -> Plan:
-        if not known_model(request.model):
-            raise NotFound(f"model '{request.model}' does not exist; use {MODEL_ID} or kokoro", "model",
-                           "model_not_found")
+        model = require_model(request.model)
         if not request.input.strip() and not (request.phonemes or "").strip():
             raise InvalidRequest("input must not be empty", "input", "empty_input")
-        if len(request.input) > self.settings.max_input_chars:
-            raise InvalidRequest(f"input is {len(request.input)} characters; the limit is "
-                                 f"{self.settings.max_input_chars}", "input", "input_too_long")
+        require_length(request.input, self.settings.max_input_chars, "input")
         voice_name = request.voice.id if isinstance(request.voice, VoiceRef) else request.voice
         voice = self.voices.resolve(voice_name or None)
         language = language_of(request.lang_code, request.language, voice.language_voice)
-        response_format = request.response_format or ("raw" if request.stream else "mp3")
-        fmt = audio.output_format(response_format, request.response_encoding)
-        mode = ("sse" if request.stream_format == "sse" else "together" if request.stream
-                else "stream" if request.stream_format == "audio" or fmt.container not in ("wav", "flac") else "file")
-        first_words = (self.settings.first_chunk_words or None) if mode != "file" else None
+        fmt = audio.output_format(response_format(request.response_format, request.stream), request.response_encoding)
+        mode = (Mode.SSE if request.stream_format == "sse" else Mode.TOGETHER if request.stream
+                else Mode.STREAM if request.stream_format == "audio" or fmt.container not in ("wav", "flac")
+                else Mode.FILE)
+        first_words = (self.settings.first_chunk_words or None) if mode != Mode.FILE else None
         if request.phonemes:
-            chunks = await asyncio.to_thread(self.phonemizer.phoneme_chunks, request.phonemes,
+            chunks = await asyncio.to_thread(phoneme_chunks, self.phonemizer, request.phonemes,
                                              self.settings.chunk_max_phonemes)
         else:
             chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.input), language, request.normalize,
                                              first_words)
         self.metrics.characters.inc(len(request.input))
-        return Plan(MODEL_ID, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id)
+        return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id)
 
     def chunks(self, parts: list[ssml.Part], language: str, normalize: bool, first_words: int | None) -> list[Chunk]:
         """Each part's chunks at its rate; its pause is silence after its last chunk (or a chunk of its own)."""
@@ -102,7 +114,8 @@ class SpeechService:
 
     def spoken(self, text: str, language: str, normalize: bool, first_words: int | None) -> list[Chunk]:
         try:
-            return self.phonemizer.chunks(text, language, self.settings.chunk_max_phonemes, normalize, first_words)
+            return text_chunks(self.phonemizer, text, language, self.settings.chunk_max_phonemes, normalize,
+                               first_words)
         except InvalidRequest as e:
             if e.code == "empty_input":  # a part between two pauses that says nothing ("[pause:1s] ."): silence
                 return []
@@ -176,22 +189,18 @@ class SpeechService:
         try:
             async for data, produced in self._encoded_counted(plan):
                 b64 = base64.b64encode(data).decode()
-                if plan.mode == "sse":
-                    yield _event({"type": "speech.audio.delta", "audio": b64})
-                else:
-                    yield _event({"object": "audio.tts.chunk", "model": plan.model, "b64": b64})
+                yield _event(SpeechAudioDelta(audio=b64) if plan.mode == Mode.SSE
+                             else TogetherChunk(model=plan.model, b64=b64))
                 sent = True
         except APIError as e:
             if not sent:  # nothing sent yet: the client gets a plain error response instead
                 raise
-            yield _event({"type": "error", "error": {"message": e.message, "type": e.type, "param": e.param,
-                                                    "code": e.code}})
+            yield _event(StreamError(error=ErrorDetail(message=e.message, type=e.type, param=e.param, code=e.code)))
             return
-        if plan.mode == "sse":
+        if plan.mode == Mode.SSE:
             output_tokens = produced // SAMPLES_PER_FRAME  # audio frames of 25 ms
-            yield _event({"type": "speech.audio.done", "usage": {
-                "input_tokens": plan.input_tokens, "output_tokens": output_tokens,
-                "total_tokens": plan.input_tokens + output_tokens}})
+            yield _event(SpeechAudioDone(usage=Usage(input_tokens=plan.input_tokens, output_tokens=output_tokens,
+                                                     total_tokens=plan.input_tokens + output_tokens)))
         else:
             yield "data: [DONE]\n\n"
 
@@ -201,10 +210,5 @@ def speed(plan: Plan, chunk: Chunk) -> float:
     return min(max(plan.speed * chunk.rate, 0.25), 4.0)
 
 
-def known_model(name: str) -> bool:
-    """Whether `name` is this model under one of the names clients use for it."""
-    return name.lower() in MODEL_ALIASES or DATED_OPENAI_MODEL.fullmatch(name.lower()) is not None
-
-
-def _event(payload: dict) -> str:
-    return f"data: {json.dumps(payload)}\n\n"
+def _event(payload: BaseModel) -> str:
+    return f"data: {payload.model_dump_json()}\n\n"

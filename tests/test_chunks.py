@@ -4,8 +4,8 @@ import random
 
 import pytest
 
+from frontend.chunks import MAX_TOKENS, phoneme_chunks, text_chunks
 from frontend.errors import InvalidRequest
-from frontend.phonemes import MAX_TOKENS
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven bright stars shine above quiet hills "
          "and people talk about history science music travel weather and their plans for tomorrow").split()
@@ -24,7 +24,7 @@ def long_text(characters: int, seed: int = 0) -> str:
 
 def test_a_4096_character_text_splits_into_fitting_chunks_with_every_word_in_order(phonemizer):
     text = long_text(4096)
-    chunks = phonemizer.chunks(text, "a", max_tokens=MAX_TOKENS, normalize=False, first_words=8)
+    chunks = text_chunks(phonemizer, text, "a", max_tokens=MAX_TOKENS, normalize=False, first_words=8)
     assert all(0 < len(c.token_ids) <= MAX_TOKENS for c in chunks)
     assert " ".join(c.text for c in chunks).split() == text.split()
     first_sentence = text.split(".")[0].split("!")[0].split("?")[0]
@@ -33,22 +33,22 @@ def test_a_4096_character_text_splits_into_fitting_chunks_with_every_word_in_ord
 
 def test_small_windows_split_at_clauses_then_words_never_inside_a_word(phonemizer):
     text = long_text(1500, seed=1)
-    chunks = phonemizer.chunks(text, "a", max_tokens=60, normalize=False)
+    chunks = text_chunks(phonemizer, text, "a", max_tokens=60, normalize=False)
     assert all(len(c.token_ids) <= 60 for c in chunks)
     assert " ".join(c.text for c in chunks).split() == text.split()
 
 
 def test_first_chunk_prefers_a_short_first_clause(phonemizer):
-    chunks = phonemizer.chunks("Well, that is a long opening sentence with many many words in it. Then more.",
+    chunks = text_chunks(phonemizer, "Well, that is a long opening sentence with many many words in it. Then more.",
                                "a", first_words=8)
     assert chunks[0].text == "Well,"
 
 
 def test_first_chunk_leaves_no_one_or_two_word_rest(phonemizer):
     one_word_rest = "Sure, I can help you with that today, okay?"
-    assert [c.text for c in phonemizer.chunks(one_word_rest, "a", first_words=8)] == [one_word_rest]
+    assert [c.text for c in text_chunks(phonemizer, one_word_rest, "a", first_words=8)] == [one_word_rest]
     twelve_words = "Your order has shipped, and it should arrive on Thursday next week."
-    assert [c.text for c in phonemizer.chunks(twelve_words, "a", first_words=8)] == [
+    assert [c.text for c in text_chunks(phonemizer, twelve_words, "a", first_words=8)] == [
         "Your order has shipped,", "and it should arrive on Thursday next week."]
 
 
@@ -59,14 +59,14 @@ def test_first_chunk_leaves_no_one_or_two_word_rest(phonemizer):
     ("After the long meeting with the whole engineering team, the manager postponed it.", None),  # clause too long
 ])
 def test_first_chunk_is_cut_only_between_clauses(phonemizer, sentence, lead):
-    chunks = [c.text for c in phonemizer.chunks(sentence + " Then more.", "a", first_words=8)]
+    chunks = [c.text for c in text_chunks(phonemizer, sentence + " Then more.", "a", first_words=8)]
     assert chunks[0] == (lead or sentence)
 
 
 def test_normalization_happens_before_chunking(phonemizer):
-    chunks = phonemizer.chunks("Dr. Smith paid $12.50. Then he left.", "a")
+    chunks = text_chunks(phonemizer, "Dr. Smith paid $12.50. Then he left.", "a")
     assert [c.text for c in chunks] == ["Doctor Smith paid twelve dollars and fifty cents.", "Then he left."]
-    raw = phonemizer.chunks("Dr. Smith paid $12.50.", "a", normalize=False)
+    raw = text_chunks(phonemizer, "Dr. Smith paid $12.50.", "a", normalize=False)
     assert raw[0].text.startswith("Dr.")
 
 
@@ -82,17 +82,17 @@ def test_overrides_and_direct_phonemes_are_checked_against_the_vocabulary(phonem
         phonemizer.phonemize("a [word](/wЖɹd/)", "a")
     assert e.value.param == "input"
     with pytest.raises(InvalidRequest) as e:
-        phonemizer.phoneme_chunks("həlˈO 😀")
+        phoneme_chunks(phonemizer, "həlˈO 😀")
     assert e.value.param == "phonemes"
 
 
 def test_direct_phonemes_split_at_spaces_into_fitting_chunks(phonemizer):
     phonemes = " ".join(["həlˈO", "wˈɜɹld"] * 200)
-    chunks = phonemizer.phoneme_chunks(phonemes, max_tokens=100)
+    chunks = phoneme_chunks(phonemizer, phonemes, max_tokens=100)
     assert all(len(c.token_ids) <= 100 for c in chunks)
     assert " ".join(c.phonemes for c in chunks).split() == phonemes.split()
     with pytest.raises(InvalidRequest, match="longer than a chunk") as e:  # never cut short in silence
-        phonemizer.phoneme_chunks("həlˈO " + "ə" * 101, max_tokens=100)
+        phoneme_chunks(phonemizer, "həlˈO " + "ə" * 101, max_tokens=100)
     assert e.value.param == "phonemes"
 
 
@@ -100,6 +100,6 @@ def test_direct_phonemes_split_at_spaces_into_fitting_chunks(phonemizer):
                                                ("j", "今日はいい天気ですね、公園に行きましょう。")])
 def test_text_without_spaces_splits_without_losing_characters(phonemizer, language, sentence):
     text = sentence * 12  # no spaces anywhere; far more than one window
-    chunks = phonemizer.chunks(text, language, max_tokens=80)
+    chunks = text_chunks(phonemizer, text, language, max_tokens=80)
     assert all(0 < len(c.token_ids) <= 80 for c in chunks)
     assert "".join(c.text for c in chunks) == text

@@ -10,7 +10,8 @@ import spacy
 from kokoro.pipeline import KPipeline
 
 from frontend.errors import InvalidRequest
-from frontend.phonemes import RULE_TAGGER, english_pipeline, language_of
+from frontend.languages import language_of
+from frontend.tagger import RULE_TAGGER, english_pipeline
 
 KEPT_PUNCTUATION = ",.?!;:“”()"
 SENTENCES = {

@@ -1,0 +1,36 @@
+"""A request's defaults and limits, resolved in one place: the model's names, the input's length and the
+response format when none is asked for."""
+from __future__ import annotations
+
+import re
+
+from frontend.errors import InvalidRequest, NotFound
+
+MODEL_ID = "hexgrad/Kokoro-82M"
+MODEL_OWNER = "hexgrad"
+MODEL_ALIASES = {MODEL_ID.lower(), "kokoro", "kokoro-82m", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
+# OpenAI's dated snapshots of its speech models: "gpt-4o-mini-tts-2025-12-15" and later dates, "tts-1-1106".
+DATED_OPENAI_MODEL = re.compile(r"(?:gpt-4o-mini-tts-\d{4}-\d{2}-\d{2}|tts-1(?:-hd)?-\d{4})")
+
+
+def known_model(name: str) -> bool:
+    """Whether `name` is this model under one of the names clients use for it."""
+    return name.lower() in MODEL_ALIASES or DATED_OPENAI_MODEL.fullmatch(name.lower()) is not None
+
+
+def require_model(name: str, param: str = "model") -> str:
+    """This model's id, or 404 when `name` is another model."""
+    if not known_model(name):
+        raise NotFound(f"model '{name}' does not exist; use {MODEL_ID} or kokoro", param, "model_not_found")
+    return MODEL_ID
+
+
+def require_length(text: str, limit: int, param: str) -> str:
+    if len(text) > limit:
+        raise InvalidRequest(f"{param} is {len(text)} characters; the limit is {limit}", param, "input_too_long")
+    return text
+
+
+def response_format(requested: str | None, streamed: bool) -> str:
+    """mp3, as OpenAI's default; raw samples for Together's streams, which default to them."""
+    return requested or ("raw" if streamed else "mp3")
