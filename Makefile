@@ -28,7 +28,7 @@ triton: $(SETUP) ## serve the model repository with tritonserver (HTTP 8000, gRP
 	$(PY) -m serving.tritonserver --model-repository $(MODEL_REPOSITORY)
 
 perf: $(SETUP) ## perf_analyzer against a running `make triton`, concurrency 1 to 4
-	$(PY) -m serving.perf --model-repository $(MODEL_REPOSITORY)
+	$(PY) -m bench.perf --model-repository $(MODEL_REPOSITORY)
 
 bench: $(SETUP) ## throughput and first-audio latency of the HTTP stack vs the batch-1 baselines (results/bench/)
 	$(PY) -m bench --repository $(MODEL_REPOSITORY)

@@ -23,7 +23,8 @@ import tritonclient.http as tritonhttp
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
-from bench import baselines, load, report
+from bench import baselines, load, perf, report
+from bench.processes import FrontendProcess, free_port
 from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
 from export import quantize
 from export import repository as repository_paths
@@ -34,8 +35,6 @@ from frontend.settings import Settings
 from kokoro_core.batch import KokoroBatch, SpeechRequest
 from kokoro_core.contract import SAMPLE_RATE
 from kokoro_core.stages import cpu_stages
-from serving import perf
-from serving.processes import FrontendProcess, free_port
 from serving.tritonserver import TritonServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,6 +24,7 @@ from export import checkpoint, kokoro_onnx, onnx_export
 from export.repository import ROOT, read_provenance
 from frontend.voices import VoiceCatalog
 from kokoro_core.contract import ASSETS, MODEL_CONFIG, PAD_ID, VOICES
+from kokoro_core.stages import cap_onednn_isa
 
 CACHE = ROOT / "build" / "bench"
 
@@ -83,6 +84,9 @@ class KModelBaseline:
     thread count (one per core) unless told otherwise."""
 
     def __init__(self, weights: checkpoint.Weights, threads: int | None = None):
+        # The in-process reference must run the served int8 decoder's kernels, and oneDNN reads its cap at its
+        # first use, which this model makes before any served graph loads.
+        cap_onednn_isa()
         self.kmodel = checkpoint.build_kmodel(weights.config, weights.checkpoint)
         self.threads = threads or os.cpu_count() or 1
 

@@ -200,7 +200,7 @@ def table(report: dict) -> str:
 
 def main(argv=None) -> int:
     from bench.listener import Listener
-    from serving.processes import FrontendProcess, free_port
+    from bench.processes import FrontendProcess, free_port
     from serving.tritonserver import TritonServer
 
     parser = argparse.ArgumentParser(prog="python -m bench.intelligibility", description=__doc__,

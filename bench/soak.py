@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from bench import load
+from bench.processes import FrontendProcess, free_port, rss_bytes
 from bench.texts import SHORT_REPLIES, TWO_SENTENCES
 from export import repository as repository_paths
-from serving.processes import FrontendProcess, free_port, rss_bytes
 from serving.tritonserver import TritonServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -36,8 +36,8 @@ def create_app(settings: Settings | None = None, metrics: Metrics | None = None)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(ShutdownAnswer)
     app.add_middleware(RequestTracking, metrics=metrics)
-    if settings.origins():  # closed unless configured: browsers on other origins get no CORS headers
-        app.add_middleware(CORSMiddleware, allow_origins=settings.origins(), allow_methods=["GET", "POST"],
+    if settings.cors_origins:  # closed unless configured: browsers on other origins get no CORS headers
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["X-Request-ID"])
     for routes in (speech, models, voices, dev, health):
         app.include_router(routes.router)
@@ -49,7 +49,7 @@ async def _lifespan(app: FastAPI):
     settings, metrics = app.state.settings, app.state.metrics
     phonemizer = Phonemizer(settings.assets)
     await asyncio.to_thread(phonemizer.phonemize, "ready", "a")  # load the G2P before the first request
-    synthesizer = TritonSynthesizer(settings.triton_urls(), settings.triton_model, settings.request_timeout_s,
+    synthesizer = TritonSynthesizer(settings.triton_url, settings.triton_model, settings.request_timeout_s,
                                     max_inflight=settings.triton_max_inflight,
                                     recovery_wait_s=settings.triton_recovery_wait_s)
     metrics.waiting_chunks.set_function(lambda: synthesizer.slots.waiting)

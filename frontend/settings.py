@@ -1,28 +1,32 @@
-"""Every setting of the product (the API, and the Triton that `make serve` starts), read once from the
-environment. `python -m frontend.settings` prints the table of docs/settings.md."""
+"""The API's settings, read once from the environment (the Triton launcher's are in serving/settings.py).
+`python -m serving.settings` prints the tables of docs/settings.md from the fields' descriptions."""
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kokoro_core.contract import ASSETS, MAX_PHONEMES
 
 ROOT = Path(__file__).resolve().parent.parent
+CommaSeparated = Annotated[list[str], NoDecode]  # from the environment as a,b,c
 
 
 class Settings(BaseSettings):
+    """The API process's settings."""
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     host: str = Field("0.0.0.0", description="address the API listens on")
     port: int = Field(8880, ge=1, le=65535, description="port the API listens on")
-    api_keys: str = Field("", description="comma-separated bearer keys; empty means no authentication")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field([], description="comma-separated bearer keys; empty "
+                                                           "means no authentication")
     api_keys_file: Path | None = Field(None, description="file with one bearer key per line, added to API_KEYS")
-    triton_url: str = Field("localhost:8000", description="Triton HTTP endpoint(s), host:port, comma-separated")
+    triton_url: CommaSeparated = Field(["localhost:8000"], min_length=1,
+                                       description="Triton HTTP endpoint(s), host:port, comma-separated")
     triton_model: str = Field("kokoro", description="name of the Kokoro model in Triton")
     model_repository: Path = Field(ROOT / "model_repository", description="repository holding kokoro/assets")
     request_timeout_s: float = Field(120.0, gt=0, description="per-request limit for one Triton call")
@@ -42,16 +46,14 @@ class Settings(BaseSettings):
                                           "past it: 503")
     chunk_max_phonemes: int = Field(400, ge=20, le=MAX_PHONEMES, description="longest chunk sent to the model")
     rate_limit_per_minute: int = Field(0, ge=0, description="requests per minute per API key; 0 means no limit")
-    cors_origins: str = Field("", description="comma-separated origins allowed by CORS, or *; empty: none")
+    cors_origins: CommaSeparated = Field([], description="comma-separated origins allowed by CORS, or *; empty: none")
     shutdown_grace_s: float = Field(30.0, ge=0,
                                     description="how long in-flight requests may finish on SIGTERM; then 503")
-    triton_http_port: int = Field(8000, ge=1, le=65535, description="Triton's HTTP port (make serve, make triton)")
-    triton_grpc_port: int = Field(8001, ge=1, le=65535, description="Triton's gRPC port (make serve, make triton)")
-    triton_metrics_port: int = Field(8002, ge=1, le=65535, description="Triton's metrics port (make serve, "
-                                     "make triton)")
-    precision: Literal["auto", "fp32", "int8"] = Field(
-        "auto", description="decoder precision when make serve exports: auto picks int8 where the CPU has VNNI "
-        "and int8 holds its SNR and is faster, else fp32")
+
+    @field_validator("api_keys", "triton_url", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
 
     @field_validator("api_keys_file")
     @classmethod
@@ -61,16 +63,10 @@ class Settings(BaseSettings):
         return path
 
     def keys(self) -> frozenset[str]:
-        keys = [k.strip() for k in self.api_keys.split(",")]
+        keys = [key.get_secret_value() for key in self.api_keys]
         if self.api_keys_file:
             keys += [line.strip() for line in self.api_keys_file.read_text().splitlines()]
         return frozenset(k for k in keys if k)
-
-    def triton_urls(self) -> list[str]:
-        return [url.strip() for url in self.triton_url.split(",") if url.strip()]
-
-    def origins(self) -> list[str]:
-        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def assets(self) -> Path:
@@ -82,17 +78,19 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def settings_table() -> str:
-    """Markdown table of every setting: its environment variable, default, bounds and description."""
+def settings_table(settings: type[BaseSettings]) -> str:
+    """Markdown table of a process's settings: environment variable, default, bounds and description."""
     rows = ["| variable | default | bounds | meaning |", "| --- | --- | --- | --- |"]
     rows += [f"| `{name.upper()}` | {_shown(field.default)} | {_bounds(field)} | {field.description} |"
-             for name, field in Settings.model_fields.items()]
+             for name, field in settings.model_fields.items()]
     return "\n".join(rows)
 
 
 def _shown(default: object) -> str:
     if default is None:
         return "unset"
+    if isinstance(default, list):
+        default = ",".join(default)
     if default == "":
         return "empty"
     if isinstance(default, Path):
@@ -105,6 +103,3 @@ def _bounds(field: FieldInfo) -> str:
     return ", ".join(f"{symbol} {getattr(limit, name)}" for limit in field.metadata
                      for name, symbol in symbols.items() if hasattr(limit, name))
 
-
-if __name__ == "__main__":
-    print(settings_table())

@@ -15,6 +15,7 @@ from frontend.app import create_app
 from frontend.observability import Metrics
 from frontend.settings import get_settings
 from kokoro_core.contract import ASSETS, PROVENANCE
+from serving.settings import get_triton_settings
 from serving.supervisor import Supervisor
 from serving.tritonserver import TritonServer
 
@@ -23,26 +24,25 @@ log = logging.getLogger("serve")
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = get_settings()
+    settings, launch = get_settings(), get_triton_settings()
     if "triton_url" not in settings.model_fields_set:  # the Triton started here
-        settings = settings.model_copy(update={"triton_url": f"localhost:{settings.triton_http_port}"})
-    repository = settings.model_repository
+        settings = settings.model_copy(update={"triton_url": [f"localhost:{launch.triton_http_port}"]})
+    repository = launch.model_repository
     if not (repository / ASSETS / PROVENANCE).is_file():
         log.info("no exported model in %s: exporting one first", repository)
         from export.__main__ import main as export_main
-        if export_main(["--precision", settings.precision, "--output", str(repository)]):
+        if export_main(["--precision", launch.precision, "--output", str(repository)]):
             return 1
     provenance = json.loads((repository / ASSETS / PROVENANCE).read_text(encoding="utf-8"))
     log.log(logging.INFO if provenance["source"] == "hub" else logging.WARNING, "serving %s weights from %s: %s",
             provenance["source"], repository, provenance.get("about", "(exported before sources were described)"))
-    triton = TritonServer(repository, settings.triton_http_port, settings.triton_grpc_port,
-                          settings.triton_metrics_port)
+    triton = TritonServer(repository, launch.triton_http_port, launch.triton_grpc_port, launch.triton_metrics_port)
     metrics = Metrics()
     supervisor = Supervisor(triton, on_restart=lambda reason: metrics.triton_restarts.labels(reason).inc())
     try:  # inside: a Ctrl-C while the models load must stop Triton too (it runs in its own session)
         log.info("starting tritonserver (log: %s)", triton.log_path)
         supervisor.start()
-        log.info("Triton ready at %s; API on http://%s:%d", settings.triton_url, settings.host, settings.port)
+        log.info("Triton ready at %s; API on http://%s:%d", ",".join(settings.triton_url), settings.host, settings.port)
         uvicorn.run(create_app(settings, metrics), host=settings.host, port=settings.port, log_level="info",
                     timeout_graceful_shutdown=settings.shutdown_grace_s)
     finally:

@@ -211,8 +211,8 @@ class TritonServer:
 
 
 def main() -> None:
-    from frontend.settings import get_settings
-    settings = get_settings()
+    from serving.settings import get_triton_settings
+    settings = get_triton_settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-repository", type=Path, default=settings.model_repository)
     parser.add_argument("--http-port", type=int, default=settings.triton_http_port)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.processes import FrontendProcess, free_port
 from export import checkpoint, kokoro_onnx
 from export.__main__ import main as export_main
 from export.__main__ import parse_args, resolve_weights
-from serving.processes import FrontendProcess, free_port
 from serving.tritonserver import TritonServer
 
 ROOT = Path(__file__).resolve().parent.parent

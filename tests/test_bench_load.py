@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from bench import load, soak
-from serving.processes import rss_bytes
+from bench.processes import rss_bytes
 from tests.conftest import API_KEY
 
 

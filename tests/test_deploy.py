@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from serving.processes import free_port
+from bench.processes import free_port
 from tests.conftest import ROOT, deployment_env
 
 DOCKERFILES = sorted((ROOT / "docker").glob("*.Dockerfile"))

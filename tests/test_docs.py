@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from frontend.settings import settings_table
+from serving.settings import settings_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", ROOT / "bench" / "NOTES.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Pages other branches are adding; linked already, allowed to be missing until they are merged.
 PENDING = {ROOT / "docs" / name for name in ("api.md", "text.md", "intelligibility.md")}
-GENERATED = re.compile(r"<!-- generated: python -m frontend.settings -->\n(.*?)\n<!-- end generated -->", re.S)
+GENERATED = re.compile(r"<!-- generated: python -m serving.settings -->\n(.*?)\n<!-- end generated -->", re.S)
 FENCE = re.compile(r"```.*?```", re.S)
 CODE = re.compile(FENCE.pattern + r"|`[^`\n]*`", re.S)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -52,7 +52,7 @@ def broken_links(page: Path) -> list[str]:
 def test_settings_table_is_the_generated_one():
     block = GENERATED.search((ROOT / "docs" / "settings.md").read_text())
     assert block, "docs/settings.md has lost its generated block"
-    assert block.group(1) == settings_table(), "run `python -m frontend.settings` and paste its table"
+    assert block.group(1) == settings_tables(), "run `python -m serving.settings` and paste its tables"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))

@@ -1,7 +1,7 @@
 """`make perf`: realistic input data, and perf_analyzer measuring the served model for real."""
 import numpy as np
 
-from serving import perf
+from bench import perf
 
 
 def test_input_data_has_mixed_lengths_and_matching_styles(tiny_repository):

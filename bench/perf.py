@@ -4,8 +4,8 @@ The input data holds utterances of speech-like lengths (short replies, sentences
 phoneme ids drawn from the model's vocabulary) and, for each, the style row a client would send:
 row (length - 1) of one of the repository's voice packs.
 
-    python -m serving.perf                       # what `make perf` runs; Triton must be serving
-    python -m serving.perf --concurrency 1:8:2 --window-requests 20
+    python -m bench.perf                       # what `make perf` runs; Triton must be serving
+    python -m bench.perf --concurrency 1:8:2 --window-requests 20
 """
 from __future__ import annotations
 
@@ -80,8 +80,8 @@ def command(url: str, data_file: Path, concurrency: str, window_requests: int, s
 
 
 def main(argv=None) -> int:
-    from frontend.settings import get_settings
-    settings = get_settings()
+    from serving.settings import get_triton_settings
+    settings = get_triton_settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-repository", type=Path, default=settings.model_repository)
     parser.add_argument("--url", default=f"localhost:{settings.triton_http_port}")
