@@ -186,6 +186,8 @@ def test_unreachable_hub_falls_back_to_the_release_with_a_banner(monkeypatch, ca
 
 @pytest.mark.full
 def test_real_repository_proves_parity_and_names_its_source(real_repository):
+    """The full-size export's proof, on the real weights: 8 to 510 phonemes in one padded batch against upstream
+    KModel alone, link by link (export/parity.py)."""
     provenance = repository.read_provenance(real_repository)
     assert provenance["source"] == kokoro_onnx.SOURCE and provenance["synthetic"] is False
     assert provenance["release"]["sha256"] == kokoro_onnx.RELEASE_SHA256
