@@ -11,10 +11,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from frontend import errors
 from frontend.dependencies import Access
+from frontend.downloads import Downloads
 from frontend.guards import Admission, BodyLimit, RateLimiter, ShutdownAnswer
 from frontend.observability import Metrics, RequestTracking
 from frontend.phonemes import Phonemizer
-from frontend.routes import dev, health, models, speech, voices
+from frontend.routes import dev, downloads, health, models, speech, voices
 from frontend.service import SpeechService
 from frontend.settings import Settings, get_settings
 from frontend.triton_client import TritonSynthesizer
@@ -38,8 +39,9 @@ def create_app(settings: Settings | None = None, metrics: Metrics | None = None)
     app.add_middleware(RequestTracking, metrics=metrics)
     if settings.cors_origins:  # closed unless configured: browsers on other origins get no CORS headers
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"], expose_headers=["X-Request-ID"])
-    for routes in (speech, models, voices, dev, health):
+                           allow_headers=["Authorization", "Content-Type"],
+                           expose_headers=["X-Request-ID", "X-Download-Path"])
+    for routes in (speech, downloads, models, voices, dev, health):
         app.include_router(routes.router)
     return app
 
@@ -54,10 +56,12 @@ async def _lifespan(app: FastAPI):
                                     recovery_wait_s=settings.triton_recovery_wait_s)
     metrics.waiting_chunks.set_function(lambda: synthesizer.slots.waiting)
     voices = VoiceCatalog(settings.assets / "voices", settings.default_voice)
-    app.state.service = SpeechService(settings, synthesizer, phonemizer, voices, metrics)
+    kept = Downloads(settings.download_ttl_s, settings.download_max_files, settings.download_max_bytes)
+    app.state.service = SpeechService(settings, synthesizer, phonemizer, voices, metrics, kept)
     _log_start(voices, settings.keys())
     yield
     await synthesizer.close()
+    kept.close()
 
 
 def _log_start(voices: VoiceCatalog, keys: list[str]) -> None:

@@ -25,6 +25,11 @@ def faded(samples_24k: np.ndarray) -> np.ndarray:
     return out
 
 
+def louder(samples: np.ndarray, factor: float) -> np.ndarray:
+    """The samples times `factor`, clipped at full scale (Kokoro-FastAPI's volume_multiplier)."""
+    return samples if factor == 1 else np.clip(samples * np.float32(factor), -1.0, 1.0)
+
+
 @dataclass(frozen=True)
 class Format:
     container: str
@@ -76,7 +81,7 @@ class _Sink:
         return data
 
 
-class _WholeFile(io.BytesIO):
+class WholeFile(io.BytesIO):
     """A seekable file for FFmpeg: the muxer goes back to write the sizes into the header (WAV's RIFF sizes,
     FLAC's sample count, MP3's Xing frame with the encoder delay that gapless decoders trim)."""
 
@@ -89,7 +94,7 @@ class AudioEncoder:
     A rate the codec cannot write becomes its nearest one (the header says which). Into `sink` when given
     (then `encode` and `finish` return nothing)."""
 
-    def __init__(self, fmt: Format, sample_rate: int | None = None, sink: _Sink | _WholeFile | None = None):
+    def __init__(self, fmt: Format, sample_rate: int | None = None, sink: _Sink | WholeFile | None = None):
         self.format = fmt
         self.rate = sample_rate or SOURCE_RATE
         if fmt.rates and self.rate not in fmt.rates:
@@ -130,7 +135,7 @@ class AudioEncoder:
 
 def encode_all(samples_24k: np.ndarray, fmt: Format, sample_rate: int | None = None) -> bytes:
     """One whole file, its header complete."""
-    file = _WholeFile()
+    file = WholeFile()
     encoder = AudioEncoder(fmt, sample_rate, file)
     encoder.encode(samples_24k)
     encoder.finish()

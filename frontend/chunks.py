@@ -20,10 +20,12 @@ class Chunk:
 
 
 def text_chunks(phonemizer: Phonemizer, text: str, language: str, max_tokens: int = MAX_TOKENS,
-                normalize: bool = True, first_words: int | None = None) -> list[Chunk]:
+                normalize: bool = True, first_words: int | None = None, skip: frozenset[str] = frozenset()
+                ) -> list[Chunk]:
     """Sentences (clauses, then words, when a sentence is too long), each within `max_tokens`;
-    with `first_words`, the first chunk holds at most that many words, so its audio comes soon."""
-    pieces = text_module.sentences(phonemizer.normalized(text, language, normalize))
+    with `first_words`, the first chunk holds at most that many words, so its audio comes soon. `skip`:
+    normalization categories left unread (frontend.normalize.CATEGORIES)."""
+    pieces = text_module.sentences(phonemizer.normalized(text, language, normalize, skip))
     if first_words and pieces:
         pieces[:1] = text_module.lead(pieces[0], first_words)
     chunks = [chunk for piece in pieces for chunk in _fit(phonemizer, piece, language, max_tokens)]

@@ -8,7 +8,8 @@ from frontend.errors import InvalidRequest, NotFound
 
 MODEL_ID = "hexgrad/Kokoro-82M"
 MODEL_OWNER = "hexgrad"
-MODEL_ALIASES = {MODEL_ID.lower(), "kokoro", "kokoro-82m", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
+CLIENT_NAMES = ("kokoro", "tts-1", "tts-1-hd", "gpt-4o-mini-tts")  # the names clients send for this model
+MODEL_ALIASES = {MODEL_ID.lower(), "kokoro-82m", *CLIENT_NAMES}
 # OpenAI's dated snapshots of its speech models: "gpt-4o-mini-tts-2025-12-15" and later dates, "tts-1-1106".
 DATED_OPENAI_MODEL = re.compile(r"(?:gpt-4o-mini-tts-\d{4}-\d{2}-\d{2}|tts-1(?:-hd)?-\d{4})")
 
@@ -18,9 +19,10 @@ def known_model(name: str) -> bool:
     return name.lower() in MODEL_ALIASES or DATED_OPENAI_MODEL.fullmatch(name.lower()) is not None
 
 
-def require_model(name: str, param: str = "model") -> str:
-    """This model's id, or 404 when `name` is another model."""
-    if not known_model(name):
+def require_model(name: str | None, param: str = "model") -> str:
+    """This model's id (also when none is named, as Kokoro-FastAPI's clients leave it out), or 404 when `name`
+    is another model."""
+    if name is not None and not known_model(name):
         raise NotFound(f"model '{name}' does not exist; use {MODEL_ID} or kokoro", param, "model_not_found")
     return MODEL_ID
 

@@ -628,6 +628,11 @@ def _symbol(match: re.Match) -> str:
     return SYMBOLS[match.group(0)]
 
 
+def _optional_plural(match: re.Match) -> str:
+    """'file(s)' is read as its plural, 'files', which covers the one too."""
+    return match.group(0)[1]
+
+
 NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 MONTH_NAMES = "|".join(m for m in MONTHS) + "|" + "|".join(
     m.capitalize() + r"\.?" for m in MONTH_ABBREVIATIONS)
@@ -646,6 +651,7 @@ RULES: list[Rule] = [
     (re.compile(r"\bhttps?://[^\s<>\"]+|\bwww\.[^\s<>\"]+|(?<![\w.@/-])[A-Za-z][\w-]{0,62}(?:\.[\w-]{1,63}){0,5}"
                 rf"\.(?:{TOP_LEVEL_DOMAINS})(?![.-]?\w|@)(?:/[^\s<>\"]*)?", re.I), _url),
     (re.compile(r"(?<![\w.+-])(?P<user>[\w.+-]{1,64})@(?P<domain>[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})"), _email),
+    (re.compile(r"(?<=[A-Za-z])\([sS]\)(?!\w)"), _optional_plural),
     (re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True))
                 + r")(?![^\W\d])", re.I), _abbreviation),
     (re.compile(r"\b(?P<numeral>[IVXLCDM]{1,7})\b"), _roman),
@@ -707,8 +713,15 @@ RULES: list[Rule] = [
 ]
 
 
-def normalize(text: str) -> str:
-    """The spoken form of `text` (English)."""
+# Categories a request may turn off (Kokoro-FastAPI's normalization_options), each with the rules it names.
+CATEGORIES = {"urls": {_url}, "emails": {_email}, "phones": {_phone, _local_phone}, "units": {_unit},
+              "optional_plurals": {_optional_plural}, "symbols": {_symbol}}
+
+
+def normalize(text: str, skip: frozenset[str] = frozenset()) -> str:
+    """The spoken form of `text` (English), without the rules of the CATEGORIES in `skip`."""
+    skipped = {rule for category in skip for rule in CATEGORIES[category]}
     for pattern, spoken in RULES:
-        text = pattern.sub(spoken, text)
+        if spoken not in skipped:
+            text = pattern.sub(spoken, text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()

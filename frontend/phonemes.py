@@ -53,14 +53,14 @@ class Phonemizer:
     def tokens(self, phonemes: str) -> list[int]:
         return [self.vocab[p] for p in phonemes if p in self.vocab]
 
-    def normalized(self, text: str, language: str, normalize: bool = True) -> str:
-        """Cleaned text; English also normalized (numbers, dates... as words) unless `normalize` is off.
-        Pronunciation overrides pass through untouched."""
+    def normalized(self, text: str, language: str, normalize: bool = True, skip: frozenset[str] = frozenset()) -> str:
+        """Cleaned text; English also normalized (numbers, dates... as words, but for the categories in `skip`)
+        unless `normalize` is off. Pronunciation overrides pass through untouched."""
         text = text_module.clean(text)
         if not (normalize and language in "ab"):
             return text
-        return "".join(_keeping_spaces(normalize_english, plain) if override is None else plain
-                       for plain, override in _segments(text))
+        return "".join(_keeping_spaces(lambda core: normalize_english(core, skip), plain) if override is None
+                       else plain for plain, override in _segments(text))
 
     def explain(self, text: str, language: str, normalize: bool = True) -> tuple[str, str]:
         """(normalized text, phonemes): what the model is given for `text`."""

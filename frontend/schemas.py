@@ -16,12 +16,35 @@ class VoiceRef(BaseModel):
     id: str
 
 
+class NormalizationOptions(BaseModel):
+    """Kokoro-FastAPI's switches over text normalization (English). `normalize` false reads nothing; each other
+    switch, false, turns off the rules of one category. Every switch is on unless sent false (Kokoro-FastAPI
+    leaves units off by default; this normalizer reads them from their context)."""
+    model_config = ConfigDict(extra="ignore")
+
+    normalize: bool = Field(True, description="false: the text goes to G2P as it is (as `normalize` false)")
+    unit_normalization: bool = Field(True, description="units after numbers: 10KB is ten kilobytes")
+    url_normalization: bool = Field(True, description="web addresses: example.com is example dot com")
+    email_normalization: bool = Field(True, description="e-mail addresses: a@b.com is a at b dot com")
+    optional_pluralization_normalization: bool = Field(True, description="file(s) is read files")
+    phone_normalization: bool = Field(True, description="phone numbers read in digit groups")
+    replace_remaining_symbols: bool = Field(True, description="symbols left over: & is and, @ is at")
+
+    def skipped(self) -> frozenset[str]:
+        """The categories of frontend.normalize turned off."""
+        switches = {"units": self.unit_normalization, "urls": self.url_normalization,
+                    "emails": self.email_normalization, "optional_plurals": self.optional_pluralization_normalization,
+                    "phones": self.phone_normalization, "symbols": self.replace_remaining_symbols}
+        return frozenset(category for category, on in switches.items() if not on)
+
+
 class SpeechRequest(BaseModel):
     """POST /v1/audio/speech. Unknown fields (and OpenRouter's `provider`) are accepted and ignored."""
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field(description="hexgrad/Kokoro-82M, or an alias: kokoro, tts-1, tts-1-hd, gpt-4o-mini-tts and "
-                                   "OpenAI's dated snapshots such as gpt-4o-mini-tts-2025-12-15")
+    model: str | None = Field(None, description="hexgrad/Kokoro-82M, or an alias: kokoro, tts-1, tts-1-hd, "
+                                                "gpt-4o-mini-tts and OpenAI's dated snapshots such as "
+                                                "gpt-4o-mini-tts-2025-12-15; this model when left out")
     input: str = Field(description="text to speak (at most MAX_INPUT_CHARS characters); "
                                    "[word](/phonemes/) sets a word's pronunciation, [pause:1.5s] adds silence, and "
                                    "input starting with <speak> is SSML; may be left out with `phonemes`")
@@ -29,7 +52,8 @@ class SpeechRequest(BaseModel):
                                                            "such as af_bella+af_sky or af_bella(2)+af_sky(1)")
     response_format: AudioFormat | None = Field(None, description="mp3 by default; raw when `stream` is true")
     speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED, allow_inf_nan=False, description="speaking rate")
-    lang_code: str | None = Field(None, max_length=35, description="BCP-47 language tag, e.g. en-US")
+    lang_code: str | None = Field(None, max_length=35, description="BCP-47 language tag, e.g. en-US, or Kokoro's "
+                                                                   "letter (a, b, e, f, h, i, j, p, z)")
     language: str | None = Field(None, max_length=35, description="language code, e.g. en")
     instructions: str | None = Field(None, max_length=4096, description="accepted for compatibility (at most "
                                      "4096 characters, as OpenAI's); Kokoro's delivery follows the voice")
@@ -43,6 +67,14 @@ class SpeechRequest(BaseModel):
                                               "false sends the text to G2P as it is")
     phonemes: str | None = Field(None, max_length=20_000, description="extension: Kokoro phonemes to speak "
                                                                       "instead of `input` (see /dev/phonemize)")
+    normalization_options: NormalizationOptions | None = Field(None, description="Kokoro-FastAPI: normalization "
+                                                                                 "switches")
+    volume_multiplier: float = Field(1.0, ge=0, le=10, allow_inf_nan=False, description="Kokoro-FastAPI: the "
+                                     "samples times this (clipped at full scale)")
+    return_download_link: bool = Field(False, description="Kokoro-FastAPI: also keep the audio as a file, its path "
+                                                          "(under /v1) in the X-Download-Path header")
+    download_format: AudioFormat | None = Field(None, description="Kokoro-FastAPI: the kept file's format; "
+                                                                  "response_format by default")
 
     @model_validator(mode="before")
     @classmethod
@@ -51,7 +83,7 @@ class SpeechRequest(BaseModel):
             return {**data, "input": ""}
         return data
 
-    @field_validator("response_format", mode="before")
+    @field_validator("response_format", "download_format", mode="before")
     @classmethod
     def _any_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
@@ -62,6 +94,12 @@ class PhonemizeRequest(BaseModel):
     text: str = Field(min_length=1, max_length=100_000)
     language: str | None = Field(None, max_length=35, description="as `language`/`lang_code`: en, en-US, en-GB")
     normalize: bool = True
+
+
+class PhonemesSpeechRequest(BaseModel):
+    """POST /dev/generate_from_phonemes (Kokoro-FastAPI's): Kokoro phonemes to a WAV file."""
+    phonemes: str = Field(min_length=1, max_length=20_000, description="as /dev/phonemize gives them")
+    voice: str | None = Field(None, description="as in /v1/audio/speech; the default voice when left out")
 
 
 class PhonemizeResponse(BaseModel):
@@ -91,6 +129,20 @@ class Voice(BaseModel):
 
 class VoiceList(BaseModel):
     voices: list[Voice]
+
+
+class VoiceNames(BaseModel):
+    """Kokoro-FastAPI's former shape of the voice list (`?legacy=true`)."""
+    voices: list[str]
+
+
+class AudioModel(BaseModel):
+    id: str
+
+
+class AudioModelList(BaseModel):
+    """GET /v1/audio/models, as Open WebUI reads it for its choice of speech models."""
+    models: list[AudioModel]
 
 
 class ErrorDetail(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import logging
 import time
@@ -19,12 +20,14 @@ from pydantic import BaseModel
 from frontend import audio, ssml
 from frontend.chunks import Chunk, phoneme_chunks, text_chunks
 from frontend.defaults import require_length, require_model, response_format
+from frontend.downloads import Download, Downloads
 from frontend.errors import APIError, InvalidRequest
 from frontend.languages import language_of
 from frontend.observability import Metrics
 from frontend.phonemes import Phonemizer
 from frontend.schemas import (
     ErrorDetail,
+    NormalizationOptions,
     SpeechAudioDelta,
     SpeechAudioDone,
     SpeechRequest,
@@ -63,6 +66,8 @@ class Plan:
     sample_rate: int | None
     mode: Mode
     request_id: str = ""
+    volume: float = 1.0  # Kokoro-FastAPI's volume_multiplier
+    download: Download | None = None  # Kokoro-FastAPI's return_download_link
 
     @property
     def input_tokens(self) -> int:
@@ -71,9 +76,9 @@ class Plan:
 
 class SpeechService:
     def __init__(self, settings: Settings, synthesizer: TritonSynthesizer, phonemizer: Phonemizer,
-                 voices: VoiceCatalog, metrics: Metrics):
+                 voices: VoiceCatalog, metrics: Metrics, downloads: Downloads | None = None):
         self.settings, self.synthesizer, self.phonemizer, self.voices = settings, synthesizer, phonemizer, voices
-        self.metrics = metrics
+        self.metrics, self.downloads = metrics, downloads
 
     async def plan(self, request: SpeechRequest, request_id: str = "") -> Plan:
         model = require_model(request.model)
@@ -88,21 +93,31 @@ class SpeechService:
                 else Mode.STREAM if request.stream_format == "audio" or fmt.container not in ("wav", "flac")
                 else Mode.FILE)
         first_words = (self.settings.first_chunk_words or None) if mode != Mode.FILE else None
+        options = request.normalization_options or NormalizationOptions()
         if request.phonemes:
             chunks = await asyncio.to_thread(phoneme_chunks, self.phonemizer, request.phonemes,
                                              self.settings.chunk_max_phonemes)
         else:
-            chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.input), language, request.normalize,
-                                             first_words)
+            chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.input), language,
+                                             request.normalize and options.normalize, first_words, options.skipped())
         self.metrics.characters.inc(len(request.input))
-        return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id)
+        return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id,
+                    request.volume_multiplier, self.download(request))
 
-    def chunks(self, parts: list[ssml.Part], language: str, normalize: bool, first_words: int | None) -> list[Chunk]:
+    def download(self, request: SpeechRequest) -> Download | None:
+        """Kokoro-FastAPI's return_download_link: the audio also kept as a file, in download_format if given."""
+        if not request.return_download_link:
+            return None
+        kind = request.download_format or response_format(request.response_format, request.stream)
+        return self.downloads.start(kind, audio.output_format(kind, request.response_encoding), request.sample_rate)
+
+    def chunks(self, parts: list[ssml.Part], language: str, normalize: bool, first_words: int | None,
+               skip: frozenset[str] = frozenset()) -> list[Chunk]:
         """Each part's chunks at its rate; its pause is silence after its last chunk (or a chunk of its own)."""
         chunks: list[Chunk] = []
         for part in parts:
             spoken = [replace(chunk, rate=part.rate) for chunk in self.spoken(part.text, language, normalize,
-                                                                                None if chunks else first_words)]
+                                                                                None if chunks else first_words, skip)]
             pause = round(part.pause_s * audio.SOURCE_RATE)
             if pause:
                 spoken = spoken or [Chunk("", "", [])]
@@ -112,16 +127,29 @@ class SpeechService:
             raise InvalidRequest("input has nothing to speak", "input", "empty_input")
         return chunks
 
-    def spoken(self, text: str, language: str, normalize: bool, first_words: int | None) -> list[Chunk]:
+    def spoken(self, text: str, language: str, normalize: bool, first_words: int | None,
+               skip: frozenset[str] = frozenset()) -> list[Chunk]:
         try:
             return text_chunks(self.phonemizer, text, language, self.settings.chunk_max_phonemes, normalize,
-                               first_words)
+                               first_words, skip)
         except InvalidRequest as e:
             if e.code == "empty_input":  # a part between two pauses that says nothing ("[pause:1s] ."): silence
                 return []
             raise
 
     async def samples(self, plan: Plan) -> AsyncIterator[np.ndarray]:
+        """Each chunk's samples in order, at the request's volume; into its download too, which is kept once the
+        audio is complete."""
+        async with contextlib.aclosing(self.synthesized(plan)) as synthesized:  # a consumer gone stops it at once
+            async for samples in synthesized:
+                samples = audio.louder(samples, plan.volume)
+                if plan.download:
+                    await plan.download.add(samples)
+                yield samples
+        if plan.download:
+            await plan.download.finish()
+
+    async def synthesized(self, plan: Plan) -> AsyncIterator[np.ndarray]:
         """Each chunk's samples in order. Up to SYNTHESIS_LOOKAHEAD chunks are submitted at once (Triton's
         batcher joins them); the rest wait, so a consumer that stops (a client gone) leaves little
         work behind, and a long input does not hold every chunk's audio at once. Each chunk is due when

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     chunk_max_phonemes: int = Field(400, ge=20, le=MAX_PHONEMES, description="longest chunk sent to the model")
     rate_limit_per_minute: int = Field(0, ge=0, description="requests per minute per API key; 0 means no limit")
     cors_origins: CommaSeparated = Field([], description="comma-separated origins allowed by CORS, or *; empty: none")
+    download_ttl_s: float = Field(3600.0, gt=0, description="how long audio kept for `return_download_link` "
+                                  "stays downloadable at GET /v1/download/{file}")
+    download_max_files: int = Field(64, ge=0, description="files kept for `return_download_link` at once, the "
+                                    "oldest removed first; 0 turns the field off (400)")
+    download_max_bytes: int = Field(256 << 20, ge=0, description="bytes of the files kept for "
+                                    "`return_download_link`, the oldest removed first")
     shutdown_grace_s: float = Field(30.0, ge=0,
                                     description="how long in-flight requests may finish on SIGTERM; then 503")
 

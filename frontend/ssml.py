@@ -23,6 +23,8 @@ RATE_NAMES = {"x-slow": 0.5, "slow": 0.75, "medium": 1.0, "default": 1.0, "fast"
 DURATION = re.compile(r"\s*(\d{1,5}(?:\.\d{1,3})?)\s*(ms|s)\s*")
 RATE = re.compile(r"\s*([+-]?\d{1,3}(?:\.\d{1,3})?)\s*(%?)\s*")
 INLINE_PAUSE = re.compile(r"\[pause:(?P<duration>[^\]]{1,20})\]", re.IGNORECASE)
+# Kokoro-FastAPI's speaker and rate switches (its allow_voice_tags): refused, not read aloud as words.
+INLINE_VOICE_OR_RATE = re.compile(r"\[(?:voice|rate):[^\]]{0,200}\]", re.IGNORECASE)
 SAY_AS = {"characters", "spell-out", "cardinal", "ordinal", "date", "time", "telephone"}
 ATTRIBUTES = {"speak": set(), "p": set(), "s": set(), "break": {"time", "strength"}, "prosody": {"rate"},
               "phoneme": {"alphabet", "ph"}, "say-as": {"interpret-as", "format", "detail"}, "sub": {"alias"}}
@@ -43,6 +45,9 @@ def parse(text: str) -> list[Part]:
     parser then refuses), else text with inline pauses."""
     if text.lstrip().startswith(("<speak", "<?xml", "<!DOCTYPE")):
         return _SsmlReader().read(text)
+    if tag := INLINE_VOICE_OR_RATE.search(text):
+        raise InvalidRequest(f"{tag.group(0)}: inline voice and rate tags are not supported; send one request per "
+                             "voice, and <prosody rate> in SSML for a rate", "input", "unsupported_tag")
     parts, position = [], 0
     for match in INLINE_PAUSE.finditer(text):
         parts.append(Part(text[position:match.start()], pause_s=pause_seconds(match.group("duration"), "[pause]")))

@@ -92,6 +92,10 @@ class VoiceCatalog:
         total = sum(w for _, w in parts)
         return Blend([(name, w / total) for name, w in parts], wanted[0])
 
+    def pack(self, blend: list[tuple[str, float]]) -> np.ndarray:
+        """The blend's whole voice pack [rows, 1, 256], as Kokoro-FastAPI's voice combination gives it."""
+        return sum(weight * np.asarray(self.packs[name], dtype=np.float32) for name, weight in blend)
+
     def style(self, blend: list[tuple[str, float]], phonemes: int) -> np.ndarray:
         """The style vector [256] for an utterance of `phonemes` tokens."""
         row = style_row(phonemes)

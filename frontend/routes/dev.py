@@ -1,14 +1,18 @@
-"""Developer routes: how a text will be read."""
+"""Developer routes (Kokoro-FastAPI's paths): how a text will be read, and speech from phonemes."""
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
-from frontend.defaults import require_length
-from frontend.dependencies import PROTECTED, speech_service
+from frontend.defaults import MODEL_ID, require_length
+from frontend.dependencies import PROTECTED, admission, speech_service
+from frontend.errors import ERROR_RESPONSES
+from frontend.guards import Admission
 from frontend.languages import language_of
-from frontend.schemas import PhonemizeRequest, PhonemizeResponse
+from frontend.routes.speech import speech
+from frontend.schemas import PhonemesSpeechRequest, PhonemizeRequest, PhonemizeResponse, SpeechRequest
 from frontend.service import SpeechService
 
 router = APIRouter(dependencies=PROTECTED, tags=["dev"])
@@ -21,3 +25,14 @@ async def phonemize(body: PhonemizeRequest, svc: SpeechService = Depends(speech_
     language = language_of(None, body.language, "a")
     normalized, phonemes = await asyncio.to_thread(svc.phonemizer.explain, body.text, language, body.normalize)
     return PhonemizeResponse(normalized_text=normalized, phonemes=phonemes, tokens=svc.phonemizer.tokens(phonemes))
+
+
+@router.post("/dev/generate_from_phonemes", response_class=Response,
+             responses={**ERROR_RESPONSES, 200: {"content": {"audio/wav": {}}}})
+async def generate_from_phonemes(body: PhonemesSpeechRequest, request: Request,
+                                 svc: SpeechService = Depends(speech_service),
+                                 inflight: Admission = Depends(admission)):
+    """Kokoro-FastAPI's: phonemes (as /dev/phonemize gives them) spoken by a voice, as a WAV file at 24 kHz.
+    The speech endpoint's `phonemes` field does the same with every format and option."""
+    spoken = SpeechRequest(model=MODEL_ID, input="", phonemes=body.phonemes, voice=body.voice, response_format="wav")
+    return await speech(spoken, request, svc, inflight)

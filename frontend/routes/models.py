@@ -1,13 +1,13 @@
-"""GET /v1/models: the one model, under the id clients list."""
+"""GET /v1/models: the one model, under the id clients list; GET /v1/audio/models, the names Open WebUI offers."""
 from __future__ import annotations
 
 import time
 
 from fastapi import APIRouter
 
-from frontend.defaults import MODEL_ID, MODEL_OWNER, require_model
+from frontend.defaults import CLIENT_NAMES, MODEL_ID, MODEL_OWNER, require_model
 from frontend.dependencies import PROTECTED
-from frontend.schemas import ModelCard, ModelList
+from frontend.schemas import AudioModel, AudioModelList, ModelCard, ModelList
 
 router = APIRouter(dependencies=PROTECTED, tags=["models"])
 STARTED = int(time.time())
@@ -23,3 +23,9 @@ async def models():
 async def model(model_id: str):
     require_model(model_id)
     return CARD
+
+
+@router.get("/v1/audio/models", response_model=AudioModelList)
+async def audio_models():
+    """Open WebUI's list of speech models for a custom OpenAI-compatible server: `{"models": [{"id"}]}`."""
+    return AudioModelList(models=[AudioModel(id=name) for name in (MODEL_ID, *CLIENT_NAMES)])

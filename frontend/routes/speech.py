@@ -31,19 +31,22 @@ async def speech(body: SpeechRequest, request: Request, svc: SpeechService = Dep
     request.state.format = response_format(body.response_format, body.stream)
     try:
         plan = await svc.plan(body, request_id=request.state.request_id)
+        # Kokoro-FastAPI's header: the kept file's path under /v1, there once the audio is complete.
+        headers = {"X-Download-Path": f"/download/{plan.download.name}"} if plan.download else {}
         if plan.mode in (Mode.SSE, Mode.TOGETHER):
             events = await first_item_ready(svc.events(plan))
             return StreamingResponse(inflight.held(events, release), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache"})
+                                     headers={"Cache-Control": "no-cache", **headers})
         if plan.mode == Mode.STREAM:
             chunks = await first_item_ready(svc.encoded(plan))
-            return StreamingResponse(inflight.held(chunks, release), media_type=plan.format.media_type)
+            return StreamingResponse(inflight.held(chunks, release), media_type=plan.format.media_type,
+                                     headers=headers)
         audio_bytes = await unless_disconnected(request, svc.whole(plan))
     except BaseException:
         release()
         raise
     release()
-    return Response(audio_bytes, media_type=plan.format.media_type)
+    return Response(audio_bytes, media_type=plan.format.media_type, headers=headers)
 
 
 async def first_item_ready(stream):
