@@ -469,6 +469,9 @@ CASES = {
         ("#1", "number one"),
         ("A&B", "A and B"),
         ("C++", "C plus plus"),
+        ("Attach the file(s) below.", "Attach the files below."),  # an optional plural: the plural covers one too
+        ("SELECT ITEM(S)", "SELECT ITEMS"),
+        ("Option (s) stays.", "Option (s) stays."),
     ],
     "roman_numeral": [
         ('King Henry VIII had six wives.', 'King Henry the eighth had six wives.'),
@@ -601,7 +604,7 @@ def test_spoken_form(category, text, spoken):
     "a." * 50_000, "555-" * 25_000, "+1 " * 33_000, "1½" * 50_000, "1 1/" * 25_000, "1999 " * 20_000,
     "St. A " * 16_000, "No. " * 25_000, "the 9" * 20_000, "1:1:" * 25_000, "12-" * 34_000, "6'" * 50_000,
     "6'1" * 34_000, "XVI " * 25_000, "Henry VIII " * 9_100, "A." * 50_000, "Mon-" * 25_000, "9am-" * 25_000,
-    "0800 " * 20_000, "1 AD " * 20_000, "5 sq " * 20_000, "code 1" * 17_000, "2024/1/" * 15_000,
+    "0800 " * 20_000, "1 AD " * 20_000, "5 sq " * 20_000, "code 1" * 17_000, "2024/1/" * 15_000, "a(s)" * 25_000,
 ])
 def test_linear_time_on_100_kb_adversarial_input(adversarial):
     started = time.monotonic()
