@@ -76,7 +76,7 @@ class Plan:
 
 class SpeechService:
     def __init__(self, settings: Settings, synthesizer: TritonSynthesizer, phonemizer: Phonemizer,
-                 voices: VoiceCatalog, metrics: Metrics, downloads: Downloads | None = None):
+                 voices: VoiceCatalog, metrics: Metrics, downloads: Downloads):
         self.settings, self.synthesizer, self.phonemizer, self.voices = settings, synthesizer, phonemizer, voices
         self.metrics, self.downloads = metrics, downloads
 
