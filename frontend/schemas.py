@@ -88,6 +88,12 @@ class SpeechRequest(BaseModel):
     def _any_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
+    def reading(self) -> tuple[bool, frozenset[str]]:
+        """Whether the text is normalized (`normalize`, and Kokoro-FastAPI's `normalization_options.normalize`),
+        and the categories of frontend.normalize left unread."""
+        options = self.normalization_options or NormalizationOptions()
+        return self.normalize and options.normalize, options.skipped()
+
 
 class PhonemizeRequest(BaseModel):
     """POST /dev/phonemize: what the model will be given for a text."""

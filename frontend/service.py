@@ -27,7 +27,6 @@ from frontend.observability import Metrics
 from frontend.phonemes import Phonemizer
 from frontend.schemas import (
     ErrorDetail,
-    NormalizationOptions,
     SpeechAudioDelta,
     SpeechAudioDone,
     SpeechRequest,
@@ -93,16 +92,16 @@ class SpeechService:
                 else Mode.STREAM if request.stream_format == "audio" or fmt.container not in ("wav", "flac")
                 else Mode.FILE)
         first_words = (self.settings.first_chunk_words or None) if mode != Mode.FILE else None
-        options = request.normalization_options or NormalizationOptions()
         if request.phonemes:
             chunks = await asyncio.to_thread(phoneme_chunks, self.phonemizer, request.phonemes,
                                              self.settings.chunk_max_phonemes)
         else:
-            chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.input), language,
-                                             request.normalize and options.normalize, first_words, options.skipped())
+            normalize, skip = request.reading()
+            chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.input), language, normalize, first_words,
+                                             skip)
         self.metrics.characters.inc(len(request.input))
         return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id,
-                    request.volume_multiplier, self.download(request))
+                    volume=request.volume_multiplier, download=self.download(request))
 
     def download(self, request: SpeechRequest) -> Download | None:
         """Kokoro-FastAPI's return_download_link: the audio also kept as a file, in download_format if given."""
