@@ -14,7 +14,7 @@ from frontend.dependencies import Access
 from frontend.guards import Admission, BodyLimit, RateLimiter, ShutdownAnswer
 from frontend.observability import Metrics, RequestTracking
 from frontend.phonemes import Phonemizer
-from frontend.routes import dev, health, models, speech, voices
+from frontend.routes import captions, dev, health, models, speech, voices
 from frontend.service import SpeechService
 from frontend.settings import Settings, get_settings
 from frontend.triton_client import TritonSynthesizer
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, metrics: Metrics | None = None)
     if settings.cors_origins:  # closed unless configured: browsers on other origins get no CORS headers
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["X-Request-ID"])
-    for routes in (speech, models, voices, dev, health):
+    for routes in (speech, captions, models, voices, dev, health):
         app.include_router(routes.router)
     return app
 

@@ -41,13 +41,17 @@ class Part:
 def parse(text: str) -> list[Part]:
     """The parts of an input: SSML when it starts with `<speak` (or an XML declaration or DOCTYPE, which the
     parser then refuses), else text with inline pauses."""
-    if text.lstrip().startswith(("<speak", "<?xml", "<!DOCTYPE")):
+    if is_ssml(text):
         return _SsmlReader().read(text)
     parts, position = [], 0
     for match in INLINE_PAUSE.finditer(text):
         parts.append(Part(text[position:match.start()], pause_s=pause_seconds(match.group("duration"), "[pause]")))
         position = match.end()
     return parts + [Part(text[position:])]
+
+
+def is_ssml(text: str) -> bool:
+    return text.lstrip().startswith(("<speak", "<?xml", "<!DOCTYPE"))
 
 
 def pause_seconds(written: str, element: str) -> float:
