@@ -4,7 +4,7 @@ SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
 PRECISION ?= auto
 
-.PHONY: help setup serve export export-synthetic triton perf bench soak wer lint test clean
+.PHONY: help setup serve export export-synthetic triton perf bench soak wer word-timing lint test clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,6 +38,9 @@ soak: $(SETUP) ## 32 clients for 5 minutes against a fresh stack: failures, late
 
 wer: $(SETUP) ## intelligibility: Whisper's word error rate per response path, upstream's, Japanese CER (results/intelligibility/)
 	$(PY) -m bench.intelligibility --repository $(MODEL_REPOSITORY)
+
+word-timing: $(SETUP) ## word timestamps against Whisper's on the corpus at speeds 1 and 1.5 (results/word_timing/)
+	$(PY) -m bench.word_timing --repository $(MODEL_REPOSITORY)
 
 lint: $(SETUP) ## ruff over the whole tree (rules in pyproject.toml)
 	.venv/bin/ruff check .

@@ -13,6 +13,7 @@ import io
 import json
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,10 +199,22 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    from bench.listener import Listener
+@contextmanager
+def stack(repository: Path, logs: Path):
+    """Triton and the API on `repository` (no key), logging into `logs`; yields the API's URL."""
     from bench.processes import FrontendProcess, free_port
     from serving.tritonserver import TritonServer
+
+    with TritonServer(repository, free_port(), free_port(), free_port(), log_path=logs / "tritonserver.log") as triton:
+        frontend = FrontendProcess(logs / "frontend.log", TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(repository))
+        try:
+            yield frontend.url
+        finally:
+            frontend.stop()
+
+
+def main(argv=None) -> int:
+    from bench.listener import Listener
 
     parser = argparse.ArgumentParser(prog="python -m bench.intelligibility", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -212,15 +225,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
     listener = Listener(ROOT / "build")
-    with TritonServer(args.repository, free_port(), free_port(), free_port(),
-                      log_path=args.output / "tritonserver.log") as triton:
-        frontend = FrontendProcess(args.output / "frontend.log", TRITON_URL=triton.http_url,
-                                   MODEL_REPOSITORY=str(args.repository))
-        try:
-            report = measure(frontend.url, args.repository, listener, checkpoint_path=args.checkpoint,
-                             log=lambda line: print(line, file=sys.stderr, flush=True))
-        finally:
-            frontend.stop()
+    with stack(args.repository, args.output) as url:
+        report = measure(url, args.repository, listener, checkpoint_path=args.checkpoint,
+                         log=lambda line: print(line, file=sys.stderr, flush=True))
     (args.output / "intelligibility.json").write_text(json.dumps(report, indent=1))
     (args.output / "intelligibility.md").write_text(table(report) + "\n")
     print(table(report))

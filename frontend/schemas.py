@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, m
 from kokoro_core.contract import MAX_SPEED, MIN_SPEED
 
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "raw"]
+CaptionedFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 PcmEncoding = Literal["pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"]
 
 
@@ -75,6 +76,9 @@ class SpeechRequest(BaseModel):
                                                           "(under /v1) in the X-Download-Path header")
     download_format: AudioFormat | None = Field(None, description="Kokoro-FastAPI: the kept file's format; "
                                                                   "response_format by default")
+    alignment: Literal["none", "word"] | None = Field(
+        None, description="Together's, and an extension to OpenAI's SSE: `word` adds each chunk's word timestamps "
+                          "to a stream of events (`stream: true` or `stream_format: sse`); other responses ignore it")
 
     @model_validator(mode="before")
     @classmethod
@@ -93,6 +97,54 @@ class SpeechRequest(BaseModel):
         and the categories of frontend.normalize left unread."""
         options = self.normalization_options or NormalizationOptions()
         return self.normalize and options.normalize, options.skipped()
+
+
+class CaptionsRequest(SpeechRequest):
+    """POST /v1/audio/captions: the body of a speech request, and the caption format. The captions fit the audio
+    that /v1/audio/speech gives for the same body (synthesis is deterministic)."""
+    caption_format: Literal["vtt", "srt"] = Field("vtt", description="WebVTT (text/vtt) or SubRip "
+                                                                     "(application/x-subrip)")
+
+
+class CaptionedSpeechRequest(BaseModel):
+    """POST /dev/captioned_speech, as Kokoro-FastAPI takes it. Its other fields (return_download_link,
+    allow_voice_tags, ssml, voice_aliases...) are accepted and ignored."""
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = "kokoro"
+    input: str = Field(description="text to speak, as for /v1/audio/speech")
+    voice: str | None = Field(None, description="as for /v1/audio/speech; DEFAULT_VOICE when left out")
+    response_format: CaptionedFormat = "mp3"
+    speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED, allow_inf_nan=False)
+    stream: bool = Field(True, description="one JSON line per chunk of audio (application/json), as it is made")
+    return_timestamps: bool = True
+    lang_code: str | None = Field(None, max_length=35)
+    normalization_options: NormalizationOptions | None = None
+    volume_multiplier: float = Field(1.0, ge=0, le=10, allow_inf_nan=False, description="as for /v1/audio/speech")
+    sample_rate: int | None = Field(None, ge=8000, le=48000, description="extension: output rate, as for "
+                                                                          "/v1/audio/speech")
+
+    @field_validator("response_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
+class WordTimestamp(BaseModel):
+    """A word of the input and when it is spoken, in seconds of the audio as sent (Kokoro-FastAPI's shape, plus
+    where the word is in the input)."""
+    word: str = Field(description="the word as the input writes it, without the punctuation at its edges")
+    start_time: float
+    end_time: float
+    char_start: int = Field(description="extension: the word is input[char_start:char_end] (Unicode code points)")
+    char_end: int
+
+
+class CaptionedSpeechResponse(BaseModel):
+    """POST /dev/captioned_speech's answer: the whole audio, or (streamed) one such line per chunk of it."""
+    audio: str = Field(description="base64 of the audio (streamed: of the next bytes of the audio file)")
+    audio_format: str = Field(description="its media type, e.g. audio/mpeg")
+    timestamps: list[WordTimestamp] | None = Field(description="the words spoken in this audio")
 
 
 class PhonemizeRequest(BaseModel):
@@ -188,11 +240,26 @@ class TogetherChunk(BaseModel):
     b64: str = Field(description="base64 of the next bytes of the audio")
 
 
+class SpeechAudioWords(BaseModel):
+    """Extension to OpenAI's SSE (`alignment: word`): the words of the audio just sent."""
+    type: Literal["speech.audio.words"] = "speech.audio.words"
+    words: list[WordTimestamp]
+
+
+class TogetherWordTimestamps(BaseModel):
+    """Together's word timing event (`stream: true`, `alignment: word`): the words of the audio just sent."""
+    type: Literal["conversation.item.word_timestamps"] = "conversation.item.word_timestamps"
+    words: list[str]
+    start_seconds: list[float]
+    end_seconds: list[float]
+
+
 class StreamError(BaseModel):
     """A failure after the first event: sent in-band, and the stream ends."""
     type: Literal["error"] = "error"
     error: ErrorDetail
 
 
-class SpeechEvent(RootModel[SpeechAudioDelta | SpeechAudioDone | TogetherChunk | StreamError]):
+class SpeechEvent(RootModel[SpeechAudioDelta | SpeechAudioDone | SpeechAudioWords | TogetherChunk
+                             | TogetherWordTimestamps | StreamError]):
     """One `data:` line of a speech stream's server-sent events."""

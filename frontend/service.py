@@ -10,14 +10,14 @@ import itertools
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import numpy as np
 from pydantic import BaseModel
 
-from frontend import audio, ssml
+from frontend import audio, ssml, timing
 from frontend.chunks import Chunk, phoneme_chunks, text_chunks
 from frontend.defaults import require_length, require_model, response_format
 from frontend.downloads import Download, Downloads
@@ -26,17 +26,23 @@ from frontend.languages import language_of
 from frontend.observability import Metrics
 from frontend.phonemes import Phonemizer
 from frontend.schemas import (
+    CaptionedSpeechResponse,
+    ErrorBody,
     ErrorDetail,
     SpeechAudioDelta,
     SpeechAudioDone,
+    SpeechAudioWords,
     SpeechRequest,
     StreamError,
     TogetherChunk,
+    TogetherWordTimestamps,
     Usage,
     VoiceRef,
+    WordTimestamp,
 )
 from frontend.settings import Settings
-from frontend.triton_client import TritonSynthesizer
+from frontend.timing import TimedWord
+from frontend.triton_client import Synthesis, TritonSynthesizer
 from frontend.voices import Blend, VoiceCatalog
 from kokoro_core.contract import SAMPLES_PER_FRAME
 
@@ -65,6 +71,7 @@ class Plan:
     sample_rate: int | None
     mode: Mode
     request_id: str = ""
+    alignment: timing.Alignment | None = None  # when word timing is asked for
     volume: float = 1.0  # Kokoro-FastAPI's volume_multiplier
     download: Download | None = None  # Kokoro-FastAPI's return_download_link
 
@@ -73,13 +80,32 @@ class Plan:
         return sum(len(c.token_ids) for c in self.chunks)
 
 
+@dataclass
+class Piece:
+    """A piece of a response's audio, in order: a chunk's speech or a pause."""
+    samples: np.ndarray  # 24 kHz, as sent
+    words: list[TimedWord] = field(default_factory=list)  # the words that end in it, when the plan is timed
+
+
+@dataclass
+class Encoded:
+    data: bytes  # the next bytes of the file (none while the encoder holds them)
+    words: list[TimedWord]
+    produced: int  # 24 kHz samples synthesized so far
+
+
+SILENCE = Synthesis(np.zeros(0, np.float32), np.zeros(0, np.int64))
+
+
 class SpeechService:
     def __init__(self, settings: Settings, synthesizer: TritonSynthesizer, phonemizer: Phonemizer,
                  voices: VoiceCatalog, metrics: Metrics, downloads: Downloads):
         self.settings, self.synthesizer, self.phonemizer, self.voices = settings, synthesizer, phonemizer, voices
         self.metrics, self.downloads = metrics, downloads
 
-    async def plan(self, request: SpeechRequest, request_id: str = "") -> Plan:
+    async def plan(self, request: SpeechRequest, request_id: str = "", timed: bool = False) -> Plan:
+        """The request validated and cut into chunks; `timed` (or `alignment: word` on a stream of events): with
+        the alignment of its words."""
         model = require_model(request.model)
         if not request.input.strip() and not (request.phonemes or "").strip():
             raise InvalidRequest("input must not be empty", "input", "empty_input")
@@ -100,8 +126,16 @@ class SpeechService:
             chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.input), language, normalize, first_words,
                                              skip)
         self.metrics.characters.inc(len(request.input))
-        return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id,
+        timed = timed or (request.alignment == "word" and mode in (Mode.SSE, Mode.TOGETHER))
+        alignment = await asyncio.to_thread(self.aligned, request, chunks, language) if timed else None
+        return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id, alignment,
                     volume=request.volume_multiplier, download=self.download(request))
+
+    def aligned(self, request: SpeechRequest, chunks: list[Chunk], language: str) -> timing.Alignment:
+        if request.phonemes:
+            return timing.align(self.phonemizer, chunks, request.phonemes, language, phonemes_given=True)
+        normalize, skip = request.reading()
+        return timing.align(self.phonemizer, chunks, request.input, language, normalize, skip=skip)
 
     def download(self, request: SpeechRequest) -> Download | None:
         """Kokoro-FastAPI's return_download_link: the audio also kept as a file, in download_format if given."""
@@ -136,24 +170,24 @@ class SpeechService:
                 return []
             raise
 
-    async def samples(self, plan: Plan) -> AsyncIterator[np.ndarray]:
-        """Each chunk's samples in order, at the request's volume; into its download too, which is kept once the
-        audio is complete."""
+    async def pieces(self, plan: Plan) -> AsyncIterator[Piece]:
+        """Each piece at the request's volume; into its download too, which is kept once the audio is complete."""
         async with contextlib.aclosing(self.synthesized(plan)) as synthesized:  # a consumer gone stops it at once
-            async for samples in synthesized:
-                samples = audio.louder(samples, plan.volume)
+            async for piece in synthesized:
+                piece.samples = audio.louder(piece.samples, plan.volume)
                 if plan.download:
-                    await plan.download.add(samples)
-                yield samples
+                    await plan.download.add(piece.samples)
+                yield piece
         if plan.download:
             await plan.download.finish()
 
-    async def synthesized(self, plan: Plan) -> AsyncIterator[np.ndarray]:
-        """Each chunk's samples in order. Up to SYNTHESIS_LOOKAHEAD chunks are submitted at once (Triton's
-        batcher joins them); the rest wait, so a consumer that stops (a client gone) leaves little
+    async def synthesized(self, plan: Plan) -> AsyncIterator[Piece]:
+        """Each chunk's audio in order, and its pause. Up to SYNTHESIS_LOOKAHEAD chunks are submitted at once
+        (Triton's batcher joins them); the rest wait, so a consumer that stops (a client gone) leaves little
         work behind, and a long input does not hold every chunk's audio at once. Each chunk is due when
-        the estimated audio before it has played, counted from now."""
-        pending: deque[tuple[asyncio.Task, Chunk]] = deque()
+        the estimated audio before it has played, counted from now. A timed plan's words come with the
+        chunk they end in, timed from the durations Triton returned and the audio sent before."""
+        pending: deque[tuple[asyncio.Task, int, Chunk]] = deque()
         began = time.monotonic()
         seconds = (len(chunk.token_ids) * SECONDS_PER_PHONEME / speed(plan, chunk)
                    + chunk.pause_samples / audio.SOURCE_RATE for chunk in plan.chunks)
@@ -164,72 +198,128 @@ class SpeechService:
             if chunk is None:
                 return
             if not chunk.token_ids:  # a pause alone
-                pending.append((asyncio.create_task(asyncio.sleep(0, np.zeros(0, np.float32))), chunk))
+                pending.append((asyncio.create_task(asyncio.sleep(0, SILENCE)), index, chunk))
                 return
             style = self.voices.style(plan.voice.parts, len(chunk.token_ids))
             pending.append((asyncio.create_task(self.synthesizer.synthesize(
                 chunk.token_ids, style, speed(plan, chunk), request_id=f"{plan.request_id}-{index}",
-                deadline=deadline, began=began)), chunk))
+                deadline=deadline, began=began)), index, chunk))
 
         for _ in range(self.settings.synthesis_lookahead):
             submit_next()
+        clock, sent = timing.Clock(plan.alignment) if plan.alignment else None, 0
         try:
             while pending:
-                samples = await pending[0][0]
-                chunk = pending.popleft()[1]
+                synthesis = await pending[0][0]
+                _, index, chunk = pending.popleft()
                 submit_next()
-                self.metrics.audio_seconds.inc(len(samples) / audio.SOURCE_RATE)
-                if len(samples):
-                    yield audio.faded(samples)
+                self.metrics.audio_seconds.inc(len(synthesis.samples) / audio.SOURCE_RATE)
+                if len(synthesis.samples):
+                    words = clock.chunk(index, synthesis.durations, sent) if clock else []
+                    yield Piece(audio.faded(synthesis.samples), words)
+                    sent += len(synthesis.samples)
                 if chunk.pause_samples:
-                    yield np.zeros(chunk.pause_samples, np.float32)  # exact silence of the asked length
+                    yield Piece(np.zeros(chunk.pause_samples, np.float32))  # exact silence of the asked length
+                    sent += chunk.pause_samples
         finally:
-            for task, _ in pending:
+            for task, _, _ in pending:
                 task.cancel()
 
     async def encoded(self, plan: Plan) -> AsyncIterator[bytes]:
         """The audio file as it is produced: one valid stream of the requested format."""
-        async for data, _ in self._encoded_counted(plan):
-            yield data
+        async for piece in self._encoded(plan):
+            if piece.data:
+                yield piece.data
 
-    async def _encoded_counted(self, plan: Plan) -> AsyncIterator[tuple[bytes, int]]:
-        """Encoded bytes, each with the number of 24 kHz samples synthesized so far."""
+    async def _encoded(self, plan: Plan) -> AsyncIterator[Encoded]:
+        """Each piece of audio encoded, with its words; last, the encoder's tail."""
         encoder = audio.AudioEncoder(plan.format, plan.sample_rate)
         produced = 0
-        async for samples in self.samples(plan):
-            produced += len(samples)
-            data = await asyncio.to_thread(encoder.encode, samples)
-            if data:
-                yield data, produced
-        tail = await asyncio.to_thread(encoder.finish)
-        if tail:
-            yield tail, produced
+        async for piece in self.pieces(plan):
+            produced += len(piece.samples)
+            yield Encoded(await asyncio.to_thread(encoder.encode, piece.samples), piece.words, produced)
+        yield Encoded(await asyncio.to_thread(encoder.finish), [], produced)
 
-    async def whole(self, plan: Plan) -> bytes:
-        parts = [samples async for samples in self.samples(plan)]
-        return await asyncio.to_thread(audio.encode_all, np.concatenate(parts), plan.format, plan.sample_rate)
+    async def whole(self, plan: Plan) -> tuple[bytes, list[TimedWord]]:
+        """The whole file, and the words (when the plan is timed)."""
+        pieces = [piece async for piece in self.pieces(plan)]
+        data = await asyncio.to_thread(audio.encode_all, np.concatenate([p.samples for p in pieces]), plan.format,
+                                       plan.sample_rate)
+        return data, [word for piece in pieces for word in piece.words]
 
-    async def events(self, plan: Plan) -> AsyncIterator[str]:
-        """Server-sent events: OpenAI's speech.audio.delta/done or Together's audio.tts.chunk/[DONE].
-        A failure after the first event is sent in-band (an `error` event) and ends the stream."""
-        produced, sent = 0, False
-        try:
-            async for data, produced in self._encoded_counted(plan):
-                b64 = base64.b64encode(data).decode()
+    async def words(self, plan: Plan) -> list[TimedWord]:
+        """A timed plan's words, its audio synthesized and not encoded."""
+        return [word async for piece in self.pieces(plan) for word in piece.words]
+
+    def events(self, plan: Plan) -> AsyncIterator[str]:
+        """Server-sent events: OpenAI's speech.audio.delta/done or Together's audio.tts.chunk/[DONE], each chunk's
+        words after its audio when the plan is timed. A failure after the first event is sent in-band (an `error`
+        event) and ends the stream."""
+        return _errors_in_band(self._events(plan), lambda detail: _event(StreamError(error=detail)))
+
+    async def _events(self, plan: Plan) -> AsyncIterator[str]:
+        produced = 0
+        async for piece in self._encoded(plan):
+            produced = piece.produced
+            if piece.data:
+                b64 = base64.b64encode(piece.data).decode()
                 yield _event(SpeechAudioDelta(audio=b64) if plan.mode == Mode.SSE
                              else TogetherChunk(model=plan.model, b64=b64))
-                sent = True
-        except APIError as e:
-            if not sent:  # nothing sent yet: the client gets a plain error response instead
-                raise
-            yield _event(StreamError(error=ErrorDetail(message=e.message, type=e.type, param=e.param, code=e.code)))
-            return
+            if piece.words:
+                yield _event(_words_event(plan.mode, piece.words))
         if plan.mode == Mode.SSE:
             output_tokens = produced // SAMPLES_PER_FRAME  # audio frames of 25 ms
             yield _event(SpeechAudioDone(usage=Usage(input_tokens=plan.input_tokens, output_tokens=output_tokens,
                                                      total_tokens=plan.input_tokens + output_tokens)))
         else:
             yield "data: [DONE]\n\n"
+
+    def captioned_lines(self, plan: Plan) -> AsyncIterator[str]:
+        """Kokoro-FastAPI's streamed captioned speech: a JSON line per piece of the audio file with the words that
+        end in it (words whose audio the encoder still holds wait for the next line). A failure after the first
+        line is sent as an error body line, and ends the stream."""
+        return _errors_in_band(self._captioned_lines(plan), lambda detail: _line(ErrorBody(error=detail)))
+
+    async def _captioned_lines(self, plan: Plan) -> AsyncIterator[str]:
+        words: list[TimedWord] = []
+        async for piece in self._encoded(plan):
+            words += piece.words
+            if piece.data:
+                yield _line(captioned(plan, piece.data, words))
+                words = []
+        if words:
+            yield _line(captioned(plan, b"", words))
+
+
+async def _errors_in_band(items: AsyncIterator[str], render: Callable[[ErrorDetail], str]) -> AsyncIterator[str]:
+    """`items`, with an APIError after the first one sent as `render`s it (the stream then ends); before the
+    first, it is raised, and the client gets a plain error response."""
+    sent = False
+    try:
+        async for item in items:
+            yield item
+            sent = True
+    except APIError as e:
+        if not sent:
+            raise
+        yield render(ErrorDetail(message=e.message, type=e.type, param=e.param, code=e.code))
+
+
+def timestamps(words: list[TimedWord]) -> list[WordTimestamp]:
+    return [WordTimestamp(word=w.word.text, start_time=w.start_s, end_time=w.end_s, char_start=w.word.start,
+                          char_end=w.word.end) for w in words]
+
+
+def captioned(plan: Plan, data: bytes, words: list[TimedWord]) -> CaptionedSpeechResponse:
+    return CaptionedSpeechResponse(audio=base64.b64encode(data).decode(), audio_format=plan.format.media_type,
+                                   timestamps=timestamps(words))
+
+
+def _words_event(mode: Mode, words: list[TimedWord]) -> BaseModel:
+    if mode == Mode.SSE:
+        return SpeechAudioWords(words=timestamps(words))
+    return TogetherWordTimestamps(words=[w.word.text for w in words], start_seconds=[w.start_s for w in words],
+                                  end_seconds=[w.end_s for w in words])
 
 
 def speed(plan: Plan, chunk: Chunk) -> float:
@@ -239,3 +329,7 @@ def speed(plan: Plan, chunk: Chunk) -> float:
 
 def _event(payload: BaseModel) -> str:
     return f"data: {payload.model_dump_json()}\n\n"
+
+
+def _line(payload: BaseModel) -> str:
+    return payload.model_dump_json() + "\n"

@@ -43,7 +43,7 @@ class Part:
 def parse(text: str) -> list[Part]:
     """The parts of an input: SSML when it starts with `<speak` (or an XML declaration or DOCTYPE, which the
     parser then refuses), else text with inline pauses."""
-    if text.lstrip().startswith(("<speak", "<?xml", "<!DOCTYPE")):
+    if is_ssml(text):
         return _SsmlReader().read(text)
     if tag := INLINE_VOICE_OR_RATE.search(text):
         raise InvalidRequest(f"{tag.group(0)}: inline voice and rate tags are not supported; send one request per "
@@ -53,6 +53,10 @@ def parse(text: str) -> list[Part]:
         parts.append(Part(text[position:match.start()], pause_s=pause_seconds(match.group("duration"), "[pause]")))
         position = match.end()
     return parts + [Part(text[position:])]
+
+
+def is_ssml(text: str) -> bool:
+    return text.lstrip().startswith(("<speak", "<?xml", "<!DOCTYPE"))
 
 
 def pause_seconds(written: str, element: str) -> float:

@@ -1,4 +1,4 @@
-"""The Triton side: one utterance's token ids and style in, its 24 kHz samples out (async).
+"""The Triton side: one utterance's token ids and style in, its 24 kHz samples and token durations out (async).
 
 Several Triton servers can stand behind one frontend: calls are spread over them in turn, and a call
 that cannot reach one (refused, reset, the server gone mid-call) is retried on the others. A call lost
@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -34,6 +35,12 @@ UNANSWERED = (aiohttp.ClientError, InferenceServerException, asyncio.TimeoutErro
 # aiohttp asks for gzip by default, and Triton would spend 4-5 ms of CPU per second of audio compressing
 # float samples by 8 %: CPU taken from synthesis on a small machine.
 UNCOMPRESSED = {"Accept-Encoding": "identity"}
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    samples: np.ndarray  # float32, 24 kHz
+    durations: np.ndarray  # int64 [n + 2]: frames per token, pads included (samples: their sum * SAMPLES_PER_FRAME)
 
 
 class BackendLost(BackendUnavailable):
@@ -115,7 +122,7 @@ class TritonSynthesizer:
         return total
 
     async def synthesize(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int = 0,
-                         request_id: str = "", deadline: float | None = None, began: float | None = None) -> np.ndarray:
+                         request_id: str = "", deadline: float | None = None, began: float | None = None) -> Synthesis:
         """`deadline` (time.monotonic()): when the client needs this audio; calls waiting for a slot at
         Triton go earliest deadline first (default: now). Waiting and the call each have `timeout_s`.
         `began` (time.monotonic(), default: now): when the request began."""
@@ -133,7 +140,7 @@ class TritonSynthesizer:
             log.warning("request %s: retried once, Triton ready again after: %s", request_id, e.message)
             return await self._in_slot(deadline, token_ids, style, speed, seed, request_id)
 
-    async def _in_slot(self, deadline: float, *call) -> np.ndarray:
+    async def _in_slot(self, deadline: float, *call) -> Synthesis:
         try:
             async with asyncio.timeout(self.timeout_s):
                 await self.slots.enter(deadline)
@@ -162,7 +169,7 @@ class TritonSynthesizer:
         return False
 
     async def _any_backend(self, token_ids: list[int], style: np.ndarray, speed: float, seed: int,
-                           request_id: str) -> np.ndarray:
+                           request_id: str) -> Synthesis:
         inputs = [
             _tensor("token_ids", np.asarray(token_ids, dtype=np.int64)[None], "INT64"),
             _tensor("style", np.asarray(style, dtype=np.float32)[None], "FP32"),
@@ -172,15 +179,15 @@ class TritonSynthesizer:
         error: BackendUnavailable | None = None
         for backend in self._in_turn():
             try:
-                audio = await self._infer(backend, inputs, request_id)
+                synthesis = await self._infer(backend, inputs, request_id)
                 self._up()
-                return audio
+                return synthesis
             except BackendUnavailable as e:
                 backend.failed(e.message)
                 error = e
         raise error
 
-    async def _infer(self, backend: TritonBackend, inputs: list, request_id: str) -> np.ndarray:
+    async def _infer(self, backend: TritonBackend, inputs: list, request_id: str) -> Synthesis:
         try:
             # Not wait_for: in Python 3.11 it can lose a cancellation that meets the call's own end (bpo-42130),
             # and a chunk cancelled with its failed request would go on to wait for a server.
@@ -205,7 +212,7 @@ class TritonSynthesizer:
             failure = BackendLost if INSTANCE_DIED in str(e.message()) else BackendUnavailable
             raise failure("the inference server failed on this request", code="backend_error",
                           headers=RETRY_AFTER) from e
-        return result.as_numpy("audio")[0]
+        return Synthesis(result.as_numpy("audio")[0], result.as_numpy("durations")[0])
 
     def _timeout(self) -> BackendTimeout:
         return BackendTimeout(f"synthesis took longer than {self.timeout_s:g} s", code="timeout")

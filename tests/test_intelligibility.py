@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bench import intelligibility as intel
+from bench import word_timing
 from bench.listener import Listener, lost_or_repeated_at_joins, word_error_rate
 from frontend.text import sentences
 from kokoro_core.contract import SAMPLE_RATE
@@ -99,3 +100,26 @@ def test_japanese_is_intelligible(http, listener):
     cer, heard = intel.japanese_cer(http, listener)
     print(f"CER Japanese {cer:.3f}: {heard}")
     assert cer <= MAX_JAPANESE_CER, heard
+
+
+@pytest.fixture(scope="module")
+def timed_clips(http, listener, corpus_texts) -> list[word_timing.Clip]:
+    """The corpus through /dev/captioned_speech at speeds 1 and 1.5, with Whisper's word times of the same audio."""
+    return word_timing.clips(http, listener, corpus_texts)
+
+
+def test_word_times_agree_with_the_listener(timed_clips):
+    """Issue: word starts within 80 ms of Whisper's (median) and 200 ms (p90), over all words and over the words of
+    a text's later chunks; the listener matches most of the words."""
+    report = word_timing.report(timed_clips)
+    print(word_timing.table(report))
+    for name in ("all words", "words of later chunks", "speed 1", "speed 1.5"):
+        assert word_timing.within_bounds(report[name]), (name, report[name])
+        assert report[name]["matched_share"] >= 0.8, (name, report[name])
+
+
+def test_word_time_bounds_fail_a_broken_timeline(timed_clips):
+    """What the bounds guard: later chunks' words without the audio before them, times scaled by the speed."""
+    report = word_timing.report(timed_clips)
+    assert not word_timing.within_bounds(report["broken: later chunks without their offset"])
+    assert not word_timing.within_bounds(report["broken: times scaled by the speed"])

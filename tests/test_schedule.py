@@ -9,6 +9,7 @@ from frontend.errors import BackendTimeout
 from frontend.schedule import EarliestDeadlineFirst
 from frontend.triton_client import TritonSynthesizer
 from frontend.voices import VoiceCatalog
+from kokoro_core.contract import SAMPLES_PER_FRAME
 
 
 async def _hold(slots: EarliestDeadlineFirst, deadline: float, entered: list, name: str) -> None:
@@ -82,8 +83,8 @@ def test_triton_calls_take_the_servers_capacity_and_wait_earliest_deadline_first
             finished = []
 
             async def say(name: str, deadline: float) -> None:
-                samples = await synthesizer.synthesize(token_ids, style, 1.0, deadline=deadline)
-                assert len(samples) > 0
+                synthesis = await synthesizer.synthesize(token_ids, style, 1.0, deadline=deadline)
+                assert len(synthesis.samples) == synthesis.durations.sum() * SAMPLES_PER_FRAME > 0
                 finished.append(name)
 
             first = asyncio.create_task(say("first", 0.0))
