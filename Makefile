@@ -4,7 +4,7 @@ SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
 PRECISION ?= auto
 
-.PHONY: help setup serve export export-synthetic triton perf bench soak wer word-timing lint test clean
+.PHONY: help setup serve export export-synthetic triton perf bench soak wer word-timing lint test screenshot clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,6 +47,9 @@ lint: $(SETUP) ## ruff over the whole tree (rules in pyproject.toml)
 
 test: lint ## lint, then the test suite (starts its own tritonserver processes)
 	$(PY) -m pytest
+
+screenshot: $(SETUP) ## docs/web.png, the README's picture of the page, from the web page's tests in headless Chromium
+	$(PY) -m pytest tests/test_web.py -k screenshot -q && cp build/web.png docs/web.png
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build $(MODEL_REPOSITORY)/kokoro/assets $(MODEL_REPOSITORY)/kokoro/1/*.onnx

@@ -15,7 +15,7 @@ from frontend.downloads import Downloads
 from frontend.guards import Admission, BodyLimit, RateLimiter, ShutdownAnswer
 from frontend.observability import Metrics, RequestTracking
 from frontend.phonemes import Phonemizer
-from frontend.routes import captions, dev, downloads, health, models, speech, voices
+from frontend.routes import captions, dev, downloads, health, models, speech, voices, web
 from frontend.service import SpeechService
 from frontend.settings import Settings, get_settings
 from frontend.triton_client import TritonSynthesizer
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, metrics: Metrics | None = None)
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"],
                            expose_headers=["X-Request-ID", "X-Download-Path"])
-    for routes in (speech, captions, downloads, models, voices, dev, health):
+    for routes in (speech, captions, downloads, models, voices, dev, health, web):
         app.include_router(routes.router)
     return app
 

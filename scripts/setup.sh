@@ -16,11 +16,13 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ]; then
 fi
 
 # libpython3.11: the Triton Python backend stub embeds it; libb64: perf_analyzer links it;
-# docker-compose: validates the compose files in the tests (no Docker engine needed).
+# docker-compose: validates the compose files in the tests (no Docker engine needed); chromium: the web page's
+# tests drive it headless (Playwright with this browser: nothing downloaded).
 missing=()
 ldconfig -p | grep -q 'libpython3\.11\.so\.1\.0' || missing+=(libpython3.11)
 ldconfig -p | grep -q 'libb64\.so\.0d' || missing+=(libb64-0d)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${missing[*]}"
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"

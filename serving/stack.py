@@ -43,12 +43,19 @@ def main() -> int:
         log.info("starting tritonserver (log: %s)", triton.log_path)
         supervisor.start()
         log.info("Triton ready at %s; API on http://%s:%d", ",".join(settings.triton_url), settings.host, settings.port)
+        log.info("try it in a browser: %s", page_address(settings.host, settings.port))
         uvicorn.run(create_app(settings, metrics), host=settings.host, port=settings.port, log_level="info",
                     timeout_graceful_shutdown=settings.shutdown_grace_s)
     finally:
         log.info("stopping tritonserver")
         supervisor.stop()
     return 0
+
+
+def page_address(host: str, port: int) -> str:
+    """Where a browser on this machine finds the page (frontend/routes/web.py)."""
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/web/"
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def test_every_route_but_health_needs_a_key(api, method, path):
         response = httpx.request(method, f"{api}{path}", headers=headers, json={"model": "kokoro", "input": "hi"})
         assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
         assert response.json()["error"]["type"] == "authentication_error"
-    for path in ("/health", "/ready", "/metrics"):
+    for path in ("/health", "/ready", "/metrics", "/web/", "/web/config.json", "/web/app.js"):
         assert httpx.get(f"{api}{path}").status_code == 200
 
 
