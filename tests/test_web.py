@@ -245,13 +245,14 @@ def test_read_along_highlights_the_word_at_the_audio_clock(page):
 def test_read_along_follows_the_speech(page, api):
     ready_to_speak(page, SENTENCES)
     if not page.evaluate("fetch('config.json').then(r => r.json()).then(c => c.read_along)"):
-        pytest.skip("the API has no word timestamps yet (issue 18: /dev/captioned_speech): the page hides "
-                    "read-along until it has")
+        pytest.skip("the API has no word timestamps yet (issue 18: `alignment: word` on /v1/audio/speech): the page "
+                    "hides read-along until it has")
     page.check("#read-along")
     page.click("#play")
     assert played(page)["state"] == "done", page.text_content("#error")
     spoken = [int(i) for i in page.get_attribute("#words", "data-spoken").split(",")]
-    assert spoken == sorted(spoken) and len(spoken) >= 0.9 * len(SENTENCES.split())
+    # In order, each once; a word shorter than a frame of the page may be passed over.
+    assert spoken == sorted(set(spoken)) and len(spoken) >= 0.8 * len(SENTENCES.split()), spoken
 
 
 def test_screenshot(page):

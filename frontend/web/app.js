@@ -45,49 +45,39 @@ async function errorMessage(response) {
   return `${response.status} ${response.statusText}${text ? `: ${text.slice(0, 300)}` : ""}`;
 }
 
-async function* lines(response, separator) {
+// The data of each server-sent event, as it arrives.
+async function* events(response) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
     const {value, done} = await reader.read();
-    if (done) break;
+    if (done) return;
     buffer += value;
     let end;
-    while ((end = buffer.indexOf(separator)) >= 0) {
-      yield buffer.slice(0, end);
-      buffer = buffer.slice(end + separator.length);
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const lines = buffer.slice(0, end).split("\n");
+      buffer = buffer.slice(end + 2);
+      const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+      if (data) yield data;
     }
   }
-  if (buffer.trim()) yield buffer;
 }
 
-// OpenAI's server-sent events over 16-bit pcm; a failure after the first event comes in-band.
+// OpenAI's server-sent events over 16-bit pcm, with each chunk's words when asked (`alignment: "word"`);
+// a failure after the first event comes in-band.
 async function* speechPieces(body, signal) {
   const response = await call("v1/audio/speech", {...body, response_format: "pcm", stream_format: "sse"}, signal);
   const pcm = new Pcm16();
-  for await (const event of lines(response, "\n\n")) {
-    const data = event.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("");
-    if (!data || data === "[DONE]") continue;
-    const message = JSON.parse(data);
+  for await (const event of events(response)) {
+    const message = JSON.parse(event);
     if (message.type === "error") throw new ApiError(message.error.message);
     if (message.type === "speech.audio.delta") yield {samples: pcm.decode(base64Bytes(message.audio))};
+    if (message.type === "speech.audio.words") yield {words: message.words.map(asWord)};
   }
 }
 
-// Kokoro-FastAPI's /dev/captioned_speech streamed: a JSON line per chunk, its audio and its words.
-async function* captionedPieces(body, signal) {
-  const response = await call("dev/captioned_speech", {...body, response_format: "pcm", stream: true}, signal);
-  const pcm = new Pcm16();
-  for await (const line of lines(response, "\n")) {
-    if (!line.trim()) continue;
-    const message = JSON.parse(line);
-    if (message.error) throw new ApiError(message.error.message);
-    yield {samples: pcm.decode(base64Bytes(message.audio)), words: (message.timestamps || []).map(asWord)};
-  }
-}
-
-function asWord(timestamp) {
-  return {text: timestamp.word, start: timestamp.start_time, end: timestamp.end_time};
+function asWord(word) {
+  return {text: word.word, start: word.start_time, end: word.end_time, from: word.char_start, to: word.char_end};
 }
 
 function showError(error) {
@@ -117,12 +107,12 @@ function speechRequest() {
 async function play() {
   stop();
   clearError();
-  const body = speechRequest();
+  const readingAlong = config.read_along && $("read-along").checked;
+  const body = {...speechRequest(), ...(readingAlong && {alignment: "word"})};
   const controller = new AbortController();
   playing = controller;
   await player.open();
   player.reset();
-  const readingAlong = config.read_along && $("read-along").checked;
   readAlong.show(body.input);
   $("words").hidden = !readingAlong;
   const view = $("player").dataset;
@@ -136,11 +126,14 @@ async function play() {
   };
   requestAnimationFrame(draw);
   try {
-    for await (const piece of (readingAlong ? captionedPieces : speechPieces)(body, controller.signal)) {
+    for await (const piece of speechPieces(body, controller.signal)) {
+      if (piece.words) {
+        readAlong.add(piece.words);
+        continue;
+      }
       view.playedAtChunks += `${view.chunks > 0 ? "," : ""}${player.position().toFixed(3)}`;
       view.chunks = Number(view.chunks) + 1;
       view.firstChunkMs ||= Math.round(performance.now() - began);
-      if (piece.words) readAlong.add(piece.words);
       player.add(piece.samples);
     }
     setStatus("playing", `Synthesized ${player.synthesized.toFixed(1)} s; playing…`);
