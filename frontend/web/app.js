@@ -107,11 +107,26 @@ function speechRequest() {
 async function play() {
   stop();
   clearError();
-  const readingAlong = config.read_along && $("read-along").checked;
-  const body = {...speechRequest(), ...(readingAlong && {alignment: "word"})};
   const controller = new AbortController();
   playing = controller;
-  await player.open();
+  try {
+    await player.open();
+    await stream(controller);
+  } catch (error) {
+    if (playing !== controller) return;
+    player.stop();
+    showError(error);
+    setStatus("error", "Stopped by an error.");
+  }
+  if (playing !== controller) return;
+  showProgress(player.synthesized);
+  playing = null;
+}
+
+// Plays the form's speech as it arrives, until all of it has been heard.
+async function stream(controller) {
+  const readingAlong = config.read_along && $("read-along").checked;
+  const body = {...speechRequest(), ...(readingAlong && {alignment: "word"})};
   player.reset();
   readAlong.show(body.input);
   $("words").hidden = !readingAlong;
@@ -125,29 +140,19 @@ async function play() {
     if (playing === controller) requestAnimationFrame(draw);
   };
   requestAnimationFrame(draw);
-  try {
-    for await (const piece of speechPieces(body, controller.signal)) {
-      if (piece.words) {
-        readAlong.add(piece.words);
-        continue;
-      }
-      view.playedAtChunks += `${view.chunks > 0 ? "," : ""}${player.position().toFixed(3)}`;
-      view.chunks = Number(view.chunks) + 1;
-      view.firstChunkMs ||= Math.round(performance.now() - began);
-      player.add(piece.samples);
+  for await (const piece of speechPieces(body, controller.signal)) {
+    if (piece.words) {
+      readAlong.add(piece.words);
+      continue;
     }
-    setStatus("playing", `Synthesized ${player.synthesized.toFixed(1)} s; playing…`);
-    await player.finished();
-    if (playing !== controller) return;
-    setStatus("done", `Played ${player.synthesized.toFixed(1)} s of speech.`);
-  } catch (error) {
-    if (playing !== controller) return;
-    player.stop();
-    showError(error);
-    setStatus("error", "Stopped by an error.");
+    view.playedAtChunks += `${view.chunks > 0 ? "," : ""}${player.position().toFixed(3)}`;
+    view.chunks = Number(view.chunks) + 1;
+    view.firstChunkMs ||= Math.round(performance.now() - began);
+    player.add(piece.samples);
   }
-  showProgress(player.synthesized);
-  playing = null;
+  setStatus("playing", `Synthesized ${player.synthesized.toFixed(1)} s; playing…`);
+  await player.finished();
+  if (playing === controller) setStatus("done", `Played ${player.synthesized.toFixed(1)} s of speech.`);
 }
 
 function showProgress(estimate) {

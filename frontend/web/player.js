@@ -15,6 +15,7 @@ export class StreamPlayer {
     this.sources = [];
     this.end = 0;
     this.synthesized = 0;
+    this.stoppedAt = null;
   }
 
   // Called from the click that starts playback: browsers start audio only after a user gesture.
@@ -39,6 +40,7 @@ export class StreamPlayer {
   }
 
   position() {
+    if (this.stoppedAt !== null) return this.stoppedAt;
     if (!this.context) return 0;
     const now = this.context.currentTime - (this.context.outputLatency || 0);
     return this.segments.reduce((sum, s) => sum + Math.min(Math.max(now - s.at, 0), s.duration), 0);
@@ -54,6 +56,7 @@ export class StreamPlayer {
   }
 
   stop() {
+    this.stoppedAt ??= this.position();
     for (const source of this.sources) {
       try { source.stop(); } catch { /* not started yet */ }
     }
