@@ -243,10 +243,8 @@ def test_read_along_highlights_the_word_at_the_audio_clock(page):
 
 
 def test_read_along_follows_the_speech(page, api):
+    """The words of the speech's own timestamps (`alignment: word`) highlighted in order as it plays."""
     ready_to_speak(page, SENTENCES)
-    if not page.evaluate("fetch('config.json').then(r => r.json()).then(c => c.read_along)"):
-        pytest.skip("the API has no word timestamps yet (issue 18: `alignment: word` on /v1/audio/speech): the page "
-                    "hides read-along until it has")
     page.check("#read-along")
     page.click("#play")
     assert played(page)["state"] == "done", page.text_content("#error")

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from frontend.dependencies import settings
 from frontend.errors import NotFound
-from frontend.schemas import AudioFormat, SpeechRequest
+from frontend.schemas import AudioFormat
 from frontend.settings import Settings
 from frontend.voices import LANGUAGES
 from kokoro_core.contract import MAX_SPEED, MIN_SPEED, SAMPLE_RATE
@@ -22,8 +22,6 @@ FILES = {"index.html": "text/html", "app.js": "text/javascript", "player.js": "t
 HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
                                       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
-# Word timestamps in speech streams (`alignment: "word"`): the page reads along where the API has them.
-READ_ALONG = "alignment" in SpeechRequest.model_fields
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,8 +45,7 @@ async def page():
 async def config(current: Settings = Depends(settings)):
     return {"max_input_chars": current.max_input_chars, "sample_rate": SAMPLE_RATE, "min_speed": MIN_SPEED,
             "max_speed": MAX_SPEED, "formats": list(get_args(AudioFormat)), "languages": sorted(LANGUAGES.values()),
-            "default_voice": current.default_voice, "needs_key": bool(current.keys()),
-            "read_along": READ_ALONG}
+            "default_voice": current.default_voice, "needs_key": bool(current.keys())}
 
 
 @router.get("/web/{name}")

@@ -125,7 +125,7 @@ async function play() {
 
 // Plays the form's speech as it arrives, until all of it has been heard.
 async function stream(controller) {
-  const readingAlong = config.read_along && $("read-along").checked;
+  const readingAlong = $("read-along").checked;
   const body = {...speechRequest(), ...(readingAlong && {alignment: "word"})};
   player.reset();
   readAlong.show(body.input);
@@ -311,7 +311,6 @@ function setUp() {
   speed.addEventListener("input", () => { $("speed-value").textContent = speed.value; });
   $("format").append(...config.formats.map((f) => new Option(f, f, f === "mp3", f === "mp3")));
   $("language").append(...config.languages.map((l) => new Option(l, l)));
-  $("read-along-option").hidden = !config.read_along;
   $("key-section").hidden = !config.needs_key;
   const key = $("api-key");
   key.value = localStorage.getItem(KEY_STORAGE) || "";
