@@ -271,6 +271,13 @@ def _spans(word_of: list[list[int | None]], places: list[tuple[int, int]], chunk
     return [sorted((word, lo, hi) for word, (lo, hi) in words.items()) for words in spans]
 
 
+# Speech is heard a little before the durations' boundaries: the decoder's convolutions spread each sound over
+# the frames before it. Upstream KPipeline's join_timestamps starts its words 3 frames early; measured on the real
+# weights, a word after a silence becomes audible 45 to 85 ms (2 to 3 frames) before its first token at speed 1
+# (docs/timing.md).
+LEAD_FRAMES = 3
+
+
 @dataclass
 class Clock:
     """Times the words chunk by chunk as their durations arrive; gives each word once, with the chunk it ends in."""
@@ -283,7 +290,8 @@ class Clock:
     def chunk(self, index: int, durations: np.ndarray, offset_samples: int) -> list[TimedWord]:
         """The words that end in chunk `index`, whose audio starts `offset_samples` (24 kHz) into the response;
         `durations`: frames per token, pads included, as Triton returned them."""
-        starts = np.cumsum(durations)[:-1] * SAMPLES_PER_FRAME + offset_samples  # token k: starts[k]..starts[k+1]
+        # token k (pads not counted): starts[k]..starts[k + 1], LEAD_FRAMES early, never before the chunk's audio
+        starts = np.maximum(np.cumsum(durations)[:-1] - LEAD_FRAMES, 0) * SAMPLES_PER_FRAME + offset_samples
         timed = []
         for word, first, end in self.alignment.spans[index]:
             start = self.started.setdefault(word, seconds(starts[first]))

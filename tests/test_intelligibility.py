@@ -110,12 +110,12 @@ def timed_clips(http, listener, corpus_texts) -> list[word_timing.Clip]:
 
 def test_word_times_agree_with_the_listener(timed_clips):
     """Issue: word starts within 80 ms of Whisper's (median) and 200 ms (p90), over all words and over the words of
-    a text's later chunks; the listener matches most of the words."""
+    a text's later chunks; the listener matches enough of the words to judge (docs/timing.md)."""
     report = word_timing.report(timed_clips)
     print(word_timing.table(report))
     for name in ("all words", "words of later chunks", "speed 1", "speed 1.5"):
         assert word_timing.within_bounds(report[name]), (name, report[name])
-        assert report[name]["matched_share"] >= 0.8, (name, report[name])
+        assert report[name]["matched_share"] >= word_timing.MIN_MATCHED_SHARE, (name, report[name])
 
 
 def test_word_time_bounds_fail_a_broken_timeline(timed_clips):

@@ -110,16 +110,16 @@ def test_clock_times_words_from_durations_and_the_audio_before():
     words = [Word("one", 0, 3), Word("two", 4, 7), Word("three", 8, 13)]
     alignment = timing.Alignment(words, [[(0, 0, 2), (1, 3, 5)], [(1, 0, 1), (2, 2, 4)]])
     clock = timing.Clock(alignment)
-    first = np.array([2, 1, 3, 1, 2, 2, 4])  # pads at both ends, five tokens: they start at frames 2, 3, 6, 7, 9
-    assert clock.chunk(0, first, 0) == [TimedWord(words[0], 2 * SAMPLES_PER_FRAME / SAMPLE_RATE,
-                                                  6 * SAMPLES_PER_FRAME / SAMPLE_RATE)]
+    # pads at both ends, five tokens: they start at frames 2, 3, 6, 7, 9, heard LEAD_FRAMES (3) earlier
+    first = np.array([2, 1, 3, 1, 2, 2, 4])
+    assert clock.chunk(0, first, 0) == [TimedWord(words[0], 0.0, 3 * SAMPLES_PER_FRAME / SAMPLE_RATE)]
     offset = first.sum() * SAMPLES_PER_FRAME + SAMPLE_RATE // 2  # the first chunk, then half a second of pause
-    second = np.array([3, 2, 1, 1, 5, 3])  # tokens start at frames 3, 5, 6, 7, 12
+    second = np.array([3, 2, 1, 1, 5, 3])  # tokens start at frames 3, 5, 6, 7, 12, heard at 0, 2, 3, 4, 9
     assert clock.chunk(1, second, offset) == [
-        TimedWord(words[1], 7 * SAMPLES_PER_FRAME / SAMPLE_RATE,  # starts in chunk 0, ends in chunk 1
-                  timing.seconds(offset + 5 * SAMPLES_PER_FRAME)),
-        TimedWord(words[2], timing.seconds(offset + 6 * SAMPLES_PER_FRAME),
-                  timing.seconds(offset + 12 * SAMPLES_PER_FRAME))]
+        TimedWord(words[1], 4 * SAMPLES_PER_FRAME / SAMPLE_RATE,  # starts in chunk 0, ends in chunk 1
+                  timing.seconds(offset + 2 * SAMPLES_PER_FRAME)),
+        TimedWord(words[2], timing.seconds(offset + 3 * SAMPLES_PER_FRAME),
+                  timing.seconds(offset + 9 * SAMPLES_PER_FRAME))]
 
 
 def timed(text: str, times: list[tuple[float, float]]) -> list[TimedWord]:

@@ -19,6 +19,7 @@ import webvtt
 from frontend import ssml
 from frontend.chunks import text_chunks
 from frontend.phonemes import Phonemizer
+from frontend.timing import LEAD_FRAMES
 from frontend.voices import VoiceCatalog
 from kokoro_core.contract import SAMPLE_RATE, SAMPLES_PER_FRAME
 from tests.conftest import API_KEY, deployment_env
@@ -84,8 +85,9 @@ def reference(triton, tiny_repository):
 
 def chunk_words(text: str, symbols: str, frames: np.ndarray, offset: int) -> list[tuple[str, float, float]]:
     """A simple text's words, one phoneme word each, timed by hand: token k of the chunk sounds from frame
-    sum(frames[:k + 1]) (the leading pad first) to sum(frames[:k + 2]); punctuation is no word's."""
-    ends = np.cumsum(frames) * SAMPLES_PER_FRAME + offset
+    sum(frames[:k + 1]) (the leading pad first) to sum(frames[:k + 2]), heard LEAD_FRAMES early but not before the
+    chunk; punctuation is no word's."""
+    ends = np.maximum(np.cumsum(frames) - LEAD_FRAMES, 0) * SAMPLES_PER_FRAME + offset
     words, position = [], 0
     for word, phonemes in zip(text.split(), symbols.split(), strict=True):
         position = symbols.index(phonemes, position)
