@@ -68,7 +68,8 @@ def _log_start(voices: VoiceCatalog, keys: list[str]) -> None:
     log.info("%d voices; OpenAI voice names spoken by: %s", len(voices.packs),
              ", ".join(f"{name}={voice}" for name, voice in voices.mapping().items()))
     if voices.stand_ins:
-        log.warning("voices missing from this model repository, spoken by stand-ins: %s",
+        log.warning("voices missing from this model repository, spoken by stand-ins when reached through an OpenAI "
+                    "name or the default (asked for by id, they answer 400): %s",
                     ", ".join(f"{missing}->{voice}" for missing, voice in voices.stand_ins.items()))
     if keys:
         log.info("API keys required: %d configured", len(keys))
