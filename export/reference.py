@@ -23,7 +23,7 @@ from unittest import mock
 import numpy as np
 import torch
 
-from export import dsp
+from kokoro_core import dsp
 
 
 @dataclass

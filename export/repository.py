@@ -1,9 +1,11 @@
-"""Writing a Triton model repository: the committed configs and model code, the exported graphs, the
-voice packs and a record of provenance."""
+"""Writing a Triton model repository: the committed configs and model code, the exported graphs (or, for the
+torch runner, the checkpoint), the voice packs and a record of provenance."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import platform
+import re
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,11 +13,22 @@ from pathlib import Path
 import numpy as np
 
 from export.checkpoint import ABOUT, Weights, read_voice, sha256
-from kokoro_core.contract import ASSETS, DECODER_GRAPH, MODEL, MODEL_CONFIG, PROVENANCE, TEXT_GRAPH, VOICES
+from kokoro_core.contract import (
+    ASSETS,
+    CHECKPOINT,
+    DECODER_GRAPH,
+    MODEL,
+    MODEL_CONFIG,
+    PROVENANCE,
+    TEXT_GRAPH,
+    VOICES,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-# The committed repositories; an export into another directory starts from a copy of one.
-TARGETS = {"cpu": ROOT / "model_repository", "gpu": ROOT / "model_repository_gpu"}
+# The committed repositories; an export into another directory starts from a copy of one. `torch`: the torch
+# runner's (the batched modules in PyTorch, on CUDA when present, from the checkpoint in the assets).
+TARGETS = {"cpu": ROOT / "model_repository", "gpu": ROOT / "model_repository_gpu",
+           "torch": ROOT / "model_repository_torch"}
 # Where each target's repository holds the two graphs.
 GRAPHS = {
     "cpu": (f"{MODEL}/1/{TEXT_GRAPH}", f"{MODEL}/1/{DECODER_GRAPH}"),
@@ -23,7 +36,7 @@ GRAPHS = {
 }
 
 
-# The Triton model: one file for both targets (its `runner` parameter says where the graphs run).
+# The Triton model: one file for every target (its `runner` parameter says where the network runs).
 MODEL_CODE = f"{MODEL}/1/model.py"
 
 
@@ -33,7 +46,7 @@ def prepare(output: Path, target: str) -> Path:
     source = TARGETS[target].resolve()
     if output != source:
         shutil.copytree(source, output, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("assets", "*.onnx", "*.pt2", "__pycache__"))
+                        ignore=shutil.ignore_patterns("assets", "*.onnx", "*.pt2", "*.pth", "__pycache__"))
     if target != "cpu":
         (output / MODEL_CODE).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(TARGETS["cpu"] / MODEL_CODE, output / MODEL_CODE)
@@ -58,8 +71,24 @@ def write_assets(repository: Path, weights: Weights) -> Path:
     return assets
 
 
+def write_checkpoint(repository: Path, weights: Weights) -> Path:
+    """The checkpoint under ASSETS, for the torch runner."""
+    path = Path(repository) / ASSETS / CHECKPOINT
+    shutil.copyfile(weights.checkpoint, path)
+    return path
+
+
+def set_parameter(repository: Path, key: str, value: str) -> None:
+    """Set one of the `kokoro` model's parameters in its config.pbtxt, which must declare it."""
+    config = Path(repository) / MODEL / "config.pbtxt"
+    line = re.compile(rf'(parameters {{ key: "{key}" value: {{ string_value: )"[^"]*"')
+    text, found = line.subn(rf'\1"{value}"', config.read_text())
+    if found != 1:
+        raise ValueError(f"{config} declares the parameter {key!r} {found} times, expected once")
+    config.write_text(text)
+
+
 def write_provenance(repository: Path, weights: Weights, options: dict, parity: list[dict]) -> Path:
-    import kokoro
     import onnxruntime
     import torch
 
@@ -72,7 +101,7 @@ def write_provenance(repository: Path, weights: Weights, options: dict, parity: 
         "voices": {name: sha256(path) for name, path in sorted(weights.voices.items())},
         "export_options": options,
         "parity": parity,
-        "versions": {"torch": torch.__version__, "kokoro": getattr(kokoro, "__version__", "unknown"),
+        "versions": {"torch": torch.__version__, "kokoro": importlib.metadata.version("kokoro"),
                      "onnxruntime": onnxruntime.__version__, "python": platform.python_version()},
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

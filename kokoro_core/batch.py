@@ -1,7 +1,8 @@
-"""Batched Kokoro inference over the two exported graphs: pad, text stage, alignment, decoder, split.
+"""Batched Kokoro inference over the two stages: pad, text stage, alignment, decoder, split.
 
 Plain NumPy around two callables, so that the same code runs the graphs in process with ONNX Runtime
-(the CPU target) or through Triton's BLS on other models (the GPU target), and in tests.
+(the CPU target) or through Triton's BLS on other models (the GPU target), the batched modules in PyTorch
+(the torch runner, which aligns on its device), and in tests.
 """
 from __future__ import annotations
 
@@ -49,21 +50,35 @@ def validate(request: SpeechRequest, n_token: int) -> None:
 class KokoroBatch:
     """`max_items` bounds one forward pass: the requests Triton hands over are sorted by length and cut into
     passes of neighbours, so an item is padded only to a similar length (and memory is bounded by the pass,
-    not by Triton's batch). On a CPU a pass of one is fastest (bench/NOTES.md); a GPU wants many."""
+    not by Triton's batch). On a CPU a pass of one is fastest (bench/NOTES.md); a GPU wants many. With
+    `length_growth`, a pass also ends before an item longer than that many times the pass's shortest, which
+    bounds each item's padding (a whole GPU batch of mixed lengths runs as a few passes of similar ones).
+    `alignment` replaces `align` between the stages (the torch runner's gathers on its device)."""
 
-    def __init__(self, text_stage: Stage, decoder_stage: Stage, max_items: int = 16):
+    def __init__(self, text_stage: Stage, decoder_stage: Stage, alignment: Callable | None = None,
+                 max_items: int = 16, length_growth: float | None = None):
         self.text_stage = text_stage
         self.decoder_stage = decoder_stage
+        self.align = alignment or align
         self.max_items = max_items
+        self.length_growth = length_growth
 
     def synthesize(self, requests: Sequence[SpeechRequest]) -> list[Speech]:
-        by_length = sorted(range(len(requests)), key=lambda i: len(requests[i].token_ids))
         speeches: list[Speech | None] = [None] * len(requests)
-        for start in range(0, len(by_length), self.max_items):
-            group = by_length[start:start + self.max_items]
+        for group in self.passes([len(r.token_ids) for r in requests]):
             for i, speech in zip(group, self._forward([requests[i] for i in group])):
                 speeches[i] = speech
         return speeches
+
+    def passes(self, lengths: Sequence[int]) -> list[list[int]]:
+        """The indices of each forward pass, shortest first."""
+        groups: list[list[int]] = []
+        for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+            if (not groups or len(groups[-1]) == self.max_items
+                    or self.length_growth and lengths[i] > self.length_growth * lengths[groups[-1][0]]):
+                groups.append([])
+            groups[-1].append(i)
+        return groups
 
     def _forward(self, requests: Sequence[SpeechRequest]) -> list[Speech]:
         feeds, durations, token_lengths = self.decoder_feeds(requests)
@@ -78,7 +93,7 @@ class KokoroBatch:
         durations, prosody_features, text_features = self.text_stage({
             "token_ids": token_ids, "token_lengths": token_lengths, "style": style,
             "speed": np.array([r.speed for r in requests], dtype=np.float32)})
-        prosody_frames, text_frames, frame_lengths = align(durations, prosody_features, text_features)
+        prosody_frames, text_frames, frame_lengths = self.align(durations, prosody_features, text_features)
         feeds = {"prosody_frames": prosody_frames, "text_frames": text_frames, "frame_lengths": frame_lengths,
                  "style": style, "seed": np.array([r.seed for r in requests], dtype=np.int64)}
         return feeds, durations, token_lengths
@@ -93,18 +108,24 @@ def pad_tokens(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
     return token_ids, lengths
 
 
-def align(durations: np.ndarray, prosody_features: np.ndarray, text_features: np.ndarray):
-    """Repeat each token's features for its duration (upstream's one-hot alignment matmul, as a gather).
-
-    durations [B, T], prosody_features [B, T, C1], text_features [B, C2, T]
-    -> prosody_frames [B, C1, F], text_frames [B, C2, F], frame_lengths [B]; zero past each end.
-    """
+def frame_index(durations: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each frame's token [B, F] (0 past each end), 1.0 on each item's frames [B, F], and frame_lengths [B]."""
     frame_lengths = durations.sum(axis=1).astype(np.int64)
     frames = int(frame_lengths.max())
     index = np.zeros((len(durations), frames), dtype=np.int64)
     for row, item_durations, length in zip(index, durations, frame_lengths):
         row[:length] = np.repeat(np.arange(len(item_durations)), item_durations)
     inside = (np.arange(frames)[None, :] < frame_lengths[:, None]).astype(np.float32)
+    return index, inside, frame_lengths
+
+
+def align(durations: np.ndarray, prosody_features: np.ndarray, text_features: np.ndarray):
+    """Repeat each token's features for its duration (upstream's one-hot alignment matmul, as a gather).
+
+    durations [B, T], prosody_features [B, T, C1], text_features [B, C2, T]
+    -> prosody_frames [B, C1, F], text_frames [B, C2, F], frame_lengths [B]; zero past each end.
+    """
+    index, inside, frame_lengths = frame_index(durations)
     prosody_frames = np.take_along_axis(prosody_features, index[:, :, None], axis=1).transpose(0, 2, 1)
     text_frames = np.take_along_axis(text_features, index[:, None, :], axis=2)
     return (np.ascontiguousarray(prosody_frames * inside[:, None, :]),

@@ -5,6 +5,9 @@ A model repository holds the Triton model `kokoro` and, under ASSETS, what the e
 graphs: the model config (vocabulary, `n_token`), a voice pack per voice and the export's provenance.
 """
 
+# Upstream's release on the hub: what the weights are, and what upstream's `KModel` downloads by default.
+UPSTREAM_REPO = "hexgrad/Kokoro-82M"
+
 # Audio: the decoder's output rate, and one duration unit (a token lasts a whole number of frames).
 SAMPLE_RATE = 24000
 SAMPLES_PER_FRAME = 600  # 25 ms
@@ -43,5 +46,6 @@ CURVES_GRAPH, INT8_VOCODER = "curves_stage.onnx", "vocoder.int8.pt2"
 # The assets in a model repository (relative to it), and their files.
 ASSETS = f"{MODEL}/assets"
 MODEL_CONFIG = "config.json"
+CHECKPOINT = "checkpoint.pth"  # the torch runner's weights, upstream's format ({component: state_dict})
 VOICES = "voices"  # <voice id>.npy, float32 VOICE_PACK_SHAPE
 PROVENANCE = "provenance.json"

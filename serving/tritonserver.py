@@ -51,15 +51,23 @@ def workspace() -> Path:
     return WORKSPACE
 
 
+def own_libpython() -> list[str]:
+    """The directory of this interpreter's shared libpython, if it was built with one."""
+    libdir, name = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("INSTSONAME")
+    return [libdir] if libdir and name and (Path(libdir) / name).is_file() else []
+
+
 def environment() -> dict[str, str]:
     """The server's libraries on the loader path, and this Python environment as the models' Python.
 
-    The backend stub embeds the system's libpython in isolated mode (it ignores PYTHONPATH) and takes the
-    first `python3` on PATH as its executable; from the `pyvenv.cfg` beside it, it takes that environment's
-    site-packages, as that environment's own interpreter would. So the models import the project's packages
-    (kokoro_core, installed by scripts/setup.sh) by name."""
+    The backend stub embeds libpython in isolated mode (it ignores PYTHONPATH) and takes the first `python3`
+    on PATH as its executable; from the `pyvenv.cfg` beside it, it takes that environment's standard library
+    and site-packages, as that environment's own interpreter would. So the models import the project's
+    packages (kokoro_core, installed by scripts/setup.sh) by name. The loader finds this interpreter's own
+    libpython first where it has one: the system's (another patch release, from scripts/setup.sh) fails to
+    load some of that standard library's extensions (`ssl`, which the torch runner's imports reach)."""
     env = dict(os.environ)
-    libs = [str(_pytriton_dir().parent / "nvidia_pytriton.libs")]
+    libs = [str(_pytriton_dir().parent / "nvidia_pytriton.libs"), *own_libpython()]
     env["LD_LIBRARY_PATH"] = ":".join(libs + [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p])
     env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), *filter(None, env.get("PATH", "").split(os.pathsep))])
     return env

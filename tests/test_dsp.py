@@ -6,7 +6,7 @@ import pytest
 import torch
 from kokoro.istftnet import SourceModuleHnNSF
 
-from export import dsp
+from kokoro_core import dsp
 from export.reference import repeatable_upstream
 
 N_FFT, HOP = 20, 5

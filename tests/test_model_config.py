@@ -21,8 +21,9 @@ def parse(path: Path) -> model_config_pb2.ModelConfig:
     return text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
 
 
-def test_both_targets_are_committed():
-    assert {p.parent.parent.name for p in CONFIGS} == {"model_repository", "model_repository_gpu"}
+def test_every_target_is_committed():
+    assert {p.parent.parent.name for p in CONFIGS} == {"model_repository", "model_repository_gpu",
+                                                        "model_repository_torch"}
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
@@ -33,7 +34,7 @@ def test_config_parses_and_batches(path):
     assert (path.parent / "1").is_dir()
 
 
-@pytest.mark.parametrize("repository", ["model_repository", "model_repository_gpu"])
+@pytest.mark.parametrize("repository", ["model_repository", "model_repository_gpu", "model_repository_torch"])
 def test_client_facing_model_is_dynamically_batched_over_ragged_lengths(repository):
     config = parse(ROOT / repository / "kokoro" / "config.pbtxt")
     assert config.HasField("dynamic_batching")
@@ -43,11 +44,12 @@ def test_client_facing_model_is_dynamically_batched_over_ragged_lengths(reposito
     assert [o.name for o in config.output] == ["audio", "durations"]
 
 
-def test_both_targets_serve_the_contracts_tensors():
-    """The API talks to either target: the same client-facing tensors, those the contract names."""
-    cpu, gpu = (parse(ROOT / repository / MODEL / "config.pbtxt") for repository in ("model_repository",
-                                                                                     "model_repository_gpu"))
-    assert (list(gpu.input), list(gpu.output)) == (list(cpu.input), list(cpu.output))
+def test_every_target_serves_the_contracts_tensors():
+    """The API talks to any target: the same client-facing tensors, those the contract names."""
+    cpu, gpu, torch = (parse(ROOT / repository / MODEL / "config.pbtxt")
+                       for repository in ("model_repository", "model_repository_gpu", "model_repository_torch"))
+    for other in (gpu, torch):
+        assert (list(other.input), list(other.output)) == (list(cpu.input), list(cpu.output))
     assert (tuple(i.name for i in cpu.input), tuple(o.name for o in cpu.output)) == (INPUTS, OUTPUTS)
     assert list(cpu.input[INPUTS.index("style")].dims) == [STYLE_DIM]
 

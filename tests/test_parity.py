@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from export import checkpoint, dsp, parity
+from export import checkpoint, parity
+from kokoro_core import dsp
 from kokoro_core.batch import KokoroBatch
 from kokoro_core.stages import onnxruntime_stages
 from tests.conftest import export_local

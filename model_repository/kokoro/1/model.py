@@ -4,9 +4,10 @@ Each request carries one utterance's phoneme ids, a style vector and optionally 
 dynamic batcher joins requests of different lengths (`allow_ragged_batch`); `kokoro_core.batch` pads them,
 runs the text stage, aligns, runs the decoder stage and returns each item's own audio.
 
-The `runner` parameter picks where the two graphs run: `onnxruntime` in this process (the CPU target;
-the int8 decoder where the export wrote one, see `kokoro_core.stages.cpu_stages`) or `triton`, calling the
-`kokoro_text` and `kokoro_decoder` models through BLS (the GPU target).
+The `runner` parameter picks where the two stages run: `onnxruntime` in this process (the CPU target;
+the int8 decoder where the export wrote one, see `kokoro_core.stages.cpu_stages`), `triton`, calling the
+`kokoro_text` and `kokoro_decoder` models through BLS (the GPU target), or `torch`, the batched modules in
+PyTorch in this process, on CUDA when present (`kokoro_core.torch_stages`).
 """
 import json
 from pathlib import Path
@@ -51,15 +52,22 @@ class TritonPythonModel:
         params = {key: value["string_value"] for key, value in config.get("parameters", {}).items()}
         model_dir = Path(args["model_repository"])
         runner = params.get("runner", "onnxruntime")
+        threads, max_items = int(params.get("intra_op_threads", "0")), int(params.get("max_items_per_pass", "16"))
+        assets = model_dir.parent / ASSETS
         if runner == "onnxruntime":
-            stages = cpu_stages(model_dir / args["model_version"], int(params.get("intra_op_threads", "0")))
+            self.batch = KokoroBatch(*cpu_stages(model_dir / args["model_version"], threads), max_items=max_items)
         elif runner == "triton":
-            stages = (bls_stage(params["text_model"], TEXT_OUTPUTS),
-                      bls_stage(params["decoder_model"], DECODER_OUTPUTS))
+            self.batch = KokoroBatch(bls_stage(params["text_model"], TEXT_OUTPUTS),
+                                     bls_stage(params["decoder_model"], DECODER_OUTPUTS), max_items=max_items)
+        elif runner == "torch":
+            from kokoro_core.torch_stages import TorchStages  # PyTorch, which the other runners need not import
+
+            stages = TorchStages(assets, precision=params.get("precision", "fp32"), threads=threads,
+                                 graph_max_items=int(params.get("cuda_graph_max_items", "0")))
+            self.batch = stages.batch(max_items, float(params.get("pass_length_growth", "0")) or None)
         else:
-            raise pb_utils.TritonModelException(f"unknown runner '{runner}' (onnxruntime or triton)")
-        self.n_token = vocabulary_size(model_dir.parent / ASSETS)
-        self.batch = KokoroBatch(*stages, max_items=int(params.get("max_items_per_pass", "16")))
+            raise pb_utils.TritonModelException(f"unknown runner '{runner}' (onnxruntime, triton or torch)")
+        self.n_token = vocabulary_size(assets)
 
     def execute(self, requests):
         responses = [None] * len(requests)

@@ -18,12 +18,52 @@ features repeated for its duration) is a gather done by the serving model (`koko
 """
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from export import dsp
-from kokoro_core.contract import SAMPLES_PER_FRAME
+from kokoro_core import dsp
+from kokoro_core.contract import SAMPLES_PER_FRAME, UPSTREAM_REPO
+
+
+def kmodel_class() -> type:
+    """Upstream's `KModel`, imported without running `kokoro/__init__.py`, which also imports upstream's text
+    pipeline (misaki, spaCy, espeak-ng): the network needs none of it, and a bare GPU machine has none of it."""
+    if "kokoro" not in sys.modules:
+        sys.modules["kokoro"] = importlib.util.module_from_spec(importlib.util.find_spec("kokoro"))
+        from loguru import logger
+
+        logger.disable("kokoro")  # as kokoro/__init__.py does
+    from kokoro.model import KModel
+
+    return KModel
+
+
+def load_kmodel(config: dict, checkpoint: Path | None) -> nn.Module:
+    """Upstream `KModel` (complex STFT, as trained) with an upstream-format checkpoint, loaded as upstream loads
+    it; None: as initialised, without the hub."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        if checkpoint is None:
+            checkpoint = Path(scratch) / "empty.pth"
+            torch.save({}, checkpoint)
+        return kmodel_class()(repo_id=UPSTREAM_REPO, config=config, model=str(checkpoint),
+                              disable_complex=False).eval()
+
+
+def fold_weight_norm(kmodel: nn.Module) -> nn.Module:
+    """Fold weight norm into plain weights, in place, so that no pass recomputes them."""
+    for module in kmodel.modules():
+        try:
+            torch.nn.utils.remove_weight_norm(module)
+        except ValueError:
+            pass
+    return kmodel
 
 
 def length_mask(lengths: torch.Tensor, size: int) -> torch.Tensor:
