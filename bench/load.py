@@ -1,20 +1,20 @@
 """An HTTP load generator for the speech endpoint: N clients, each sending its next request as soon as the
 last one is done (closed loop), recording when the first audio byte and the last byte arrived, how much
 audio came back (read by an independent decoder) and, for pcm streams, how long a player would have
-stalled waiting for audio."""
+stalled waiting for audio. The same loop drives Triton's `kokoro` model directly (`TritonSpec`)."""
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import time
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator
 
-import av
 import httpx
 import numpy as np
 
-from kokoro_core.contract import SAMPLE_RATE
+from kokoro_core.contract import MODEL, SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,26 @@ class Spec:
         return {**body, "stream_format": "audio"} if self.stream else body
 
 
+@dataclass(frozen=True)
+class TritonSpec:
+    """One request straight to Triton's `kokoro` model (KServe v2 over HTTP; the audio comes back as binary)."""
+    token_ids: tuple[int, ...]
+    style: tuple[float, ...]
+    seed: int = 0
+
+    def body(self) -> bytes:
+        inputs = [("token_ids", "INT64", list(self.token_ids)), ("style", "FP32", list(self.style)),
+                  ("seed", "INT64", [self.seed])]
+        return json.dumps({
+            "inputs": [{"name": name, "shape": [1, len(data)], "datatype": datatype, "data": data}
+                       for name, datatype, data in inputs],
+            "outputs": [{"name": "audio", "parameters": {"binary_data": True}},
+                        {"name": "durations", "parameters": {"binary_data": True}}]}).encode()
+
+
 @dataclass
 class Outcome:
-    spec: Spec
+    spec: Spec | TritonSpec
     started_s: float  # since the run began
     total_s: float
     first_audio_s: float | None = None
@@ -46,7 +63,8 @@ class Outcome:
         return self.status == 200 and self.audio_s > 0 and not self.error
 
     def record(self) -> dict:
-        return {**asdict(self), "spec": {**asdict(self.spec), "text": self.spec.text[:40]}}
+        spec = asdict(self.spec)
+        return {**asdict(self), "spec": {**spec, "text": spec["text"][:40]} if "text" in spec else spec}
 
 
 def stall_seconds(arrivals: list[tuple[float, float]]) -> float:
@@ -63,8 +81,13 @@ def audio_seconds(data: bytes, response_format: str) -> float:
     """Seconds of audio in a response: 16-bit 24 kHz samples for pcm, else what PyAV decodes."""
     if response_format == "pcm":
         return len(data) / 2 / SAMPLE_RATE
-    with av.open(io.BytesIO(data)) as container:
-        frames = list(container.decode(audio=0))
+    import av  # only for encoded formats: the GPU check's machine, which drives Triton alone, has no PyAV
+
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            frames = list(container.decode(audio=0))
+    except av.FFmpegError as e:
+        raise ValueError(e) from e
     return sum(frame.samples for frame in frames) / frames[0].sample_rate if frames else 0.0
 
 
@@ -89,10 +112,30 @@ async def _one(client: httpx.AsyncClient, spec: Spec, began: float) -> Outcome:
     if outcome.status == 200:
         try:
             outcome.audio_s = await asyncio.to_thread(audio_seconds, data, spec.response_format)
-        except (av.FFmpegError, ValueError, IndexError) as e:
+        except (ValueError, IndexError) as e:
             outcome.error = f"undecodable audio: {e}"
     else:
         outcome.error = outcome.error or data[:200].decode(errors="replace")
+    return outcome
+
+
+async def _one_triton(client: httpx.AsyncClient, spec: TritonSpec, began: float) -> Outcome:
+    """Samples counted from the binary audio's size in the response's JSON header."""
+    start = time.perf_counter()
+    outcome = Outcome(spec, start - began, 0.0)
+    try:
+        response = await client.post(f"/v2/models/{MODEL}/infer", content=spec.body())
+        outcome.status = response.status_code
+        header_size = int(response.headers.get("Inference-Header-Content-Length", len(response.content)))
+        header = json.loads(response.content[:header_size])
+        if response.status_code == 200:
+            [audio] = [o for o in header["outputs"] if o["name"] == "audio"]
+            outcome.audio_s = audio["parameters"]["binary_data_size"] / 4 / SAMPLE_RATE
+        else:
+            outcome.error = header.get("error", "")[:200]
+    except (httpx.HTTPError, ValueError, KeyError) as e:
+        outcome.error = f"{type(e).__name__}: {e}"
+    outcome.total_s = time.perf_counter() - start
     return outcome
 
 
@@ -111,7 +154,8 @@ async def run(url: str, specs: Iterable[Spec], clients: int, api_key: str = "", 
             for spec in queue:
                 if until_s is not None and time.perf_counter() - began > until_s:
                     return
-                outcomes.append(await _one(client, spec, began))
+                send = _one_triton if isinstance(spec, TritonSpec) else _one
+                outcomes.append(await send(client, spec, began))
         await asyncio.gather(*(worker() for _ in range(clients)))
         return outcomes, time.perf_counter() - began
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from kokoro_core import batched, dsp
 from export.parity import relative_l2, sample_phonemes
 from export.reference import reference_speech
+from kokoro_core import batched, dsp
 from kokoro_core.batch import KokoroBatch, SpeechRequest
 
 

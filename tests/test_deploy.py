@@ -189,7 +189,7 @@ def test_requirement_files_agree_on_shared_pins():
 
 
 def test_entrypoint_passes_shellcheck():
-    result = run(BIN / "shellcheck", ENTRYPOINT, ROOT / "scripts" / "setup.sh")
+    result = run(BIN / "shellcheck", ENTRYPOINT, ROOT / "scripts" / "setup.sh", ROOT / "scripts" / "gpu_check.sh")
     assert result.returncode == 0, result.stdout
 
 

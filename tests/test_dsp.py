@@ -6,8 +6,8 @@ import pytest
 import torch
 from kokoro.istftnet import SourceModuleHnNSF
 
-from kokoro_core import dsp
 from export.reference import repeatable_upstream
+from kokoro_core import dsp
 
 N_FFT, HOP = 20, 5
 

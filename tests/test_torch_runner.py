@@ -1,33 +1,37 @@
 """The torch runner (`python -m export --runner torch`): the batched modules in PyTorch from the checkpoint, proven
 against upstream KModel link by link in process, and served by a real Triton whose batches of mixed lengths give
 each item upstream's own audio."""
+import asyncio
 import json
 import time
 
 import numpy as np
 import pytest
 import tritonclient.http as httpclient
+from google.protobuf import text_format
+from tritonclient.grpc import model_config_pb2
 
-from export import checkpoint, parity, repository
+from bench import load
+from export import checkpoint, parity, quantize, repository
 from export.__main__ import main as export_main
 from export.__main__ import parse_args
 from export.reference import reference_speech
 from kokoro_core import dsp
 from kokoro_core.batch import KokoroBatch
-from kokoro_core.contract import ASSETS, CHECKPOINT
+from kokoro_core.contract import ASSETS, CHECKPOINT, SAMPLE_RATE
 from kokoro_core.torch_stages import BUCKET_GROWTH, TorchStages, bucket
 from serving.tritonserver import TritonServer
-from tests.conftest import free_port
+from tests.conftest import ROOT, free_port
 from tests.test_triton import outputs, request_inputs
 
-LENGTHS = (5, 9, 14, 20, 27, 33, 40, 52)  # phonemes: one batch of neighbours and far ones
+LENGTHS = (4, 7, 11, 16, 24, 30)  # phonemes: neighbours and far ones (passes within pass_length_growth)
 
 
 @pytest.fixture(scope="module")
 def torch_repository(tmp_path_factory):
     output = tmp_path_factory.mktemp("torch") / "model_repository"
     assert export_main(["--synthetic", "--tiny", "--runner", "torch", "--output", str(output),
-                        "--parity-lengths", "8,37"]) == 0
+                        "--parity-lengths", "8,24"]) == 0
     return output
 
 
@@ -61,8 +65,26 @@ def test_a_voiced_checkpoint_passes_every_link_in_process(voiced_assets, tiny_vo
     voice_pack = checkpoint.read_voice(tiny_voiced_weights.voices["af_heart"]).numpy()
     kmodel = checkpoint.build_kmodel(tiny_voiced_weights.config, tiny_voiced_weights.checkpoint)
     results = parity.check(kmodel, parity.probed_torch_stages(TorchStages(voiced_assets)), voice_pack,
-                           dsp.make_noise_table(), tiny_voiced_weights.config["vocab"], (8, 37))
+                           dsp.make_noise_table(), tiny_voiced_weights.config["vocab"], (8, 24))
     assert all(item.ok and item.f0_relative_l2 is not None for item in results), results
+
+
+def test_bf16_holds_the_snr_floor_on_a_voiced_checkpoint(voiced_assets, tiny_voiced_weights):
+    """bf16 for the vocoder, its signal processing and the curves in fp32: within MIN_SNR_DB of fp32 (fidelity
+    raises below it)."""
+    voice_pack = np.load(voiced_assets / "voices" / "af_heart.npy")
+    requests = parity.sample_requests(voice_pack, tiny_voiced_weights.config["vocab"], (12,))  # bf16: slow on a CPU
+    fp32, bf16 = (TorchStages(voiced_assets, precision=p).batch(max_items=1).synthesize(requests)
+                  for p in ("fp32", "bf16"))
+    assert min(item["snr_db"] for item in quantize.fidelity(fp32, bf16, "bf16")) >= quantize.MIN_SNR_DB
+
+
+def test_the_export_sets_a_declared_parameter_only(tmp_path):
+    output = repository.prepare(tmp_path / "model_repository", "torch")
+    repository.set_parameter(output, "precision", "bf16")
+    assert 'key: "precision" value: { string_value: "bf16" }' in (output / "kokoro" / "config.pbtxt").read_text()
+    with pytest.raises(ValueError, match="undeclared"):
+        repository.set_parameter(output, "undeclared", "1")
 
 
 def test_passes_padded_to_buckets_give_each_item_its_own_audio(torch_repository, tiny_weights):
@@ -72,11 +94,21 @@ def test_passes_padded_to_buckets_give_each_item_its_own_audio(torch_repository,
     plain, bucketed = TorchStages(assets), TorchStages(assets)
     bucketed.graph_max_items, bucketed.text_graphs, bucketed.decoder_graphs = 8, bucketed.text, bucketed.decode
     voice_pack = np.load(assets / "voices" / "af_heart.npy")
-    requests = parity.sample_requests(voice_pack, tiny_weights.config["vocab"], (6, 11, 23))
+    requests = parity.sample_requests(voice_pack, tiny_weights.config["vocab"], (5, 9, 14))
     for alone, padded in zip(plain.batch(max_items=1).synthesize(requests),
                              bucketed.batch(max_items=8).synthesize(requests)):
         assert np.array_equal(alone.durations, padded.durations)
         assert parity.relative_l2(padded.samples_24k, alone.samples_24k) <= 1e-5
+
+
+def test_the_committed_config_runs_whole_batches_exactly():
+    config = text_format.Parse((ROOT / "model_repository_torch" / "kokoro" / "config.pbtxt").read_text(),
+                               model_config_pb2.ModelConfig())
+    parameters = {key: value.string_value for key, value in config.parameters.items()}
+    assert parameters["runner"] == "torch" and parameters["precision"] == "fp32"
+    assert int(parameters["max_items_per_pass"]) == config.max_batch_size
+    assert float(parameters["pass_length_growth"]) > 1
+    assert 0 < int(parameters["cuda_graph_max_items"]) <= config.max_batch_size
 
 
 def test_passes_hold_neighbours_within_the_length_growth():
@@ -142,3 +174,18 @@ def test_triton_batches_mixed_lengths_and_each_item_is_upstreams(torch_triton, t
         upstream = reference_speech(tiny_kmodel, ids.tolist(), voice[len(ids) - 1, 0], noise_table, seed=seed)
         assert np.array_equal(durations, upstream.durations)
         assert parity.relative_l2(audio, upstream.audio) <= parity.MAX_RELATIVE_L2
+
+
+def test_the_gpu_checks_load_generator_drives_triton_directly(torch_triton, torch_repository, tiny_weights):
+    """bench/gpu_check.py's requests: the bench's closed loop, straight to the `kokoro` model, audio counted from
+    the binary output; a refused request is an outcome with Triton's message."""
+    voice = np.load(torch_repository / ASSETS / "voices" / "af_heart.npy")
+    [ids] = parity.sample_phonemes(tiny_weights.config["vocab"], (7,), seed=3)
+    specs = [load.TritonSpec(tuple(ids.tolist()), tuple(voice[6, 0].tolist()), 1),
+             load.TritonSpec((1, 2, 100000), tuple(voice[2, 0].tolist()))]
+    outcomes, wall_s = asyncio.run(load.run(f"http://{torch_triton.http_url}", specs, clients=2))
+    served, refused = sorted(outcomes, key=lambda o: not o.ok)
+    client = httpclient.InferenceServerClient(torch_triton.http_url)
+    audio, _ = outputs(client.infer("kokoro", request_inputs(ids, voice[6, 0], seed=1)))
+    assert served.ok and served.audio_s == len(audio) / SAMPLE_RATE and 0 < served.total_s <= wall_s
+    assert refused.status == 400 and not refused.ok and "token_ids must lie in" in refused.error
