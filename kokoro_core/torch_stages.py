@@ -23,7 +23,15 @@ import torch.nn.functional as F
 
 from kokoro_core.batch import KokoroBatch, frame_index
 from kokoro_core.batched import DecoderStage, TextStage, fold_weight_norm, load_kmodel
-from kokoro_core.contract import CHECKPOINT, DECODER_INPUTS, MODEL_CONFIG, PAD_ID, SAMPLES_PER_FRAME, TEXT_INPUTS
+from kokoro_core.contract import (
+    CHECKPOINT,
+    DECODER_INPUTS,
+    MAX_PHONEMES,
+    MODEL_CONFIG,
+    PAD_ID,
+    SAMPLES_PER_FRAME,
+    TEXT_INPUTS,
+)
 from kokoro_core.dsp import make_noise_table
 
 log = logging.getLogger(__name__)
@@ -31,14 +39,16 @@ log = logging.getLogger(__name__)
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 BUCKET_GROWTH = 1.25  # at most a quarter of a graph's tokens or frames are padding
 SMALLEST_BUCKET = 16
+MAX_TOKENS = MAX_PHONEMES + 2  # ALBERT's positions: a padded pass may not be longer
 
 
-def bucket(n: int) -> int:
-    """The smallest bucket that holds `n`: SMALLEST_BUCKET, then growing by BUCKET_GROWTH, in multiples of 8."""
+def bucket(n: int, limit: int | None = None) -> int:
+    """The smallest bucket that holds `n`: SMALLEST_BUCKET, then growing by BUCKET_GROWTH, in multiples of 8; at
+    most `limit`."""
     size = SMALLEST_BUCKET
     while size < n:
         size = -(-int(size * BUCKET_GROWTH) // 8) * 8
-    return size
+    return min(size, limit or size)
 
 
 def padded(tensor: torch.Tensor, items: int, axis: int | None = None, size: int = 0, value=0) -> torch.Tensor:
@@ -122,15 +132,15 @@ class TorchStages:
 
     def run(self, eager, graphs: CudaGraphs | None, inputs: list[torch.Tensor], length_axes: dict[int, tuple]):
         """One pass: eagerly, or padded to its bucket and replayed from a CUDA graph. `length_axes`: input index ->
-        (its axis of tokens or frames, pad value)."""
+        (its axis of tokens or frames, pad value, the longest it may be padded to or None)."""
         items = inputs[0].shape[0]
         if not graphs or items > self.graph_max_items:
             return eager(*inputs)
         batch = 1 << (items - 1).bit_length()
         padded_inputs = []
         for i, tensor in enumerate(inputs):
-            axis, value = length_axes.get(i, (None, 0))
-            size = bucket(tensor.shape[axis]) if axis is not None else 0
+            axis, value, limit = length_axes.get(i, (None, 0, None))
+            size = bucket(tensor.shape[axis], limit) if axis is not None else 0
             padded_inputs.append(padded(tensor, batch, axis, size, value))
         return graphs(*padded_inputs)
 
@@ -139,7 +149,8 @@ class TorchStages:
         """durations [B, T] (NumPy), prosody_features [B, T, C] and text_features [B, C, T] on the device."""
         items, tokens = feeds["token_ids"].shape
         inputs = [self.tensor(feeds[name]) for name in TEXT_INPUTS]
-        durations, prosody_features, text_features = self.run(self.text, self.text_graphs, inputs, {0: (1, PAD_ID)})
+        durations, prosody_features, text_features = self.run(self.text, self.text_graphs, inputs,
+                                                             {0: (1, PAD_ID, MAX_TOKENS)})
         return [durations[:items, :tokens].cpu().numpy(), prosody_features[:items, :tokens].clone(),
                 text_features[:items, :, :tokens].clone()]
 
@@ -157,7 +168,8 @@ class TorchStages:
         """audio [B, 600 F] and audio_lengths [B] (NumPy)."""
         items, _, frames = feeds["text_frames"].shape
         inputs = [self.tensor(feeds[name]) for name in DECODER_INPUTS]
-        audio, audio_lengths = self.run(self.decode, self.decoder_graphs, inputs, {0: (2, 0), 1: (2, 0)})
+        audio, audio_lengths = self.run(self.decode, self.decoder_graphs, inputs,
+                                       {0: (2, 0, None), 1: (2, 0, None)})
         return [audio[:items, :frames * SAMPLES_PER_FRAME].cpu().numpy(), audio_lengths[:items].cpu().numpy()]
 
     def decode(self, prosody_frames, text_frames, frame_lengths, style, seed):

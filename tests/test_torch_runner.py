@@ -17,8 +17,8 @@ from export.__main__ import main as export_main
 from export.__main__ import parse_args
 from export.reference import reference_speech
 from kokoro_core import dsp
-from kokoro_core.batch import KokoroBatch
-from kokoro_core.contract import ASSETS, CHECKPOINT, SAMPLE_RATE
+from kokoro_core.batch import KokoroBatch, pad_tokens
+from kokoro_core.contract import ASSETS, CHECKPOINT, MAX_PHONEMES, SAMPLE_RATE
 from kokoro_core.torch_stages import BUCKET_GROWTH, TorchStages, bucket
 from serving.tritonserver import TritonServer
 from tests.conftest import ROOT, free_port
@@ -87,12 +87,18 @@ def test_the_export_sets_a_declared_parameter_only(tmp_path):
         repository.set_parameter(output, "undeclared", "1")
 
 
+def bucketed_stages(assets):
+    """Stages that take the CUDA-graph path's padding (items to a power of two, tokens and frames to a bucket)
+    here, with the eager modules in the graphs' place."""
+    stages = TorchStages(assets)
+    stages.graph_max_items, stages.text_graphs, stages.decoder_graphs = 8, stages.text, stages.decode
+    return stages
+
+
 def test_passes_padded_to_buckets_give_each_item_its_own_audio(torch_repository, tiny_weights):
-    """The CUDA-graph path's padding (items to a power of two, tokens and frames to a bucket), run here with the
-    eager modules in the graphs' place: padding changes no item's audio (unvoiced, so the audio alone shows it)."""
+    """Padding changes no item's audio (unvoiced, so the audio alone shows it)."""
     assets = torch_repository / ASSETS
-    plain, bucketed = TorchStages(assets), TorchStages(assets)
-    bucketed.graph_max_items, bucketed.text_graphs, bucketed.decoder_graphs = 8, bucketed.text, bucketed.decode
+    plain, bucketed = TorchStages(assets), bucketed_stages(assets)
     voice_pack = np.load(assets / "voices" / "af_heart.npy")
     requests = parity.sample_requests(voice_pack, tiny_weights.config["vocab"], (5, 9, 14))
     for alone, padded in zip(plain.batch(max_items=1).synthesize(requests),
@@ -109,6 +115,16 @@ def test_the_committed_config_runs_whole_batches_exactly():
     assert int(parameters["max_items_per_pass"]) == config.max_batch_size
     assert float(parameters["pass_length_growth"]) > 1
     assert 0 < int(parameters["cuda_graph_max_items"]) <= config.max_batch_size
+
+
+def test_the_longest_text_pass_is_padded_within_albert_positions(torch_repository, tiny_weights):
+    [ids] = parity.sample_phonemes(tiny_weights.config["vocab"], (MAX_PHONEMES,))
+    token_ids, token_lengths = pad_tokens([ids])
+    feeds = {"token_ids": token_ids, "token_lengths": token_lengths, "style": np.zeros((1, 256), np.float32),
+             "speed": np.ones(1, np.float32)}
+    plain, bucketed = (stages.text_stage(feeds) for stages in (TorchStages(torch_repository / ASSETS),
+                                                                bucketed_stages(torch_repository / ASSETS)))
+    assert np.array_equal(plain[0], bucketed[0])
 
 
 def test_passes_hold_neighbours_within_the_length_growth():
