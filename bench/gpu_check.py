@@ -36,11 +36,11 @@ import numpy as np
 import torch
 
 from bench import load
+from bench.processes import free_port
 from export import checkpoint, parity, quantize, repository
 from export.__main__ import main as export_main
 from kokoro_core.contract import ASSETS, MODEL, VOICES, style_row
 from kokoro_core.torch_stages import TorchStages
-from serving.processes import free_port
 from serving.tritonserver import TritonServer
 
 ROOT = Path(__file__).resolve().parent.parent
