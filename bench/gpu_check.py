@@ -60,7 +60,8 @@ def log(message: str) -> None:
 
 def write_chunks(path: Path) -> None:
     """The bench's texts as the frontend cuts them into phoneme-id chunks (misaki G2P, which the GPU machine
-    lacks): the same requests `make bench` sends Triton."""
+    lacks): the same requests `make bench` sends Triton. The bench reads the real vocabulary and resolves its
+    voice in a repository's assets: a scratch one here, with synthetic packs of upstream's voice names."""
     import tempfile
 
     from bench.__main__ import chunks_of
@@ -68,8 +69,10 @@ def write_chunks(path: Path) -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         assets = Path(scratch) / ASSETS
-        assets.mkdir(parents=True)
+        (assets / VOICES).mkdir(parents=True)
         (assets / "config.json").write_text(json.dumps(checkpoint.load_config()))
+        for name in checkpoint.V1_VOICES:
+            np.save(assets / VOICES / f"{name}.npy", checkpoint.synthetic_voice(name).numpy())
         chunks = [ids for text in chunks_of(MIXED, Path(scratch)) for ids in text]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(chunks))

@@ -124,8 +124,13 @@ class TorchStages:
         self.text_graphs = CudaGraphs(self.text, "text stage") if self.graph_max_items else None
         self.decoder_graphs = CudaGraphs(self.decode, "decoder stage") if self.graph_max_items else None
 
+    @property
+    def stages(self) -> tuple:
+        """What `KokoroBatch` takes first: the text stage, the decoder stage and the alignment."""
+        return self.text_stage, self.decoder_stage, self.align
+
     def batch(self, max_items: int, length_growth: float | None = None) -> KokoroBatch:
-        return KokoroBatch(self.text_stage, self.decoder_stage, self.align, max_items, length_growth)
+        return KokoroBatch(*self.stages, max_items=max_items, length_growth=length_growth)
 
     def tensor(self, array) -> torch.Tensor:
         return torch.as_tensor(array, device=self.device)

@@ -52,22 +52,22 @@ class TritonPythonModel:
         params = {key: value["string_value"] for key, value in config.get("parameters", {}).items()}
         model_dir = Path(args["model_repository"])
         runner = params.get("runner", "onnxruntime")
-        threads, max_items = int(params.get("intra_op_threads", "0")), int(params.get("max_items_per_pass", "16"))
-        assets = model_dir.parent / ASSETS
+        threads = int(params.get("intra_op_threads", "0"))
         if runner == "onnxruntime":
-            self.batch = KokoroBatch(*cpu_stages(model_dir / args["model_version"], threads), max_items=max_items)
+            stages = cpu_stages(model_dir / args["model_version"], threads)
         elif runner == "triton":
-            self.batch = KokoroBatch(bls_stage(params["text_model"], TEXT_OUTPUTS),
-                                     bls_stage(params["decoder_model"], DECODER_OUTPUTS), max_items=max_items)
+            stages = (bls_stage(params["text_model"], TEXT_OUTPUTS),
+                      bls_stage(params["decoder_model"], DECODER_OUTPUTS))
         elif runner == "torch":
             from kokoro_core.torch_stages import TorchStages  # PyTorch, which the other runners need not import
 
-            stages = TorchStages(assets, precision=params.get("precision", "fp32"), threads=threads,
-                                 graph_max_items=int(params.get("cuda_graph_max_items", "0")))
-            self.batch = stages.batch(max_items, float(params.get("pass_length_growth", "0")) or None)
+            stages = TorchStages(model_dir.parent / ASSETS, precision=params.get("precision", "fp32"), threads=threads,
+                                 graph_max_items=int(params.get("cuda_graph_max_items", "0"))).stages
         else:
             raise pb_utils.TritonModelException(f"unknown runner '{runner}' (onnxruntime, triton or torch)")
-        self.n_token = vocabulary_size(assets)
+        self.n_token = vocabulary_size(model_dir.parent / ASSETS)
+        self.batch = KokoroBatch(*stages, max_items=int(params.get("max_items_per_pass", "16")),
+                                 length_growth=float(params.get("pass_length_growth", "0")) or None)
 
     def execute(self, requests):
         responses = [None] * len(requests)
