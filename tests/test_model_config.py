@@ -9,6 +9,7 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 from tritonclient.utils import triton_to_np_dtype
 
+from export import model_config
 from kokoro_core.contract import INPUTS, MAX_PHONEMES, MODEL, OUTPUTS, STYLE_DIM
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,12 @@ FRAMES_PER_TOKEN = 4  # speech's average at speed 1: the decoder's longest warmu
 
 def parse(path: Path) -> model_config_pb2.ModelConfig:
     return text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
+
+
+def test_every_target_holds_the_one_rendered_interface():
+    """The kokoro model's tensors are written once (export/model_config.py) for the CPU, GPU and torch targets."""
+    for path in model_config.config_paths():
+        assert path.read_text() == model_config.rendered(path.read_text()), f"run python -m export.model_config: {path}"
 
 
 def test_every_target_is_committed():
