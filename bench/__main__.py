@@ -25,7 +25,7 @@ from tritonclient.grpc import model_config_pb2
 
 from bench import baselines, load, perf, report
 from bench.processes import FrontendProcess, free_port
-from bench.texts import MIXED, SHORT_REPLIES, TWO_SENTENCES
+from bench.texts import LONG_FIRST_SENTENCE, MIXED, SHORT_REPLIES, TWO_SENTENCES
 from export import quantize
 from export import repository as repository_paths
 from frontend.chunks import text_chunks
@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VOICE = "alloy"  # what OpenAI clients send; every voice set speaks it (a stand-in where af_alloy is missing)
 TEXT_SETS = {"all": MIXED, "short": SHORT_REPLIES, "smoke": [TWO_SENTENCES]}
 REQUESTS_PER_CLIENT, MAX_LEVEL_REQUESTS = 4, 64
+CLAUSE_CUT_WORDS = 8  # the FIRST_CHUNK_WORDS that first audio is also measured with, against the default's sentence
 
 
 def chunks_of(texts: list[str], repository: Path) -> list[list[list[int]]]:
@@ -132,10 +133,20 @@ def http_levels(url: str, triton: tritonhttp.InferenceServerClient, levels: list
     return rows
 
 
-def first_audio(url: str, requests: int) -> dict:
-    """A streamed two-sentence request at one client, `requests` times."""
-    outcomes, wall_s = asyncio.run(load.run(url, [load.Spec(TWO_SENTENCES, "pcm", True, VOICE)] * requests, 1))
-    return load.summary(outcomes, wall_s)
+def first_audio(url: str, requests: int, text: str, rule: str) -> dict:
+    """A streamed request at one client, `requests` times, under a frontend's first-chunk `rule`."""
+    outcomes, wall_s = asyncio.run(load.run(url, [load.Spec(text, "pcm", True, VOICE)] * requests, 1))
+    return {"text": text, "first_chunk": rule, **load.summary(outcomes, wall_s)}
+
+
+def first_audio_rows(url: str, clause_cut_url: str, requests: int) -> list[dict]:
+    """First audio for a short and a long first sentence with the default first chunk (the first sentence),
+    and for the long one cut at a clause within CLAUSE_CUT_WORDS words: what the default costs, in the same run.
+    The short sentence is one chunk under either rule."""
+    sentence, clause = "the first sentence (default)", f"clauses within {CLAUSE_CUT_WORDS} words"
+    return [first_audio(url, requests, TWO_SENTENCES, sentence),
+            first_audio(url, requests, LONG_FIRST_SENTENCE, sentence),
+            first_audio(clause_cut_url, requests, LONG_FIRST_SENTENCE, clause)]
 
 
 def triton_alone(triton_url: str, texts_chunks, voices, levels: list[int], window: int, stability: int,
@@ -200,12 +211,16 @@ def main(argv=None) -> int:
     with contextlib.ExitStack() as running:
         triton_url = args.triton_url or running.enter_context(TritonServer(
             args.repository, free_port(), free_port(), free_port(), log_path=args.output / "tritonserver.log")).http_url
-        api = FrontendProcess(args.output / "frontend.log", TRITON_URL=triton_url,
-                              MODEL_REPOSITORY=str(args.repository), MAX_INFLIGHT="1024", REQUEST_TIMEOUT_S="3600")
+        frontend = {"TRITON_URL": triton_url, "MODEL_REPOSITORY": str(args.repository), "MAX_INFLIGHT": "1024",
+                    "REQUEST_TIMEOUT_S": "3600"}
+        api = FrontendProcess(args.output / "frontend.log", **frontend)
         running.callback(api.stop)
+        clause_cut = FrontendProcess(args.output / "frontend-clause-cut.log", **frontend,
+                                     FIRST_CHUNK_WORDS=str(CLAUSE_CUT_WORDS))
+        running.callback(clause_cut.stop)
         stats = tritonhttp.InferenceServerClient(triton_url)
         running.callback(stats.close)
-        first = first_audio(api.url, args.first_audio_requests)
+        first = first_audio_rows(api.url, clause_cut.url, args.first_audio_requests)
         levels = http_levels(api.url, stats, client_counts, texts)
         one_client = asyncio.run(load.run(api.url, [load.Spec(t, "pcm", False, VOICE) for t in texts], 1))[0]
         alone = triton_alone(triton_url, texts_chunks, voices, client_counts, args.perf_window,

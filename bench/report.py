@@ -41,13 +41,21 @@ def markdown(result: dict) -> str:
             f"{_ms(row['first_audio_p99_s'])} | {total} | {stalls} | {row['errors']} | "
             f"{row['triton_batch_size'] or 0:.1f} |" if row["rtf"] else f"| {row['clients']} | - | failed |")
     lines += _triton_alone(result)
-    first, over = result["first_audio"], result["overhead"]
-    lines += ["", f"First audio, one client streaming a two-sentence input ({first['requests']} requests): "
-              f"p50 {_ms(first['first_audio_p50_s'])} ms, p95 {_ms(first['first_audio_p95_s'])} ms, "
-              f"p99 {_ms(first['first_audio_p99_s'])} ms.", "",
-              f"Stack overhead at one client: {over['http_s']:.1f} s over HTTP against {over['in_process_s']:.1f} s "
-              f"for the served graphs in process ({over['overhead'] * 100:+.1f} %)."]
+    over = result["overhead"]
+    lines += _first_audio(result["first_audio"])
+    lines += ["", f"Stack overhead at one client: {over['http_s']:.1f} s over HTTP against "
+              f"{over['in_process_s']:.1f} s for the served graphs in process ({over['overhead'] * 100:+.1f} %)."]
     return "\n".join(lines) + "\n"
+
+
+def _first_audio(rows: list[dict]) -> list[str]:
+    """One client streaming pcm: first audio per input and first-chunk rule."""
+    lines = ["", "## First audio (one client, streamed pcm)", "",
+             "| input | first chunk | requests | first audio p50 / p95 / p99 (ms) | total p50 (s) |",
+             "|---|---|---|---|---|"]
+    return lines + [f"| {row['text']} | {row['first_chunk']} | {row['requests']} | {_ms(row['first_audio_p50_s'])} / "
+                    f"{_ms(row['first_audio_p95_s'])} / {_ms(row['first_audio_p99_s'])} | {row['total_p50_s']:.2f} |"
+                    for row in rows]
 
 
 def _pair(row: dict, name: str) -> str:

@@ -19,7 +19,10 @@ def test_bench_reports_every_part_of_one_run(tiny_repository, triton, tmp_path):
     assert [row["stall_p99_s"] is not None for row in result["levels"]] == [False, True]  # streams only
     assert [row["concurrency"] for row in result["triton_alone"]] == [1]
     assert all(row["inferences_per_s"] > 0 and row["audio_s_per_s"] > 0 for row in result["triton_alone"])
+    assert [(row["first_chunk"], row["errors"]) for row in result["first_audio"]] == [
+        ("the first sentence (default)", 0), ("the first sentence (default)", 0), ("clauses within 8 words", 0)]
+    assert all(row["first_audio_p50_s"] > 0 for row in result["first_audio"])
     assert result["fidelity"]["precision"] == "fp32" and result["fidelity"]["max_relative_l2_vs_kmodel"] <= 1e-4
     markdown = (tmp_path / "bench.md").read_text()
-    assert "## Triton alone (perf_analyzer" in markdown and "Served graphs: fp32" in markdown
+    assert "## Triton alone (perf_analyzer" in markdown and "## First audio" in markdown and "Served graphs: fp32" in markdown
     assert (tmp_path / "bench.png").stat().st_size > 10_000
