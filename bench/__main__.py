@@ -38,7 +38,7 @@ from kokoro_core.stages import cpu_stages
 from serving.tritonserver import TritonServer
 
 ROOT = Path(__file__).resolve().parent.parent
-VOICE = "alloy"  # what OpenAI clients send; every voice set speaks it (a stand-in where af_alloy is missing)
+VOICE = load.Spec.voice  # the voice every request of the run speaks, and the baselines with it
 TEXT_SETS = {"all": MIXED, "short": SHORT_REPLIES, "smoke": [TWO_SENTENCES]}
 REQUESTS_PER_CLIENT, MAX_LEVEL_REQUESTS = 4, 64
 CLAUSE_CUT_WORDS = 8  # the FIRST_CHUNK_WORDS that first audio is also measured with, against the default's sentence

@@ -23,7 +23,7 @@ class Spec:
     text: str
     response_format: str = "pcm"
     stream: bool = False
-    voice: str = "af_heart"
+    voice: str = "alloy"  # what OpenAI clients send; every voice set speaks it (a stand-in where af_alloy is missing)
 
     def body(self) -> dict:
         body = {"model": "kokoro", "input": self.text, "voice": self.voice, "response_format": self.response_format}
