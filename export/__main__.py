@@ -67,6 +67,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "states its SNR and speed against fp32; auto: int8 where the CPU has VNNI and int8 "
                              "holds its SNR and is faster, else fp32; bf16, fp16 (torch runner): the vocoder "
                              "under autocast, refused below the same SNR (default %(default)s)")
+    parser.add_argument("--min-snr-db", type=float, default=quantize.MIN_SNR_DB,
+                        help="a reduced precision is kept only within this SNR of fp32's audio; lower it only to "
+                             "judge such a decoder by ear or by Whisper (default %(default)s)")
     parser.add_argument("--output", type=Path, help="model repository to write (default: the target's)")
     parser.add_argument("--parity-lengths", default=",".join(map(str, parity.LENGTHS)),
                         help="phoneme counts of the verification batch (default %(default)s)")
@@ -185,7 +188,8 @@ def export(args) -> Path:
         fp32_stages = onnxruntime_stages(text_path, decoder_path, args.threads)
         try:
             options["int8"] = _quantize(fp32_stages, export_model, weights.config["vocab"], noise_table,
-                                        decoder_path.parent, voice_pack, lengths, args.precision == "auto")
+                                        decoder_path.parent, voice_pack, lengths, args.precision == "auto",
+                                        args.min_snr_db)
         except quantize.QuantizationError as e:
             if args.precision != "auto":
                 raise
@@ -198,7 +202,7 @@ def export(args) -> Path:
 
 def _export_torch(args, weights: checkpoint.Weights, output: Path) -> tuple[dict, list[dict]]:
     """The torch runner's repository: config, checkpoint and voice packs, proven against upstream as served (on
-    CUDA when present); a reduced precision is kept only within MIN_SNR_DB of fp32."""
+    CUDA when present); a reduced precision is kept only within `--min-snr-db` of fp32."""
     steps = 2 if args.precision == "fp32" else 3
     log.info("[1/%d] writing config, checkpoint and %d voice packs", steps, len(weights.voices))
     assets = repository.write_assets(output, weights)
@@ -218,16 +222,16 @@ def _export_torch(args, weights: checkpoint.Weights, output: Path) -> tuple[dict
         requests = parity.sample_requests(voice_pack, weights.config["vocab"], lengths)
         reduced = TorchStages(assets, str(stages.device), args.precision, args.threads, graph_max_items=0)
         snr = quantize.fidelity(stages.batch(max_items=1).synthesize(requests),
-                                reduced.batch(max_items=1).synthesize(requests), args.precision)
+                                reduced.batch(max_items=1).synthesize(requests), args.precision, args.min_snr_db)
         repository.set_parameter(output, "precision", args.precision)
-        options.update(precision=args.precision, snr_db_against_fp32=snr, min_snr_db=quantize.MIN_SNR_DB)
+        options.update(precision=args.precision, snr_db_against_fp32=snr, min_snr_db=args.min_snr_db)
     return options, report
 
 
 def _quantize(fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, voice_pack, lengths,
-              faster_only: bool) -> dict:
+              faster_only: bool, min_snr_db: float) -> dict:
     """Write the int8 decoder (curves graph and compiled vocoder) next to the fp32 graphs, and keep it only
-    within MIN_SNR_DB of fp32 (and, with `faster_only`, only if it is faster). `kmodel` is the exported one
+    within `min_snr_db` of fp32 (and, with `faster_only`, only if it is faster). `kmodel` is the exported one
     (weight norm folded); its decoder is changed."""
     fp32_batch = KokoroBatch(*fp32_stages, max_items=1)
     calibration = [fp32_batch.decoder_feeds([r])[0]
@@ -240,7 +244,7 @@ def _quantize(fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, 
         int8_batch = KokoroBatch(*cpu_stages(version_dir), max_items=1)
         (fp32_speech, fp32_seconds), (int8_speech, int8_seconds) = (_timed(b.synthesize, measured)
                                                                     for b in (fp32_batch, int8_batch))
-        snr = quantize.fidelity(fp32_speech, int8_speech)
+        snr = quantize.fidelity(fp32_speech, int8_speech, min_snr_db=min_snr_db)
         speedup = quantize.speed_against_fp32(fp32_seconds, int8_seconds)
         if faster_only and speedup < 1:
             raise quantize.QuantizationError(f"the int8 decoder ran at {speedup}x fp32's speed")
@@ -249,7 +253,7 @@ def _quantize(fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, 
         raise
     return {"quantized_convolutions": names, "runtime": "AOTInductor (torchao X86InductorQuantizer)",
             "calibration_phonemes": list(quantize.CALIBRATION_LENGTHS), "snr_db_against_fp32": snr,
-            "min_snr_db": quantize.MIN_SNR_DB, "speed_against_fp32": speedup, "cpu": quantize.cpu_report()}
+            "min_snr_db": min_snr_db, "speed_against_fp32": speedup, "cpu": quantize.cpu_report()}
 
 
 def _timed(synthesize, requests):

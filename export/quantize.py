@@ -193,16 +193,16 @@ def snr_db(reference: np.ndarray, actual: np.ndarray) -> float:
     return float("inf") if error == 0 else 10 * np.log10(max(signal, 1e-30) / error)
 
 
-def fidelity(fp32_speeches, speeches, precision: str = "int8") -> list[dict]:
-    """Each utterance's SNR of the `precision` audio against the fp32 audio; raises below MIN_SNR_DB."""
+def fidelity(fp32_speeches, speeches, precision: str = "int8", min_snr_db: float = MIN_SNR_DB) -> list[dict]:
+    """Each utterance's SNR of the `precision` audio against the fp32 audio; raises below `min_snr_db`."""
     report = [{"phonemes": len(ref.durations) - 2, "snr_db": round(snr_db(ref.samples_24k, got.samples_24k), 2)}
               for ref, got in zip(fp32_speeches, speeches)]
     for item in report:
         log.info("  %3d phonemes: %s SNR %.1f dB against fp32", item["phonemes"], precision, item["snr_db"])
     worst = min(item["snr_db"] for item in report)
-    if worst < MIN_SNR_DB:
+    if worst < min_snr_db:
         cause = "" if precision != "int8" or has_vnni() else f"; {without_vnni()}"
-        raise QuantizationError(f"{precision} decoder too far from fp32: SNR {worst:.1f} dB < {MIN_SNR_DB} dB "
+        raise QuantizationError(f"{precision} decoder too far from fp32: SNR {worst:.1f} dB < {min_snr_db} dB "
                                 f"({report}){cause}")
     return report
 
