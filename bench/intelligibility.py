@@ -75,6 +75,9 @@ def sentences() -> list[str]:
     return [text for texts in CORPUS.values() for text in texts]
 
 
+WHOLE_FILE_FORMATS = ("wav", "flac")  # sent whole unless streamed; the others are sent as they are encoded
+
+
 @dataclass(frozen=True)
 class SpeechPath:
     """How a client asks for speech: a response format, streamed or not, or as server-sent events."""
@@ -84,7 +87,8 @@ class SpeechPath:
 
     @property
     def name(self) -> str:
-        return f"{self.format} {'SSE' if self.sse else 'stream' if self.stream else 'file'}"
+        streamed = self.stream or self.format not in WHOLE_FILE_FORMATS
+        return f"{self.format} {'SSE' if self.sse else 'stream' if streamed else 'file'}"
 
     def request(self, text: str, voice: str) -> dict:
         body = {"model": "kokoro", "input": text, "voice": voice, "response_format": self.format}
@@ -93,7 +97,6 @@ class SpeechPath:
         return body
 
 
-# wav and flac are whole files unless streamed; mp3, opus, aac and pcm are always sent as they are encoded.
 PATHS = (SpeechPath("wav"), SpeechPath("flac"), SpeechPath("wav", stream=True), SpeechPath("mp3"),
          SpeechPath("opus"), SpeechPath("aac"), SpeechPath("pcm"), SpeechPath("pcm", sse=True))
 WHOLE_FILE, STREAM = PATHS[0], PATHS[6]
