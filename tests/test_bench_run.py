@@ -24,5 +24,6 @@ def test_bench_reports_every_part_of_one_run(tiny_repository, triton, tmp_path):
     assert all(row["first_audio_p50_s"] > 0 for row in result["first_audio"])
     assert result["fidelity"]["precision"] == "fp32" and result["fidelity"]["max_relative_l2_vs_kmodel"] <= 1e-4
     markdown = (tmp_path / "bench.md").read_text()
-    assert "## Triton alone (perf_analyzer" in markdown and "## First audio" in markdown and "Served graphs: fp32" in markdown
+    assert "## Triton alone (perf_analyzer" in markdown and "Served graphs: fp32" in markdown
+    assert "## First audio" in markdown
     assert (tmp_path / "bench.png").stat().st_size > 10_000
