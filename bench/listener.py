@@ -6,6 +6,7 @@ import hashlib
 import importlib.resources
 import itertools
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,10 +95,15 @@ class Listener:
         return Transcript(" ".join(s.text.strip() for s in segments).strip(), words)
 
 
+# Whisper's normalizer turns "6pm" into "6 pm" but "6 p.m." into "6 p m": the same words, scored as two errors.
+MERIDIEM = re.compile(r"\b([ap])\.\s?m\.?(?!\w)", re.IGNORECASE)
+
+
 def _english_normalizer():
     from whisper_normalizer.english import EnglishTextNormalizer
 
-    return EnglishTextNormalizer()
+    normalize = EnglishTextNormalizer()
+    return lambda text: normalize(MERIDIEM.sub(r"\1m", text))
 
 
 def word_error_rate(references: list[str], hypotheses: list[str]) -> float:

@@ -69,6 +69,21 @@ def test_streams_are_as_intelligible_as_whole_files(heard, corpus_texts):
     assert stream <= whole + MAX_STREAM_WER_ABOVE_FILE, heard[intel.STREAM.name]
 
 
+def test_lossless_streams_carry_the_whole_files_samples(http):
+    """A stream is cut by sentences as a file is, so wav and pcm streams and SSE hold the file's very samples: as
+    intelligible to any listener (mp3, opus and aac add their codec's loss, the same streamed or whole)."""
+    whole, _ = intel.speak(http, intel.WHOLE_FILE, intel.PARAGRAPH)
+    for path in (p for p in intel.PATHS if p.format in ("wav", "pcm") and p != intel.WHOLE_FILE):
+        samples, _ = intel.speak(http, path, intel.PARAGRAPH)
+        assert np.array_equal(samples, whole), path.name
+
+
+def test_the_score_counts_words_not_spellings():
+    """Whisper writes "6pm" or "6 p.m." for the same speech; its normalizer alone scores them two words apart."""
+    assert word_error_rate(["Call me after 6 p.m. today."], ["Call me after 6pm today."]) == 0
+    assert word_error_rate(["Call me after 6 p.m. today."], ["Call me after 6 a.m. today."]) > 0
+
+
 def test_the_paragraph_loses_and_repeats_no_word_at_its_joins(heard, upstream_heard):
     """Nothing lost or inserted at a join beyond what the listener mishears in upstream's audio of the same chunks
     (measured: "Late returns" heard as "Later it turns" in both, an insertion at a sentence's start)."""
