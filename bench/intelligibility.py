@@ -132,6 +132,7 @@ class SpeechPath:
 PATHS = (SpeechPath("wav"), SpeechPath("flac"), SpeechPath("wav", stream=True), SpeechPath("mp3"),
          SpeechPath("opus"), SpeechPath("aac"), SpeechPath("pcm"), SpeechPath("pcm", sse=True))
 WHOLE_FILE, STREAM = PATHS[0], PATHS[6]
+CODECS = ("mp3", "opus", "aac")  # lossy: the API streams them
 
 
 def decode(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
@@ -146,6 +147,13 @@ def decode(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
         while len(block := file.read(65536, dtype="float32")):
             blocks.append(block)
         return np.concatenate(blocks), file.samplerate
+
+
+def encoded_whole(samples: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
+    """`samples` through the API's encoder as one whole file (MP3 with its gapless header), decoded."""
+    from frontend.audio import FORMATS, encode_all
+
+    return decode(encode_all(samples, FORMATS[fmt]), fmt)
 
 
 def sse_audio(body: str) -> bytes:
@@ -231,7 +239,14 @@ def measure(api_url: str, repository: Path, listener, paths=PATHS, checkpoint_pa
     with httpx.Client(base_url=api_url, timeout=HTTP_TIMEOUT_S) as client:
         for path in paths:
             started = time.monotonic()
-            record(path.name, [speak(client, path, text) for text in texts], started)
+            clips = [speak(client, path, text) for text in texts]
+            record(path.name, clips, started)
+            if path == WHOLE_FILE:
+                files = clips
+        for fmt in CODECS:  # what the codec alone costs: the streams against these, not only against wav
+            started = time.monotonic()
+            record(f"{fmt} file (the wav files' samples encoded whole)", [encoded_whole(s, fmt) for s, _ in files],
+                   started)
         cer, heard = japanese_cer(client, listener)
         japanese = {"cer": cer, "transcripts": heard}
         log(f"intelligibility: Japanese (wav file, {JAPANESE_VOICE}): CER {cer:.3f}")

@@ -2,6 +2,9 @@
 stack, transcribed by Whisper base, as word error rate per response path, beside upstream KModel in process on
 the same weights and phoneme chunks. Thresholds come from measurement (docs/intelligibility.md); the last tests
 show that a broken stack (a chunk lost, audio reversed, the wrong voice) fails them."""
+import json
+import re
+
 import httpx
 import numpy as np
 import pytest
@@ -109,6 +112,19 @@ def test_thresholds_fail_a_broken_stack(http, listener, upstream_heard):
     assert set(lost_or_repeated_at_joins(PARAGRAPH_CHUNKS, listener.transcribe(lost_chunk, rate).text)) - expected
     reversed_audio = listener.transcribe(samples[::-1].copy(), rate).text
     assert word_error_rate([intel.PARAGRAPH], [reversed_audio]) > MAX_WER
+
+
+def test_the_readmes_request_is_heard_as_its_input(http, listener):
+    """The README's quickstart curl, sent as written: Whisper hears its sentence, word for word."""
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    body = json.loads(re.search(r"curl http://localhost:8880/v1/audio/speech .*?-d '(\{.*?\})'", readme, re.S)[1])
+    response = http.post("/v1/audio/speech", json=body)
+    response.raise_for_status()
+    heard = listener.transcribe(*intel.decode(response.content, body.get("response_format", "mp3"))).text
+    print(f"README request heard as {heard!r}")
+    assert word_error_rate([body["input"]], [heard]) == 0, heard
 
 
 def test_japanese_is_intelligible(http, listener):
