@@ -213,45 +213,41 @@ def transcripts(listener, clips: list[tuple[np.ndarray, int]], lead_ms: int = 0)
             for samples, rate in clips]
 
 
-def scored(listener, clips: list[tuple[np.ndarray, int]], corpus: list[str], held_out: list[str]) -> dict:
-    """WER on the corpus as the tests hear it (no lead), and on the corpus and held-out sentences at every lead."""
+def scored(listener, clips: list[tuple[np.ndarray, int]], texts: list[str], corpus_size: int) -> dict:
+    """WER on the corpus (the first `corpus_size` texts) as the tests hear it (no lead), and on all `texts` at every
+    lead."""
     from bench.listener import word_error_rate
 
-    texts = [*corpus, *held_out]
     heard = {lead: transcripts(listener, clips, lead) for lead in LEADS_MS}
     pooled = [word_error_rate(texts, heard[lead]) for lead in LEADS_MS]
-    return {"wer": word_error_rate(corpus, heard[0][:len(corpus)]), "wer_by_lead": pooled,
+    return {"wer": word_error_rate(texts[:corpus_size], heard[0][:corpus_size]), "wer_by_lead": pooled,
             "wer_pooled": float(np.mean(pooled)), "transcripts": heard[0]}
 
 
-def measure(api_url: str, repository: Path, listener, paths=PATHS, checkpoint_path: Path | None = None,
-            log=print) -> dict:
-    """WER per path and upstream's: the corpus and its paragraph, and the held-out sentences."""
+def measure(api_url: str, repository: Path, listener, checkpoint_path: Path | None = None, log=print) -> dict:
+    """WER on every path, of the codecs alone and upstream's: the corpus and its paragraph, and the held-out
+    sentences."""
     corpus = [*sentences(), PARAGRAPH]
     texts = [*corpus, *HELD_OUT]
     results = {}
 
-    def record(name: str, clips: list[tuple[np.ndarray, int]], started: float) -> None:
-        results[name] = scored(listener, clips, corpus, HELD_OUT)
+    def record(name: str, started: float, clips: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, int]]:
+        results[name] = scored(listener, clips, texts, len(corpus))
         log(f"intelligibility: {name}: WER {results[name]['wer']:.3f} on the corpus, "
             f"{results[name]['wer_pooled']:.3f} with the held-out sentences ({time.monotonic() - started:.0f} s)")
+        return clips
 
     with httpx.Client(base_url=api_url, timeout=HTTP_TIMEOUT_S) as client:
-        for path in paths:
-            started = time.monotonic()
-            clips = [speak(client, path, text) for text in texts]
-            record(path.name, clips, started)
-            if path == WHOLE_FILE:
-                files = clips
+        clips = {path: record(path.name, time.monotonic(), [speak(client, path, text) for text in texts])
+                 for path in PATHS}
         for fmt in CODECS:  # what the codec alone costs: the streams against these, not only against wav
-            started = time.monotonic()
-            record(f"{fmt} file (the wav files' samples encoded whole)", [encoded_whole(s, fmt) for s, _ in files],
-                   started)
+            record(f"{fmt} file (the wav files' samples encoded whole)", time.monotonic(),
+                   [encoded_whole(samples, fmt) for samples, _ in clips[WHOLE_FILE]])
         cer, heard = japanese_cer(client, listener)
         japanese = {"cer": cer, "transcripts": heard}
         log(f"intelligibility: Japanese (wav file, {JAPANESE_VOICE}): CER {cer:.3f}")
     started, upstream = time.monotonic(), UpstreamSpeaker(repository, checkpoint_path)
-    record("upstream KModel", [(upstream.speak(text), SAMPLE_RATE) for text in texts], started)
+    record("upstream KModel", started, [(upstream.speak(text), SAMPLE_RATE) for text in texts])
     return {"texts": texts, "corpus_texts": len(corpus), "leads_ms": list(LEADS_MS), "paths": results,
             "japanese": japanese}
 

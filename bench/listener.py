@@ -2,6 +2,7 @@
 sha256-checked once, and word or character error rates on text normalized by Whisper's own normalizer."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
 import itertools
@@ -99,6 +100,7 @@ class Listener:
 MERIDIEM = re.compile(r"\b([ap])\.\s?m\.?(?!\w)", re.IGNORECASE)
 
 
+@functools.cache
 def _english_normalizer():
     from whisper_normalizer.english import EnglishTextNormalizer
 
