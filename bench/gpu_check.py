@@ -38,7 +38,7 @@ import torch
 from bench import load
 from bench.processes import free_port
 from export import checkpoint, parity, quantize, repository
-from export.__main__ import main as export_main
+from export.pipeline import main as export_main
 from kokoro_core.contract import ASSETS, MODEL, VOICES, style_row
 from kokoro_core.torch_stages import TorchStages
 from serving.tritonserver import TritonServer
@@ -64,7 +64,7 @@ def write_chunks(path: Path) -> None:
     voice in a repository's assets: a scratch one here, with synthetic packs of upstream's voice names."""
     import tempfile
 
-    from bench.__main__ import chunks_of
+    from bench.run import chunks_of
     from bench.texts import MIXED
 
     with tempfile.TemporaryDirectory() as scratch:

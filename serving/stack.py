@@ -30,7 +30,7 @@ def main() -> int:
     repository = launch.model_repository
     if not (repository / ASSETS / PROVENANCE).is_file():
         log.info("no exported model in %s: exporting one first", repository)
-        from export.__main__ import main as export_main
+        from export.pipeline import main as export_main
         if export_main(["--precision", launch.precision, "--output", str(repository)]):
             return 1
     provenance = json.loads((repository / ASSETS / PROVENANCE).read_text(encoding="utf-8"))

@@ -13,8 +13,8 @@ import pytest
 
 from bench.processes import FrontendProcess, free_port
 from export import checkpoint, kokoro_onnx
-from export.__main__ import main as export_main
-from export.__main__ import parse_args, resolve_weights
+from export.pipeline import main as export_main
+from export.pipeline import parse_args, resolve_weights
 from serving.tritonserver import TritonServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """`make bench` end to end on the tiny model: baselines, the HTTP stack, perf_analyzer, and the report."""
 import json
 
-from bench.__main__ import main as bench_main
+from bench.run import main as bench_main
 
 
 def test_bench_reports_every_part_of_one_run(tiny_repository, triton, tmp_path):

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from export import checkpoint
-from export.__main__ import main as export_main
-from export.__main__ import parse_args, resolve_weights
+from export.pipeline import main as export_main
+from export.pipeline import parse_args, resolve_weights
 
 
 def test_tiny_repository_has_graphs_voices_and_provenance(tiny_repository, tiny_weights):

@@ -11,7 +11,7 @@ import torch
 from onnx import helper
 
 from export import checkpoint, kokoro_onnx, parity, repository
-from export.__main__ import parse_args, resolve_weights
+from export.pipeline import parse_args, resolve_weights
 
 # The scope of each LSTM in the release and the KModel module it is (an independent statement of the mapping).
 LSTM_MODULES = {

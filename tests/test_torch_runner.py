@@ -13,8 +13,8 @@ from tritonclient.grpc import model_config_pb2
 
 from bench import load
 from export import checkpoint, parity, quantize, repository
-from export.__main__ import main as export_main
-from export.__main__ import parse_args
+from export.pipeline import main as export_main
+from export.pipeline import parse_args
 from export.reference import reference_speech
 from kokoro_core import dsp
 from kokoro_core.batch import KokoroBatch, pad_tokens
