@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from export import checkpoint, kokoro_onnx, onnx_export
+from export import checkpoint, onnx_export, pypi_weights
 from export.repository import ROOT, read_provenance
 from frontend.voices import VoiceCatalog
 from kokoro_core.contract import ASSETS, MODEL_CONFIG, PAD_ID, VOICES
@@ -43,8 +43,8 @@ def weights_of(repository: Path, checkpoint_path: Path | None = None) -> checkpo
         config = checkpoint.tiny_config() if tiny else checkpoint.load_config()
         out_dir = ROOT / "build" / ("synthetic-tiny" if tiny else "synthetic")
         weights = checkpoint.synthetic_weights(out_dir, config, provenance["seed"])
-    elif provenance["source"] == kokoro_onnx.SOURCE and checkpoint_path is None:
-        weights = kokoro_onnx.release_weights(ROOT / "build" / kokoro_onnx.SOURCE)  # rebuilt offline if missing
+    elif provenance["source"] == pypi_weights.SOURCE and checkpoint_path is None:
+        weights = pypi_weights.release_weights(ROOT / "build" / pypi_weights.SOURCE)  # rebuilt offline if missing
     else:
         path = checkpoint_path or _hub_cached(provenance)
         if path is None or not Path(path).is_file():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from export import checkpoint, kokoro_onnx, onnx_export, parity, quantize, repository
+from export import checkpoint, onnx_export, parity, pypi_weights, quantize, repository
 from kokoro_core import dsp
 from kokoro_core.batch import KokoroBatch
 from kokoro_core.batched import fold_weight_norm
@@ -27,8 +27,8 @@ from kokoro_core.torch_stages import TorchStages
 
 log = logging.getLogger("export")
 BUILD = repository.ROOT / "build"
-SOURCES = ("hub", kokoro_onnx.SOURCE, "synthetic")
-DEFAULT_SOURCES = f"hub,{kokoro_onnx.SOURCE}"
+SOURCES = ("hub", pypi_weights.SOURCE, "synthetic")
+DEFAULT_SOURCES = f"hub,{pypi_weights.SOURCE}"
 
 
 def source_list(text: str) -> list[str]:
@@ -47,7 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     source.add_argument("--checkpoint", type=Path, help="upstream-format .pth ({component: state_dict})")
     source.add_argument("--source", type=source_list, default=DEFAULT_SOURCES,
                         help="weights to try in order, comma-separated: hub (upstream's fp32 release, every "
-                             f"voice), {kokoro_onnx.SOURCE} (real weights from PyPI packages, offline: "
+                             f"voice), {pypi_weights.SOURCE} (real weights from PyPI packages, offline: "
                              "int8-derived, five Japanese voices), synthetic (random weights); "
                              "default %(default)s")
     source.add_argument("--synthetic", action="store_true", help="same as --source synthetic (offline)")
@@ -100,7 +100,7 @@ def resolve_weights(args) -> checkpoint.Weights:
     """The weights of the first source in `args.source` that gives them, announced with what they are."""
     if args.checkpoint:
         return checkpoint.local_weights(args.checkpoint, args.voices, args.config)
-    loaders = {"hub": _hub, kokoro_onnx.SOURCE: lambda _: kokoro_onnx.release_weights(BUILD / kokoro_onnx.SOURCE),
+    loaders = {"hub": _hub, pypi_weights.SOURCE: lambda _: pypi_weights.release_weights(BUILD / pypi_weights.SOURCE),
                "synthetic": _synthetic}
     failures = []
     for source in args.source:

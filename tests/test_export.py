@@ -80,7 +80,7 @@ def test_cli_reports_errors_without_a_traceback(tmp_path, caplog):
 
 def test_unreachable_hub_fails_clearly_or_falls_back_loudly(monkeypatch, caplog):
     """The hub alone fails naming it; a list of sources falls back to the next, with a banner. (The default
-    list, hub then kokoro-onnx-int8: tests/test_kokoro_onnx.py.)"""
+    list, hub then kokoro-onnx-int8: tests/test_pypi_weights.py.)"""
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # no retries against a missing network

