@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from export import checkpoint, onnx_export, pypi_weights
+from export import checkpoint, onnx_trace, pypi_weights
 from export.repository import ROOT, read_provenance
 from frontend.voices import VoiceCatalog
 from kokoro_core.contract import ASSETS, MODEL_CONFIG, PAD_ID, VOICES
@@ -104,7 +104,7 @@ def single_graph(weights: checkpoint.Weights) -> Path:
     """Upstream's single-request ONNX graph for these weights, exported once into build/bench/.
 
     Exported like upstream's own export (`KModelForONNX`, `CustomSTFT`, traced with dynamic tokens) and
-    like `export/onnx_export.py` (legacy exporter, same opset). Named by checkpoint and config, so tiny and
+    like `export/onnx_trace.py` (legacy exporter, same opset). Named by checkpoint and config, so tiny and
     full-size weights never share a file.
     """
     config_digest = hashlib.sha256(json.dumps(weights.config, sort_keys=True).encode()).hexdigest()
@@ -131,7 +131,7 @@ def single_graph(weights: checkpoint.Weights) -> Path:
         torch.onnx.export(KModelForONNX(kmodel).eval(), example, str(partial),
                           input_names=["tokens", "style", "speed"], output_names=["audio", "durations"],
                           dynamic_axes={"tokens": {1: "tokens"}, "audio": {0: "samples"}, "durations": {0: "tokens"}},
-                          opset_version=onnx_export.OPSET, dynamo=False, do_constant_folding=True)
+                          opset_version=onnx_trace.OPSET, dynamo=False, do_constant_folding=True)
     partial.replace(path)  # a killed export leaves no graph to reuse
     print(f"bench: exported in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     return path

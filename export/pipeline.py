@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from export import checkpoint, onnx_export, parity, pypi_weights, quantize, repository
+from export import checkpoint, onnx_trace, parity, pypi_weights, quantize, repository
 from kokoro_core import dsp
 from kokoro_core.batch import KokoroBatch
 from kokoro_core.batched import fold_weight_norm
@@ -166,9 +166,9 @@ def export(args) -> Path:
     export_model = fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
     noise_table = dsp.make_noise_table()
 
-    log.info("[2/%d] exporting the text stage and the decoder stage to ONNX (opset %d)", steps, onnx_export.OPSET)
-    onnx_export.export_text_stage(export_model, text_path)
-    onnx_export.export_decoder_stage(export_model, noise_table, decoder_path)
+    log.info("[2/%d] exporting the text stage and the decoder stage to ONNX (opset %d)", steps, onnx_trace.OPSET)
+    onnx_trace.export_text_stage(export_model, text_path)
+    onnx_trace.export_decoder_stage(export_model, noise_table, decoder_path)
 
     log.info("[3/%d] writing config and %d voice packs", steps, len(weights.voices))
     assets = repository.write_assets(output, weights)
@@ -180,7 +180,7 @@ def export(args) -> Path:
     report = parity.verify(reference_model, parity.probed_stages(text_path, decoder_path, args.threads), voice_pack,
                            noise_table, weights.config["vocab"], lengths)
 
-    options = {"target": args.target, "opset": onnx_export.OPSET, "precision": precision, "tiny": args.tiny,
+    options = {"target": args.target, "opset": onnx_trace.OPSET, "precision": precision, "tiny": args.tiny,
                "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
     if precision == "int8":
         log.info("[5/5] quantizing the vocoder to int8, compiling it and measuring it against fp32")
@@ -235,7 +235,7 @@ def _quantize(fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, 
     fp32_batch = KokoroBatch(*fp32_stages, max_items=1)
     calibration = [fp32_batch.decoder_feeds([r])[0]
                    for r in parity.sample_requests(voice_pack, vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
-    written = [onnx_export.export_curves_stage(kmodel, noise_table, version_dir / CURVES_GRAPH),
+    written = [onnx_trace.export_curves_stage(kmodel, noise_table, version_dir / CURVES_GRAPH),
                version_dir / INT8_VOCODER]
     try:
         names = quantize.compile_int8_vocoder(kmodel, noise_table, calibration, written[1])
