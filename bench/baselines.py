@@ -5,7 +5,7 @@
   `disable_complex=True`) exported by `torch.onnx.export`, run at batch 1 in ONNX Runtime.
 
 Both take the phoneme ids the frontend sends (no pads) and frame them with the pad id at both ends, as
-the served model (`kokoro_core.batch.pad_tokens`) and upstream `KModel.forward` do.
+the served model (`kokoro_core.batching.pad_tokens`) and upstream `KModel.forward` do.
 """
 from __future__ import annotations
 

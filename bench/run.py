@@ -32,7 +32,7 @@ from frontend.chunks import text_chunks
 from frontend.languages import language_of
 from frontend.phonemes import Phonemizer
 from frontend.settings import Settings
-from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, SpeechRequest
 from kokoro_core.contract import SAMPLE_RATE
 from kokoro_core.stages import cpu_stages
 from serving.tritonserver import TritonServer

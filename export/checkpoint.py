@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from kokoro_core.batched import load_kmodel
+from kokoro_core.batched_model import load_kmodel
 from kokoro_core.contract import UPSTREAM_REPO as REPO_ID
 from kokoro_core.contract import VOICE_PACK_SHAPE as VOICE_SHAPE
 

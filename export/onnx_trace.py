@@ -1,4 +1,4 @@
-"""The two ONNX graphs the model repository serves, traced from `batched.py`."""
+"""The two ONNX graphs the model repository serves, traced from `kokoro_core/batched_model.py`."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from kokoro_core.batched import CurvesStage, DecoderStage, TextStage
+from kokoro_core.batched_model import CurvesStage, DecoderStage, TextStage
 from kokoro_core.contract import (
     CURVES_INPUTS,
     CURVES_OUTPUTS,

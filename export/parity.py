@@ -31,7 +31,7 @@ import onnx
 import torch
 
 from export.reference import reference_speech
-from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, SpeechRequest
 from kokoro_core.contract import DECODER_INPUTS, MAX_PHONEMES, SAMPLES_PER_FRAME, TEXT_OUTPUTS, style_row
 from kokoro_core.stages import onnxruntime_stage
 
@@ -126,7 +126,7 @@ def spectrum_relative_l2(actual: np.ndarray, expected: np.ndarray) -> float:
 def check(kmodel, stages, voice_pack: np.ndarray, noise_table: torch.Tensor, vocab: dict,
           lengths=LENGTHS) -> list[ItemParity]:
     """Run the batch and the per-item references; return each item's comparison (raises nothing).
-    `stages`: text and decoder stage (and the alignment, where not `kokoro_core.batch.align`); a decoder
+    `stages`: text and decoder stage (and the alignment, where not `kokoro_core.batching.align`); a decoder
     returning PROBED_OUTPUTS is checked link by link."""
     requests = sample_requests(voice_pack, vocab, lengths)
     started = time.monotonic()

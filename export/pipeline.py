@@ -19,8 +19,8 @@ import torch
 
 from export import checkpoint, onnx_trace, parity, pypi_weights, quantize, repository
 from kokoro_core import dsp
-from kokoro_core.batch import KokoroBatch
-from kokoro_core.batched import fold_weight_norm
+from kokoro_core.batched_model import fold_weight_norm
+from kokoro_core.batching import KokoroBatch
 from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
 from kokoro_core.stages import cpu_stages, onnxruntime_stages
 from kokoro_core.torch_stages import TorchStages

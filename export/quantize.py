@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from kokoro_core.batched import DecoderStage, VocoderStage
+from kokoro_core.batched_model import DecoderStage, VocoderStage
 
 log = logging.getLogger("export")
 

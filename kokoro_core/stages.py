@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from kokoro_core.batch import Stage
+from kokoro_core.batching import Stage
 from kokoro_core.contract import (
     CURVES_GRAPH,
     CURVES_OUTPUTS,

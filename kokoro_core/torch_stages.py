@@ -1,4 +1,4 @@
-"""The two stages in PyTorch: the exact batched modules (`kokoro_core.batched`) on CUDA when present, else on the
+"""The two stages in PyTorch: the exact batched modules (`kokoro_core.batched_model`) on CUDA when present, else on the
 CPU, loaded from the checkpoint in a model repository's assets. The `torch` runner of the Triton model.
 
 fp32 is exact (TF32 off). bf16 and fp16 run the decoder's audio-rate half under autocast; the text stage and the
@@ -21,8 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from kokoro_core.batch import KokoroBatch, frame_index
-from kokoro_core.batched import DecoderStage, TextStage, fold_weight_norm, load_kmodel
+from kokoro_core.batched_model import DecoderStage, TextStage, fold_weight_norm, load_kmodel
+from kokoro_core.batching import KokoroBatch, frame_index
 from kokoro_core.contract import (
     CHECKPOINT,
     DECODER_INPUTS,
@@ -161,7 +161,7 @@ class TorchStages:
 
     @torch.inference_mode()
     def align(self, durations: np.ndarray, prosody_features: torch.Tensor, text_features: torch.Tensor):
-        """`kokoro_core.batch.align` on the device: prosody_frames, text_frames there, frame_lengths (NumPy)."""
+        """`kokoro_core.batching.align` on the device: prosody_frames, text_frames there, frame_lengths (NumPy)."""
         index, inside, frame_lengths = frame_index(durations)
         index, inside = self.tensor(index), self.tensor(inside)[:, None, :]
         prosody_frames = torch.gather(prosody_features, 1, index[:, :, None].expand(-1, -1, prosody_features.shape[2]))

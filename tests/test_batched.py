@@ -9,8 +9,8 @@ from torch import nn
 
 from export.parity import relative_l2, sample_phonemes
 from export.reference import reference_speech
-from kokoro_core import batched, dsp
-from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core import batched_model, dsp
+from kokoro_core.batching import KokoroBatch, SpeechRequest
 
 
 def test_exact_bilstm_matches_packed_lstm_per_item():
@@ -19,7 +19,7 @@ def test_exact_bilstm_matches_packed_lstm_per_item():
     lengths = torch.tensor([9, 4, 1])
     x = torch.randn(3, 9, 12)
     with torch.no_grad():
-        out = batched.ExactBiLSTM(lstm)(x, lengths)
+        out = batched_model.ExactBiLSTM(lstm)(x, lengths)
         for b, n in enumerate(lengths.tolist()):
             alone, _ = lstm(x[b:b + 1, :n])
             torch.testing.assert_close(out[b, :n], alone[0], rtol=1e-5, atol=1e-6)
@@ -40,7 +40,7 @@ def test_masked_adain_uses_valid_frames_only(tiny_kmodel, statistics_for):
     x = torch.randn(2, adain.norm.num_features, 30) * 3 + 1
     style = torch.randn(2, 128)
     with torch.no_grad():
-        out = batched.masked_adain(adain, x, style, batched.length_mask(lengths, 30), lengths)
+        out = batched_model.masked_adain(adain, x, style, batched_model.length_mask(lengths, 30), lengths)
         for b, n in enumerate(lengths.tolist()):
             torch.testing.assert_close(out[b, :, :n], adain(x[b:b + 1, :, :n], style[b:b + 1])[0], rtol=1e-4, atol=1e-5)
 
@@ -49,7 +49,7 @@ def test_statistics_are_traced_for_their_compiler():
     """Matrix-vector products in the ONNX graph, reductions Inductor can fuse in the exported program."""
     class Statistics(nn.Module):
         def forward(self, x, lengths):
-            return batched.masked_mean_var(x, batched.length_mask(lengths, x.shape[2]), lengths)
+            return batched_model.masked_mean_var(x, batched_model.length_mask(lengths, x.shape[2]), lengths)
 
     example = (torch.randn(1, 4, 20), torch.tensor([15]))
     graph = io.BytesIO()
@@ -69,7 +69,7 @@ def test_masked_adain_snake_is_upstream_adain_then_snake(tiny_kmodel, statistics
     x = torch.randn(2, adain.norm.num_features, 40) * 2 - 0.5
     style = torch.randn(2, 128)
     with torch.no_grad():
-        out = batched.masked_adain_snake(adain, alpha, x, style, batched.length_mask(lengths, 40), lengths)
+        out = batched_model.masked_adain_snake(adain, alpha, x, style, batched_model.length_mask(lengths, 40), lengths)
         for b, n in enumerate(lengths.tolist()):
             y = adain(x[b:b + 1, :, :n], style[b:b + 1])
             snake = y + (1 / alpha) * torch.sin(alpha * y) ** 2  # upstream AdaINResBlock1's activation
@@ -80,8 +80,8 @@ def test_masked_adain_snake_is_upstream_adain_then_snake(tiny_kmodel, statistics
 def test_batched_forward_matches_upstream_alone(tiny_kmodel, tiny_weights):
     """Mixed lengths in one padded batch: each item's durations equal, audio within 1e-4 (fp32)."""
     table = dsp.make_noise_table()
-    text_stage = batched.TextStage(tiny_kmodel).eval()
-    decoder_stage = batched.DecoderStage(tiny_kmodel, table).eval()
+    text_stage = batched_model.TextStage(tiny_kmodel).eval()
+    decoder_stage = batched_model.DecoderStage(tiny_kmodel, table).eval()
 
     def run(stage, names):
         def call(feeds):

@@ -10,7 +10,7 @@ import torch
 
 from bench import baselines
 from export import checkpoint, parity, repository
-from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, SpeechRequest
 from kokoro_core.stages import onnxruntime_stages
 
 

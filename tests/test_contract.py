@@ -63,7 +63,7 @@ def redefinitions(source: str, where: str) -> list[str]:
 
 def test_the_product_is_scanned():
     scanned = {path.relative_to(ROOT).as_posix() for path in PRODUCT}
-    assert {"model_repository/kokoro/1/model.py", "kokoro_core/batch.py", "frontend/audio.py"} <= scanned
+    assert {"model_repository/kokoro/1/model.py", "kokoro_core/batching.py", "frontend/audio.py"} <= scanned
 
 
 @pytest.mark.parametrize("path", PRODUCT, ids=lambda p: p.relative_to(ROOT).as_posix())

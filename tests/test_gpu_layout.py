@@ -14,7 +14,7 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
 from export.parity import relative_l2, sample_phonemes
-from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, SpeechRequest
 from kokoro_core.stages import onnxruntime_stages
 from serving.tritonserver import TritonServer
 from tests.conftest import ROOT, free_port

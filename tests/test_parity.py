@@ -11,7 +11,7 @@ import torch
 
 from export import checkpoint, parity
 from kokoro_core import dsp
-from kokoro_core.batch import KokoroBatch
+from kokoro_core.batching import KokoroBatch
 from kokoro_core.stages import onnxruntime_stages
 from tests.conftest import export_local
 

@@ -17,7 +17,7 @@ from export.pipeline import main as export_main
 from export.pipeline import parse_args
 from export.reference import reference_speech
 from kokoro_core import dsp
-from kokoro_core.batch import KokoroBatch, pad_tokens
+from kokoro_core.batching import KokoroBatch, pad_tokens
 from kokoro_core.contract import ASSETS, CHECKPOINT, MAX_PHONEMES, SAMPLE_RATE
 from kokoro_core.torch_stages import BUCKET_GROWTH, TorchStages, bucket
 from serving.tritonserver import TritonServer

@@ -7,7 +7,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 from export.parity import relative_l2, sample_phonemes
-from kokoro_core.batch import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, SpeechRequest
 from kokoro_core.contract import SAMPLES_PER_FRAME
 from kokoro_core.stages import onnxruntime_stages
 from serving.tritonserver import TritonServer, TritonStartError

@@ -1,7 +1,7 @@
 """Triton Python model: batched Kokoro speech synthesis.
 
 Each request carries one utterance's phoneme ids, a style vector and optionally speed and seed. The
-dynamic batcher joins requests of different lengths (`allow_ragged_batch`); `kokoro_core.batch` pads them,
+dynamic batcher joins requests of different lengths (`allow_ragged_batch`); `kokoro_core.batching` pads them,
 runs the text stage, aligns, runs the decoder stage and returns each item's own audio.
 
 The `runner` parameter picks where the two stages run: `onnxruntime` in this process (the CPU target;
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-from kokoro_core.batch import KokoroBatch, SpeechRequest, validate, vocabulary_size
+from kokoro_core.batching import KokoroBatch, SpeechRequest, validate, vocabulary_size
 from kokoro_core.contract import ASSETS, DECODER_OUTPUTS, TEXT_OUTPUTS
 from kokoro_core.stages import cpu_stages
 

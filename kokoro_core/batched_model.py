@@ -14,7 +14,7 @@ mask everything padding would otherwise change:
 
 The pass is split at the duration step, as it is served: `TextStage` (tokens -> durations and
 token features) and `DecoderStage` (frame features -> audio). The alignment between them (each token's
-features repeated for its duration) is a gather done by the serving model (`kokoro_core.batch`).
+features repeated for its duration) is a gather done by the serving model (`kokoro_core.batching`).
 """
 from __future__ import annotations
 
