@@ -22,7 +22,7 @@ import torch
 
 from export import checkpoint, onnx_trace, pypi_weights
 from export.repository import ROOT, read_provenance
-from frontend.voices import VoiceCatalog
+from frontend.synthesis.voices import VoiceCatalog
 from kokoro_core.contract import ASSETS, MODEL_CONFIG, PAD_ID, VOICES
 from kokoro_core.stages import cap_onednn_isa
 

@@ -151,7 +151,7 @@ def decode(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
 
 def encoded_whole(samples: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
     """`samples` through the API's encoder as one whole file (MP3 with its gapless header), decoded."""
-    from frontend.audio import FORMATS, encode_all
+    from frontend.synthesis.audio import FORMATS, encode_all
 
     return decode(encode_all(samples, FORMATS[fmt]), fmt)
 
@@ -186,9 +186,9 @@ class UpstreamSpeaker:
 
     def __init__(self, repository: Path, checkpoint_path: Path | None = None):
         from bench.baselines import KModelBaseline, weights_of
-        from frontend.phonemes import Phonemizer
+        from frontend.reading.phonemes import Phonemizer
         from frontend.settings import Settings
-        from frontend.voices import VoiceCatalog
+        from frontend.synthesis.voices import VoiceCatalog
 
         self.settings = Settings(model_repository=repository)
         self.phonemizer = Phonemizer(self.settings.assets)
@@ -197,8 +197,8 @@ class UpstreamSpeaker:
 
     def speak(self, text: str, voice: str = VOICE, first_words: int | None = None) -> np.ndarray:
         """As a whole file is cut; with `first_words`, as a stream is."""
-        from frontend.chunks import text_chunks
-        from frontend.languages import language_of
+        from frontend.reading.chunks import text_chunks
+        from frontend.reading.languages import language_of
 
         blend = self.voices.resolve(voice)
         chunks = text_chunks(self.phonemizer, text, language_of(None, None, blend.language_voice),

@@ -28,9 +28,9 @@ from bench.processes import FrontendProcess, free_port
 from bench.texts import LONG_FIRST_SENTENCE, MIXED, SHORT_REPLIES, TWO_SENTENCES
 from export import quantize
 from export import repository as repository_paths
-from frontend.chunks import text_chunks
-from frontend.languages import language_of
-from frontend.phonemes import Phonemizer
+from frontend.reading.chunks import text_chunks
+from frontend.reading.languages import language_of
+from frontend.reading.phonemes import Phonemizer
 from frontend.settings import Settings
 from kokoro_core.batching import KokoroBatch, SpeechRequest
 from kokoro_core.contract import SAMPLE_RATE

@@ -24,7 +24,7 @@ import numpy as np
 import soundfile
 
 from bench.intelligibility import HTTP_TIMEOUT_S, PARAGRAPH, ROOT, VOICE, sentences, stack
-from frontend.text import sentences as split_sentences
+from frontend.reading.text import sentences as split_sentences
 
 RESULTS = ROOT / "results" / "word_timing"
 SPEEDS = (1.0, 1.5)

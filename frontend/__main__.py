@@ -3,7 +3,7 @@ import logging
 
 import uvicorn
 
-from frontend.app import create_app
+from frontend.api.app import create_app
 from frontend.settings import get_settings
 
 

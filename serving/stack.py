@@ -11,9 +11,9 @@ import sys
 
 import uvicorn
 
-from frontend.app import create_app
-from frontend.observability import Metrics
+from frontend.api.app import create_app
 from frontend.settings import get_settings
+from frontend.synthesis.metrics import Metrics
 from kokoro_core.contract import ASSETS, PROVENANCE
 from serving.settings import get_triton_settings
 from serving.supervisor import Supervisor
@@ -53,7 +53,7 @@ def main() -> int:
 
 
 def page_address(host: str, port: int) -> str:
-    """Where a browser on this machine finds the page (frontend/routes/web.py)."""
+    """Where a browser on this machine finds the page (frontend/api/routes/web.py)."""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}/web/"
 

@@ -26,7 +26,7 @@ def phonemizer(tmp_path_factory):
     """Text to phonemes with the real Kokoro v1.0 vocabulary (no exported model needed)."""
     import shutil
 
-    from frontend.phonemes import Phonemizer
+    from frontend.reading.phonemes import Phonemizer
 
     assets = tmp_path_factory.mktemp("assets")
     shutil.copy(ROOT / "export" / "kokoro_v1_0_config.json", assets / "config.json")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from frontend import audio
+from frontend.synthesis import audio
 
 
 def test_chunks_fade_to_silence_at_both_ends_and_keep_their_length():

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from frontend.chunks import MAX_TOKENS, phoneme_chunks, text_chunks
 from frontend.errors import InvalidRequest
+from frontend.reading.chunks import MAX_TOKENS, phoneme_chunks, text_chunks
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven bright stars shine above quiet hills "
          "and people talk about history science music travel weather and their plans for tomorrow").split()

@@ -20,10 +20,10 @@ STRINGS = {contract.TEXT_GRAPH, contract.DECODER_GRAPH, contract.CURVES_GRAPH, c
            contract.PROVENANCE, contract.ASSETS}
 # (file, line) where one of those numbers means something else.
 OTHER_MEANINGS = {
-    ("frontend/audio.py", 'MPEG_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)  # what MP3 '
-                          'and AAC define'),
-    ("frontend/audio.py", '"opus": Format("ogg", "libopus", "audio/ogg", "s16", (8000, 12000, 16000, 24000, 48000), '
-                          'bit_rate=32000),'),
+    ("frontend/synthesis/audio.py",
+     'MPEG_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)  # what MP3 and AAC define'),
+    ("frontend/synthesis/audio.py",
+     '"opus": Format("ogg", "libopus", "audio/ogg", "s16", (8000, 12000, 16000, 24000, 48000), bit_rate=32000),'),
     ("bench/load.py", "timeout_s: float = 600) -> tuple[list[Outcome], float]:"),
 }
 
@@ -63,7 +63,7 @@ def redefinitions(source: str, where: str) -> list[str]:
 
 def test_the_product_is_scanned():
     scanned = {path.relative_to(ROOT).as_posix() for path in PRODUCT}
-    assert {"model_repository/kokoro/1/model.py", "kokoro_core/batching.py", "frontend/audio.py"} <= scanned
+    assert {"model_repository/kokoro/1/model.py", "kokoro_core/batching.py", "frontend/synthesis/audio.py"} <= scanned
 
 
 @pytest.mark.parametrize("path", PRODUCT, ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -89,6 +89,6 @@ def test_style_row_is_row_n_minus_one_within_the_pack():
 
 def test_the_frontend_needs_only_the_contract_of_the_core():
     """Its container copies kokoro_core/contract.py alone (docker/frontend.Dockerfile)."""
-    code = "import sys, frontend.app; print(sorted(m for m in sys.modules if m.startswith('kokoro_core')))"
+    code = "import sys, frontend.api.app; print(sorted(m for m in sys.modules if m.startswith('kokoro_core')))"
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert imported.stdout.split() == ["['kokoro_core',", "'kokoro_core.contract']"]

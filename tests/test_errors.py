@@ -2,7 +2,7 @@
 stack cannot be made to have, so a route that raises stands in for it."""
 from fastapi.testclient import TestClient
 
-from frontend.app import create_app
+from frontend.api.app import create_app
 from frontend.settings import Settings
 
 

@@ -10,8 +10,8 @@ import spacy
 from kokoro.pipeline import KPipeline
 
 from frontend.errors import InvalidRequest
-from frontend.languages import language_of
-from frontend.tagger import RULE_TAGGER, english_pipeline
+from frontend.reading.languages import language_of
+from frontend.reading.tagger import RULE_TAGGER, english_pipeline
 
 KEPT_PUNCTUATION = ",.?!;:“”()"
 SENTENCES = {

@@ -12,7 +12,7 @@ import pytest
 from bench import intelligibility as intel
 from bench import word_timing
 from bench.listener import Listener, lost_or_repeated_at_joins, word_error_rate
-from frontend.text import sentences
+from frontend.reading.text import sentences
 from kokoro_core.contract import SAMPLE_RATE
 
 # Measured on this corpus (docs/intelligibility.md): whole wav files 2.7 %, upstream KModel 2.7 %.

@@ -18,11 +18,11 @@ import requests
 import soundfile
 import torch
 
-from frontend.audio import FORMATS
-from frontend.downloads import Downloads
-from frontend.languages import language_of
-from frontend.normalize import CATEGORIES
-from frontend.schemas import NormalizationOptions
+from frontend.api.schemas import NormalizationOptions
+from frontend.reading.languages import language_of
+from frontend.reading.normalize import CATEGORIES
+from frontend.synthesis.audio import FORMATS
+from frontend.synthesis.downloads import Downloads
 from kokoro_core.contract import ASSETS, SAMPLE_RATE, VOICE_PACK_SHAPE, VOICES
 from tests.conftest import API_KEY
 

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from frontend.normalize import normalize
+from frontend.reading.normalize import normalize
 
 CASES = {
     "cardinal": [

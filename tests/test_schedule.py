@@ -6,9 +6,9 @@ import asyncio
 import pytest
 
 from frontend.errors import BackendTimeout
-from frontend.schedule import EarliestDeadlineFirst
-from frontend.triton_client import TritonSynthesizer
-from frontend.voices import VoiceCatalog
+from frontend.synthesis.schedule import EarliestDeadlineFirst
+from frontend.synthesis.triton_client import TritonSynthesizer
+from frontend.synthesis.voices import VoiceCatalog
 from kokoro_core.contract import SAMPLES_PER_FRAME
 
 

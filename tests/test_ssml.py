@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from frontend.errors import InvalidRequest
-from frontend.ssml import Part, parse
+from frontend.reading.ssml import Part, parse
 from tests.conftest import API_KEY
 
 PARTS = [

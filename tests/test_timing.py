@@ -10,10 +10,10 @@ import webvtt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from frontend import captions, ssml, timing
-from frontend.chunks import Chunk, phoneme_chunks, text_chunks
 from frontend.errors import InvalidRequest
-from frontend.timing import TimedWord, Word
+from frontend.reading import captions, ssml, timing
+from frontend.reading.chunks import Chunk, phoneme_chunks, text_chunks
+from frontend.reading.timing import TimedWord, Word
 from kokoro_core.contract import SAMPLE_RATE, SAMPLES_PER_FRAME
 
 
@@ -26,7 +26,7 @@ def chunks_of(phonemizer, text: str, language: str = "a", max_tokens: int = 400)
 def spoken(phonemizer, text: str, language: str = "a", max_tokens: int = 400) -> list[tuple[str, str, int]]:
     """(word as written, the phonemes that speak it, chunk) for each word spoken, in order."""
     chunks = chunks_of(phonemizer, text, language, max_tokens)
-    alignment = timing.align(phonemizer, chunks, text, language)
+    alignment = timing.align_words(phonemizer, chunks, text, language)
     symbols = ["".join(p for p in c.phonemes if p in phonemizer.vocab) for c in chunks]
     return [(alignment.words[w].text, symbols[n][lo:hi], n) for n, spans in enumerate(alignment.spans)
             for w, lo, hi in spans]
@@ -45,7 +45,7 @@ def test_words_as_written_own_their_normalized_phonemes(phonemizer):
 
 def test_character_offsets_point_into_the_input(phonemizer):
     text = "Wait [pause:1s] for [Kokoro](/kˈOkəɹO/), the U.S. and “AT&T”."
-    alignment = timing.align(phonemizer, chunks_of(phonemizer, text), text, "a")
+    alignment = timing.align_words(phonemizer, chunks_of(phonemizer, text), text, "a")
     assert [(w.text, text[w.start:w.end]) for w in alignment.words] == [
         ("Wait", "Wait"), ("for", "for"), ("Kokoro", "Kokoro"), ("the", "the"), ("U.S.", "U.S."),
         ("and", "and"), ("AT&T", "AT&T")]
@@ -56,13 +56,13 @@ def test_ssml_words_and_what_replaces_them(phonemizer):
     words = spoken(phonemizer, text)
     assert [(w, p) for w, p, _ in words] == [("Hello", "həlˈO"), ("the", "ðə"), ("WWW", "wˈɜɹld wˈId wˈɛb"),
                                              ("is", "ɪz"), ("&", "ænd"), ("big", "bˈɪɡ")]
-    alignment = timing.align(phonemizer, chunks_of(phonemizer, text), text, "a")
+    alignment = timing.align_words(phonemizer, chunks_of(phonemizer, text), text, "a")
     assert text[alignment.words[4].start:alignment.words[4].end] == "&amp;"
 
 
 def test_a_word_cut_between_chunks_has_spans_in_both(phonemizer):
     text = "They paid $1,234,567.89 for it"  # one word of eleven spoken words
-    alignment = timing.align(phonemizer, chunks := chunks_of(phonemizer, text, max_tokens=40), text, "a")
+    alignment = timing.align_words(phonemizer, chunks := chunks_of(phonemizer, text, max_tokens=40), text, "a")
     assert len(chunks) > 1
     owners = [[alignment.words[w].text for w, _, _ in spans] for spans in alignment.spans]
     assert owners[0][-1] == owners[1][0] == "$1,234,567.89"
@@ -86,7 +86,7 @@ def test_units_of_other_languages(phonemizer, language, text, expected):
 def test_phonemes_sent_directly_are_their_own_words(phonemizer):
     phonemes = "həlˈO wˈɜɹld, ðɪs ɪz kˈOkəɹO."
     chunks = phoneme_chunks(phonemizer, phonemes, 12)
-    alignment = timing.align(phonemizer, chunks, phonemes, "a", phonemes_given=True)
+    alignment = timing.align_words(phonemizer, chunks, phonemes, "a", phonemes_given=True)
     assert [w.text for w in alignment.words] == ["həlˈO", "wˈɜɹld", "ðɪs", "ɪz", "kˈOkəɹO"]
     assert sum(len(spans) for spans in alignment.spans) == 5
 
@@ -98,7 +98,7 @@ def test_any_input_aligns_in_order_within_its_chunks(phonemizer, text):
         chunks = chunks_of(phonemizer, text, max_tokens=30)
     except InvalidRequest:
         return
-    alignment = timing.align(phonemizer, chunks, text, "a")
+    alignment = timing.align_words(phonemizer, chunks, text, "a")
     order = [(n, lo, hi, w) for n, spans in enumerate(alignment.spans) for w, lo, hi in spans]
     assert [w for *_, w in order] == sorted(w for *_, w in order)  # in the input's order
     for n, lo, hi, _ in order:

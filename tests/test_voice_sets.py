@@ -1,5 +1,5 @@
 """A model repository holding only some voices, as the kokoro-onnx-int8 source's five Japanese ones: the
-OpenAI voice names and the default voice are spoken by voices that exist (frontend/voices.py's rule),
+OpenAI voice names and the default voice are spoken by voices that exist (frontend/synthesis/voices.py's rule),
 read in the language of the voice they stand in for; through the real API in front of the real Triton."""
 import shutil
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from export.repository import ASSETS
-from frontend.voices import OPENAI_VOICES, VoiceCatalog, stand_in
+from frontend.synthesis.voices import OPENAI_VOICES, VoiceCatalog, stand_in
 from tests.conftest import API_KEY, deployment_env, frontend
 
 FIVE = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")

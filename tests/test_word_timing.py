@@ -16,11 +16,11 @@ import srt
 import tritonclient.http as tritonhttp
 import webvtt
 
-from frontend import ssml
-from frontend.chunks import text_chunks
-from frontend.phonemes import Phonemizer
-from frontend.timing import LEAD_FRAMES
-from frontend.voices import VoiceCatalog
+from frontend.reading import ssml
+from frontend.reading.chunks import text_chunks
+from frontend.reading.phonemes import Phonemizer
+from frontend.reading.timing import LEAD_FRAMES
+from frontend.synthesis.voices import VoiceCatalog
 from kokoro_core.contract import SAMPLE_RATE, SAMPLES_PER_FRAME
 from tests.conftest import API_KEY, deployment_env
 from tests.test_api import decode

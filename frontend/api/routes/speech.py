@@ -4,13 +4,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
-from frontend.defaults import response_format
-from frontend.dependencies import PROTECTED, admission, speech_service
-from frontend.errors import ERROR_RESPONSES
-from frontend.guards import Admission
-from frontend.routes.responses import admitted, first_item_ready, unless_disconnected
-from frontend.schemas import SpeechEvent, SpeechRequest
-from frontend.service import Mode, SpeechService
+from frontend.api.dependencies import PROTECTED, admission, speech_service
+from frontend.api.errors import ERROR_RESPONSES
+from frontend.api.guards import Admission
+from frontend.api.routes.responses import admitted, first_item_ready, unless_disconnected
+from frontend.api.schemas import SpeechEvent, SpeechRequest
+from frontend.api.streams import audio_bytes, events
+from frontend.synthesis.defaults import response_format
+from frontend.synthesis.request import Mode
+from frontend.synthesis.service import SpeechService
 
 router = APIRouter(dependencies=PROTECTED, tags=["audio"])
 
@@ -28,15 +30,15 @@ async def speech(body: SpeechRequest, request: Request, svc: SpeechService = Dep
                  inflight: Admission = Depends(admission)):
     async with admitted(inflight) as slot:
         request.state.format = response_format(body.response_format, body.stream)
-        plan = await svc.plan(body, request_id=request.state.request_id)
+        plan = await svc.plan(body.speech_input(), request_id=request.state.request_id)
         # Kokoro-FastAPI's header: the kept file's path under /v1, there once the audio is complete.
         headers = {"X-Download-Path": f"/download/{plan.download.name}"} if plan.download else {}
         if plan.mode in (Mode.SSE, Mode.TOGETHER):
-            events = await first_item_ready(svc.events(plan))
-            return StreamingResponse(slot.held(events), media_type="text/event-stream",
+            sse = await first_item_ready(events(svc, plan))
+            return StreamingResponse(slot.held(sse), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", **headers})
         if plan.mode == Mode.STREAM:
-            chunks = await first_item_ready(svc.encoded(plan))
+            chunks = await first_item_ready(audio_bytes(svc, plan))
             return StreamingResponse(slot.held(chunks), media_type=plan.format.media_type, headers=headers)
-        audio_bytes, _ = await unless_disconnected(request, svc.whole(plan))
-    return Response(audio_bytes, media_type=plan.format.media_type, headers=headers)
+        data, _ = await unless_disconnected(request, svc.whole(plan))
+    return Response(data, media_type=plan.format.media_type, headers=headers)

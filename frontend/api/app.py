@@ -1,5 +1,5 @@
 """Builds the FastAPI application: the speech service started with the app, the guards, the error bodies
-and the routes of frontend.routes. Nothing here handles a request."""
+and the routes of frontend.api.routes. Nothing here handles a request."""
 from __future__ import annotations
 
 import asyncio
@@ -9,17 +9,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from frontend import errors
-from frontend.dependencies import Access
-from frontend.downloads import Downloads
-from frontend.guards import Admission, BodyLimit, RateLimiter, ShutdownAnswer
-from frontend.observability import Metrics, RequestTracking
-from frontend.phonemes import Phonemizer
-from frontend.routes import captions, dev, downloads, health, models, speech, voices, web
-from frontend.service import SpeechService
+from frontend.api import errors
+from frontend.api.dependencies import Access
+from frontend.api.guards import Admission, BodyLimit, RateLimiter, ShutdownAnswer
+from frontend.api.observability import RequestTracking
+from frontend.api.routes import captions, dev, downloads, health, models, speech, voices, web
+from frontend.reading.phonemes import Phonemizer
 from frontend.settings import Settings, get_settings
-from frontend.triton_client import TritonSynthesizer
-from frontend.voices import VoiceCatalog
+from frontend.synthesis.downloads import Downloads
+from frontend.synthesis.metrics import Metrics
+from frontend.synthesis.service import SpeechService
+from frontend.synthesis.triton_client import TritonSynthesizer
+from frontend.synthesis.voices import VoiceCatalog
 
 log = logging.getLogger("frontend")
 

@@ -5,9 +5,9 @@ import time
 
 from fastapi import APIRouter
 
-from frontend.defaults import CLIENT_NAMES, MODEL_ID, MODEL_OWNER, require_model
-from frontend.dependencies import PROTECTED
-from frontend.schemas import AudioModel, AudioModelList, ModelCard, ModelList
+from frontend.api.dependencies import PROTECTED
+from frontend.api.schemas import AudioModel, AudioModelList, ModelCard, ModelList
+from frontend.synthesis.defaults import CLIENT_NAMES, MODEL_ID, MODEL_OWNER, require_model
 
 router = APIRouter(dependencies=PROTECTED, tags=["models"])
 STARTED = int(time.time())

@@ -23,7 +23,7 @@ import tritonclient.http.aio as tritonhttp
 from tritonclient.utils import InferenceServerException
 
 from frontend.errors import BackendTimeout, BackendUnavailable, InvalidRequest
-from frontend.schedule import EarliestDeadlineFirst
+from frontend.synthesis.schedule import EarliestDeadlineFirst
 
 log = logging.getLogger("frontend")
 RETRY_AFTER = {"Retry-After": "5"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from frontend import text as text_module
 from frontend.errors import InvalidRequest
-from frontend.phonemes import Phonemizer
+from frontend.reading.phonemes import Phonemizer
+from frontend.reading.text import clauses, lead, sentences
 from kokoro_core.contract import MAX_PHONEMES as MAX_TOKENS
 
 
@@ -24,10 +24,10 @@ def text_chunks(phonemizer: Phonemizer, text: str, language: str, max_tokens: in
                 ) -> list[Chunk]:
     """Sentences (clauses, then words, when a sentence is too long), each within `max_tokens`;
     with `first_words`, the first chunk holds at most that many words, so its audio comes soon. `skip`:
-    normalization categories left unread (frontend.normalize.CATEGORIES)."""
-    pieces = text_module.sentences(phonemizer.normalized(text, language, normalize, skip))
+    normalization categories left unread (frontend.reading.normalize.CATEGORIES)."""
+    pieces = sentences(phonemizer.normalized(text, language, normalize, skip))
     if first_words and pieces:
-        pieces[:1] = text_module.lead(pieces[0], first_words)
+        pieces[:1] = lead(pieces[0], first_words)
     chunks = [chunk for piece in pieces for chunk in _fit(phonemizer, piece, language, max_tokens)]
     chunks = [c for c in chunks if c.token_ids]
     if not chunks:
@@ -57,7 +57,7 @@ def _fit(phonemizer: Phonemizer, piece: str, language: str, max_tokens: int) -> 
     token_ids = phonemizer.tokens(phonemes)
     if len(token_ids) <= max_tokens:
         return [Chunk(piece, phonemes, token_ids)]
-    parts = text_module.clauses(piece)
+    parts = clauses(piece)
     if len(parts) == 1:
         words = piece.split()
         if len(words) > 1:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from frontend.errors import InvalidRequest, NotFound
+from kokoro_core.contract import UPSTREAM_REPO
 
-MODEL_ID = "hexgrad/Kokoro-82M"
+MODEL_ID = UPSTREAM_REPO
 MODEL_OWNER = "hexgrad"
 CLIENT_NAMES = ("kokoro", "tts-1", "tts-1-hd", "gpt-4o-mini-tts")  # the names clients send for this model
 MODEL_ALIASES = {MODEL_ID.lower(), "kokoro-82m", *CLIENT_NAMES}

@@ -11,9 +11,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from frontend import ssml
-from frontend.phonemes import OVERRIDE
-from frontend.timing import EDGE_PUNCTUATION, SSML_MARKUP, TimedWord
+from frontend.reading import ssml
+from frontend.reading.phonemes import OVERRIDE
+from frontend.reading.timing import EDGE_PUNCTUATION, SSML_MARKUP, TimedWord
 
 LINE_WIDTH = 42
 MAX_CUE_S = 7.0

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from frontend import captions
-from frontend.dependencies import PROTECTED, admission, speech_service
-from frontend.errors import ERROR_RESPONSES
-from frontend.guards import Admission
-from frontend.routes.responses import admitted, first_item_ready, unless_disconnected
-from frontend.schemas import CaptionedSpeechRequest, CaptionedSpeechResponse, CaptionsRequest, SpeechRequest
-from frontend.service import SpeechService, captioned
+from frontend.api.dependencies import PROTECTED, admission, speech_service
+from frontend.api.errors import ERROR_RESPONSES
+from frontend.api.guards import Admission
+from frontend.api.routes.responses import admitted, first_item_ready, unless_disconnected
+from frontend.api.schemas import CaptionedSpeechRequest, CaptionedSpeechResponse, CaptionsRequest, SpeechRequest
+from frontend.api.streams import captioned, captioned_lines
+from frontend.reading import captions
+from frontend.synthesis.service import SpeechService
 
 router = APIRouter(dependencies=PROTECTED, tags=["captions"])
 CAPTION_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip"}
@@ -24,9 +25,10 @@ async def captioned_speech(body: CaptionedSpeechRequest, request: Request, svc: 
     `stream` (its default), one JSON line per chunk of audio as it is made (application/json)."""
     async with admitted(inflight) as slot:
         request.state.format = body.response_format
-        plan = await svc.plan(_speech_request(body), request.state.request_id, timed=body.return_timestamps)
+        plan = await svc.plan(_speech_request(body).speech_input(timed=body.return_timestamps),
+                              request.state.request_id)
         if body.stream:
-            lines = await first_item_ready(svc.captioned_lines(plan))
+            lines = await first_item_ready(captioned_lines(svc, plan))
             return StreamingResponse(slot.held(lines), media_type="application/json")
         data, words = await unless_disconnected(request, svc.whole(plan))
     return captioned(plan, data, words)
@@ -47,7 +49,7 @@ async def audio_captions(body: CaptionsRequest, request: Request, svc: SpeechSer
     most two lines of 42 columns and 7 seconds each, a new one after each sentence and pause."""
     async with admitted(inflight):
         request.state.format = body.caption_format
-        plan = await svc.plan(body, request.state.request_id, timed=True)
+        plan = await svc.plan(body.speech_input(timed=True), request.state.request_id)
         words = await unless_disconnected(request, svc.words(plan))
     cues = captions.cues(words, body.phonemes or body.input)
     text = captions.webvtt(cues) if body.caption_format == "vtt" else captions.srt(cues)

@@ -1,4 +1,4 @@
-"""The page to try the API (/web/): files shipped in frontend/web, and the numbers the page needs. Open without
+"""The page to try the API (/web/): files shipped in frontend/api/web, and the numbers the page needs. Open without
 a key, as the page must load before it can ask for one; everything it then calls is the API, with the key."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import get_args
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, RedirectResponse
 
-from frontend.dependencies import settings
+from frontend.api.dependencies import settings
+from frontend.api.schemas import AudioFormat
 from frontend.errors import NotFound
-from frontend.schemas import AudioFormat
 from frontend.settings import Settings
-from frontend.voices import LANGUAGES
+from frontend.synthesis.voices import LANGUAGES
 from kokoro_core.contract import MAX_SPEED, MIN_SPEED, SAMPLE_RATE
 
 WEB = Path(__file__).resolve().parent.parent / "web"

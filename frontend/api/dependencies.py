@@ -6,10 +6,10 @@ import hmac
 
 from fastapi import Depends, Request
 
+from frontend.api.guards import Admission, RateLimiter
 from frontend.errors import Unauthorized
-from frontend.guards import Admission, RateLimiter
-from frontend.service import SpeechService
 from frontend.settings import Settings
+from frontend.synthesis.service import SpeechService
 
 
 class Access:

@@ -7,10 +7,10 @@ import re
 import threading
 from pathlib import Path
 
-from frontend import text as text_module
 from frontend.errors import InvalidRequest
-from frontend.normalize import normalize as normalize_english
-from frontend.tagger import english_pipeline
+from frontend.reading.normalize import normalize as normalize_english
+from frontend.reading.tagger import english_pipeline
+from frontend.reading.text import clean
 
 ESPEAK_LANGUAGES = {"e": "es", "f": "fr-fr", "h": "hi", "i": "it", "p": "pt-br"}  # as upstream's KPipeline
 
@@ -56,7 +56,7 @@ class Phonemizer:
     def normalized(self, text: str, language: str, normalize: bool = True, skip: frozenset[str] = frozenset()) -> str:
         """Cleaned text; English also normalized (numbers, dates... as words, but for the categories in `skip`)
         unless `normalize` is off. Pronunciation overrides pass through untouched."""
-        text = text_module.clean(text)
+        text = clean(text)
         if not (normalize and language in "ab"):
             return text
         return "".join(_keeping_spaces(lambda core: normalize_english(core, skip), plain) if override is None

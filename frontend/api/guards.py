@@ -8,7 +8,7 @@ import math
 import time
 import weakref
 
-from frontend import errors
+from frontend.api import errors
 from frontend.errors import BackendUnavailable, PayloadTooLarge, TooManyRequests
 
 

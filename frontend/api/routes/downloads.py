@@ -1,4 +1,4 @@
-"""GET /v1/download/{file}: audio kept for Kokoro-FastAPI's `return_download_link` (frontend/downloads.py)."""
+"""GET /v1/download/{file}: audio kept for Kokoro-FastAPI's `return_download_link` (frontend/synthesis/downloads.py)."""
 from __future__ import annotations
 
 import re
@@ -6,9 +6,10 @@ import re
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from frontend.dependencies import PROTECTED, speech_service
-from frontend.errors import ERROR_RESPONSES, NotFound
-from frontend.service import SpeechService
+from frontend.api.dependencies import PROTECTED, speech_service
+from frontend.api.errors import ERROR_RESPONSES
+from frontend.errors import NotFound
+from frontend.synthesis.service import SpeechService
 
 router = APIRouter(dependencies=PROTECTED, tags=["audio"])
 UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]+")

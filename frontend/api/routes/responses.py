@@ -8,7 +8,7 @@ from typing import AsyncIterator
 
 from fastapi import Request
 
-from frontend.guards import Admission
+from frontend.api.guards import Admission
 
 
 class Slot:

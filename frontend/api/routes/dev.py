@@ -6,14 +6,14 @@ import asyncio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from frontend.defaults import MODEL_ID, require_length
-from frontend.dependencies import PROTECTED, admission, speech_service
-from frontend.errors import ERROR_RESPONSES
-from frontend.guards import Admission
-from frontend.languages import language_of
-from frontend.routes.speech import speech
-from frontend.schemas import PhonemesSpeechRequest, PhonemizeRequest, PhonemizeResponse, SpeechRequest
-from frontend.service import SpeechService
+from frontend.api.dependencies import PROTECTED, admission, speech_service
+from frontend.api.errors import ERROR_RESPONSES
+from frontend.api.guards import Admission
+from frontend.api.routes.speech import speech
+from frontend.api.schemas import PhonemesSpeechRequest, PhonemizeRequest, PhonemizeResponse, SpeechRequest
+from frontend.reading.languages import language_of
+from frontend.synthesis.defaults import MODEL_ID, require_length
+from frontend.synthesis.service import SpeechService
 
 router = APIRouter(dependencies=PROTECTED, tags=["dev"])
 

@@ -7,7 +7,7 @@ word's times hold at any speed (the durations are already the sped-up ones) and 
 do not change with resampling).
 
 Which tokens are a word's: the input is cut into words as the client wrote them (`source_tokens`), each is
-read alone (normalized, then G2P), and those phonemes are aligned with the chunks' (`align`): whole phoneme
+read alone (normalized, then G2P), and those phonemes are aligned with the chunks' (`align_words`): whole phoneme
 words first (difflib), then symbol by symbol where they differ. The normalizer and G2P need no change:
 "$12.50" read alone is "twelve dollars and fifty cents", and those five phoneme words are its.
 
@@ -29,9 +29,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from frontend import ssml
-from frontend.chunks import Chunk
-from frontend.phonemes import OVERRIDE, Phonemizer
+from frontend.reading import ssml
+from frontend.reading.chunks import Chunk
+from frontend.reading.phonemes import OVERRIDE, Phonemizer
 from kokoro_core.contract import SAMPLE_RATE, SAMPLES_PER_FRAME
 
 log = logging.getLogger("frontend")
@@ -76,7 +76,7 @@ class Alignment:
     spans: list[list[tuple[int, int, int]]]
 
 
-def align(phonemizer: Phonemizer, chunks: list[Chunk], text: str, language: str, normalize: bool = True,
+def align_words(phonemizer: Phonemizer, chunks: list[Chunk], text: str, language: str, normalize: bool = True,
           phonemes_given: bool = False, skip: frozenset[str] = frozenset()) -> Alignment:
     """Which tokens of `chunks` speak each word of `text` (the request's input, or its phonemes)."""
     tokens = list(_tokens(text, 0, len(text), "default", str)) if phonemes_given else source_tokens(text, language)

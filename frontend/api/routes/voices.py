@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import Response
 
-from frontend.defaults import MODEL_ID, require_model
-from frontend.dependencies import PROTECTED, speech_service
-from frontend.errors import ERROR_RESPONSES, InvalidRequest
-from frontend.schemas import Voice, VoiceList, VoiceNames
-from frontend.service import SpeechService
-from frontend.torch_file import tensor_file
-from frontend.voices import Blend
+from frontend.api.dependencies import PROTECTED, speech_service
+from frontend.api.errors import ERROR_RESPONSES
+from frontend.api.schemas import Voice, VoiceList, VoiceNames
+from frontend.errors import InvalidRequest
+from frontend.synthesis.defaults import MODEL_ID, require_model
+from frontend.synthesis.service import SpeechService
+from frontend.synthesis.torch_file import tensor_file
+from frontend.synthesis.voices import Blend
 
 router = APIRouter(dependencies=PROTECTED, tags=["voices"])
 MAX_NAME_CHARS = 100

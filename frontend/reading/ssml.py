@@ -13,8 +13,9 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
 
-from frontend import normalize
 from frontend.errors import InvalidRequest
+from frontend.reading import normalize
+from kokoro_core.contract import MAX_SPEED, MIN_SPEED
 
 MAX_PAUSE_S = 10.0
 MAX_DEPTH = 16
@@ -103,7 +104,7 @@ class _SsmlReader:
         if name == "break":
             self.pause(node, rate)
         elif name in ("speak", "p", "s", "prosody"):
-            inner_rate = min(max(rate * prosody_rate(node), 0.25), 4.0) if name == "prosody" else rate
+            inner_rate = min(max(rate * prosody_rate(node), MIN_SPEED), MAX_SPEED) if name == "prosody" else rate
             if name != "speak" or inner_rate != rate:
                 self.flush(rate)
             self.text(node.text)
@@ -175,7 +176,7 @@ def prosody_rate(node: Element) -> float:
     value = float(match.group(1))
     relative = match.group(2) == "%" and written.lstrip()[:1] in "+-"
     rate = 1 + value / 100 if relative else value / 100 if match.group(2) else value
-    if not 0.25 <= rate <= 4:
+    if not MIN_SPEED <= rate <= MAX_SPEED:
         raise invalid(f"<prosody> rate '{written}' is outside 25% to 400%")
     return rate
 

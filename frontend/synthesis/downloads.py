@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from frontend import audio
 from frontend.errors import InvalidRequest
+from frontend.synthesis import audio
 
 
 @dataclass(frozen=True)

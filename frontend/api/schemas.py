@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
+from frontend.synthesis.defaults import response_format
+from frontend.synthesis.request import Mode, SpeechInput
 from kokoro_core.contract import MAX_SPEED, MIN_SPEED
 
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "raw"]
@@ -32,7 +34,7 @@ class NormalizationOptions(BaseModel):
     replace_remaining_symbols: bool = Field(True, description="symbols left over: & is and, @ is at")
 
     def skipped(self) -> frozenset[str]:
-        """The categories of frontend.normalize turned off."""
+        """The categories of frontend.reading.normalize turned off."""
         switches = {"units": self.unit_normalization, "urls": self.url_normalization,
                     "emails": self.email_normalization, "optional_plurals": self.optional_pluralization_normalization,
                     "phones": self.phone_normalization, "symbols": self.replace_remaining_symbols}
@@ -94,9 +96,25 @@ class SpeechRequest(BaseModel):
 
     def reading(self) -> tuple[bool, frozenset[str]]:
         """Whether the text is normalized (`normalize`, and Kokoro-FastAPI's `normalization_options.normalize`),
-        and the categories of frontend.normalize left unread."""
+        and the categories of frontend.reading.normalize left unread."""
         options = self.normalization_options or NormalizationOptions()
         return self.normalize and options.normalize, options.skipped()
+
+    def speech_input(self, timed: bool = False) -> SpeechInput:
+        """This request in the service's terms; `timed`: its words aligned with the audio (as `alignment: word`
+        asks of a stream of events)."""
+        normalize, skip = self.reading()
+        kind = response_format(self.response_format, self.stream)
+        mode = (Mode.SSE if self.stream_format == "sse" else Mode.TOGETHER if self.stream
+                else Mode.STREAM if self.stream_format == "audio" else None)
+        return SpeechInput(
+            text=self.input, phonemes=self.phonemes, model=self.model,
+            voice=self.voice.id if isinstance(self.voice, VoiceRef) else self.voice, lang_code=self.lang_code,
+            language=self.language, format=kind, encoding=self.response_encoding, mode=mode,
+            sample_rate=self.sample_rate, speed=self.speed, normalize=normalize, skip=skip,
+            volume=self.volume_multiplier,
+            download_format=(self.download_format or kind) if self.return_download_link else None,
+            timed=timed or (self.alignment == "word" and mode in (Mode.SSE, Mode.TOGETHER)))
 
 
 class CaptionsRequest(SpeechRequest):

@@ -5,10 +5,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from frontend.dependencies import speech_service
-from frontend.errors import error_body
-from frontend.schemas import ErrorBody
-from frontend.service import SpeechService
+from frontend.api.dependencies import speech_service
+from frontend.api.errors import error_body
+from frontend.api.schemas import ErrorBody
+from frontend.synthesis.service import SpeechService
 
 router = APIRouter(tags=["health"])
 

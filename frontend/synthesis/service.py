@@ -4,60 +4,36 @@ played) and encode them in order."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import itertools
 import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from enum import Enum
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator
 
 import numpy as np
-from pydantic import BaseModel
 
-from frontend import audio, ssml, timing
-from frontend.chunks import Chunk, phoneme_chunks, text_chunks
-from frontend.defaults import require_length, require_model, response_format
-from frontend.downloads import Download, Downloads
-from frontend.errors import APIError, InvalidRequest
-from frontend.languages import language_of
-from frontend.observability import Metrics
-from frontend.phonemes import Phonemizer
-from frontend.schemas import (
-    CaptionedSpeechResponse,
-    ErrorBody,
-    ErrorDetail,
-    SpeechAudioDelta,
-    SpeechAudioDone,
-    SpeechAudioWords,
-    SpeechRequest,
-    StreamError,
-    TogetherChunk,
-    TogetherWordTimestamps,
-    Usage,
-    VoiceRef,
-    WordTimestamp,
-)
+from frontend.errors import InvalidRequest
+from frontend.reading import ssml, timing
+from frontend.reading.chunks import Chunk, phoneme_chunks, text_chunks
+from frontend.reading.languages import language_of
+from frontend.reading.phonemes import Phonemizer
+from frontend.reading.timing import TimedWord
 from frontend.settings import Settings
-from frontend.timing import TimedWord
-from frontend.triton_client import Synthesis, TritonSynthesizer
-from frontend.voices import Blend, VoiceCatalog
-from kokoro_core.contract import SAMPLES_PER_FRAME
+from frontend.synthesis import audio
+from frontend.synthesis.defaults import require_length, require_model
+from frontend.synthesis.downloads import Download, Downloads
+from frontend.synthesis.metrics import Metrics
+from frontend.synthesis.request import Mode, SpeechInput
+from frontend.synthesis.triton_client import Synthesis, TritonSynthesizer
+from frontend.synthesis.voices import Blend, VoiceCatalog
+from kokoro_core.contract import MAX_SPEED, MIN_SPEED
 
 log = logging.getLogger("frontend")
 # Speech per phoneme at speed 1, to know when each chunk's audio is due before it exists (bench's short
 # texts: 38.6 s from 366 phonemes).
 SECONDS_PER_PHONEME = 0.1
-
-
-class Mode(str, Enum):
-    """How a response is sent."""
-    FILE = "file"  # whole, with its length known (wav, flac)
-    STREAM = "stream"  # the audio file as it is produced
-    SSE = "sse"  # OpenAI's speech.audio.delta events
-    TOGETHER = "together"  # Together's audio.tts.chunk events
 
 
 @dataclass
@@ -103,46 +79,40 @@ class SpeechService:
         self.settings, self.synthesizer, self.phonemizer, self.voices = settings, synthesizer, phonemizer, voices
         self.metrics, self.downloads = metrics, downloads
 
-    async def plan(self, request: SpeechRequest, request_id: str = "", timed: bool = False) -> Plan:
-        """The request validated and cut into chunks; `timed` (or `alignment: word` on a stream of events): with
-        the alignment of its words."""
+    async def plan(self, request: SpeechInput, request_id: str = "") -> Plan:
+        """The request validated and cut into chunks; a timed one (or a stream of events) with the alignment of its
+        words."""
         model = require_model(request.model)
-        if not request.input.strip() and not (request.phonemes or "").strip():
+        if not request.text.strip() and not (request.phonemes or "").strip():
             raise InvalidRequest("input must not be empty", "input", "empty_input")
-        require_length(request.input, self.settings.max_input_chars, "input")
-        voice_name = request.voice.id if isinstance(request.voice, VoiceRef) else request.voice
-        voice = self.voices.resolve(voice_name or None)
+        require_length(request.text, self.settings.max_input_chars, "input")
+        voice = self.voices.resolve(request.voice or None)
         language = language_of(request.lang_code, request.language, voice.language_voice)
-        fmt = audio.output_format(response_format(request.response_format, request.stream), request.response_encoding)
-        mode = (Mode.SSE if request.stream_format == "sse" else Mode.TOGETHER if request.stream
-                else Mode.STREAM if request.stream_format == "audio" or fmt.container not in ("wav", "flac")
-                else Mode.FILE)
+        fmt = audio.output_format(request.format, request.encoding)
+        mode = request.mode or (Mode.FILE if fmt.container in ("wav", "flac") else Mode.STREAM)
         first_words = (self.settings.first_chunk_words or None) if mode != Mode.FILE else None
         if request.phonemes:
             chunks = await asyncio.to_thread(phoneme_chunks, self.phonemizer, request.phonemes,
                                              self.settings.chunk_max_phonemes)
         else:
-            normalize, skip = request.reading()
-            chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.input), language, normalize, first_words,
-                                             skip)
-        self.metrics.characters.inc(len(request.input))
-        timed = timed or (request.alignment == "word" and mode in (Mode.SSE, Mode.TOGETHER))
-        alignment = await asyncio.to_thread(self.aligned, request, chunks, language) if timed else None
+            chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.text), language, request.normalize,
+                                             first_words, request.skip)
+        self.metrics.characters.inc(len(request.text))
+        alignment = await asyncio.to_thread(self.aligned, request, chunks, language) if request.timed else None
         return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id, alignment,
-                    volume=request.volume_multiplier, download=self.download(request))
+                    volume=request.volume, download=self.download(request))
 
-    def aligned(self, request: SpeechRequest, chunks: list[Chunk], language: str) -> timing.Alignment:
+    def aligned(self, request: SpeechInput, chunks: list[Chunk], language: str) -> timing.Alignment:
         if request.phonemes:
-            return timing.align(self.phonemizer, chunks, request.phonemes, language, phonemes_given=True)
-        normalize, skip = request.reading()
-        return timing.align(self.phonemizer, chunks, request.input, language, normalize, skip=skip)
+            return timing.align_words(self.phonemizer, chunks, request.phonemes, language, phonemes_given=True)
+        return timing.align_words(self.phonemizer, chunks, request.text, language, request.normalize, skip=request.skip)
 
-    def download(self, request: SpeechRequest) -> Download | None:
-        """Kokoro-FastAPI's return_download_link: the audio also kept as a file, in download_format if given."""
-        if not request.return_download_link:
+    def download(self, request: SpeechInput) -> Download | None:
+        """Kokoro-FastAPI's return_download_link: the audio also kept as a file."""
+        if not request.download_format:
             return None
-        kind = request.download_format or response_format(request.response_format, request.stream)
-        return self.downloads.start(kind, audio.output_format(kind, request.response_encoding), request.sample_rate)
+        kind = request.download_format
+        return self.downloads.start(kind, audio.output_format(kind, request.encoding), request.sample_rate)
 
     def chunks(self, parts: list[ssml.Part], language: str, normalize: bool, first_words: int | None,
                skip: frozenset[str] = frozenset()) -> list[Chunk]:
@@ -225,13 +195,7 @@ class SpeechService:
             for task, _, _ in pending:
                 task.cancel()
 
-    async def encoded(self, plan: Plan) -> AsyncIterator[bytes]:
-        """The audio file as it is produced: one valid stream of the requested format."""
-        async for piece in self._encoded(plan):
-            if piece.data:
-                yield piece.data
-
-    async def _encoded(self, plan: Plan) -> AsyncIterator[Encoded]:
+    async def encoded(self, plan: Plan) -> AsyncIterator[Encoded]:
         """Each piece of audio encoded, with its words; last, the encoder's tail."""
         encoder = audio.AudioEncoder(plan.format, plan.sample_rate)
         produced = 0
@@ -251,85 +215,7 @@ class SpeechService:
         """A timed plan's words, its audio synthesized and not encoded."""
         return [word async for piece in self.pieces(plan) for word in piece.words]
 
-    def events(self, plan: Plan) -> AsyncIterator[str]:
-        """Server-sent events: OpenAI's speech.audio.delta/done or Together's audio.tts.chunk/[DONE], each chunk's
-        words after its audio when the plan is timed. A failure after the first event is sent in-band (an `error`
-        event) and ends the stream."""
-        return _errors_in_band(self._events(plan), lambda detail: _event(StreamError(error=detail)))
-
-    async def _events(self, plan: Plan) -> AsyncIterator[str]:
-        produced = 0
-        async for piece in self._encoded(plan):
-            produced = piece.produced
-            if piece.data:
-                b64 = base64.b64encode(piece.data).decode()
-                yield _event(SpeechAudioDelta(audio=b64) if plan.mode == Mode.SSE
-                             else TogetherChunk(model=plan.model, b64=b64))
-            if piece.words:
-                yield _event(_words_event(plan.mode, piece.words))
-        if plan.mode == Mode.SSE:
-            output_tokens = produced // SAMPLES_PER_FRAME  # audio frames of 25 ms
-            yield _event(SpeechAudioDone(usage=Usage(input_tokens=plan.input_tokens, output_tokens=output_tokens,
-                                                     total_tokens=plan.input_tokens + output_tokens)))
-        else:
-            yield "data: [DONE]\n\n"
-
-    def captioned_lines(self, plan: Plan) -> AsyncIterator[str]:
-        """Kokoro-FastAPI's streamed captioned speech: a JSON line per piece of the audio file with the words that
-        end in it (words whose audio the encoder still holds wait for the next line). A failure after the first
-        line is sent as an error body line, and ends the stream."""
-        return _errors_in_band(self._captioned_lines(plan), lambda detail: _line(ErrorBody(error=detail)))
-
-    async def _captioned_lines(self, plan: Plan) -> AsyncIterator[str]:
-        words: list[TimedWord] = []
-        async for piece in self._encoded(plan):
-            words += piece.words
-            if piece.data:
-                yield _line(captioned(plan, piece.data, words))
-                words = []
-        if words:
-            yield _line(captioned(plan, b"", words))
-
-
-async def _errors_in_band(items: AsyncIterator[str], render: Callable[[ErrorDetail], str]) -> AsyncIterator[str]:
-    """`items`, with an APIError after the first one sent as `render`s it (the stream then ends); before the
-    first, it is raised, and the client gets a plain error response."""
-    sent = False
-    try:
-        async for item in items:
-            yield item
-            sent = True
-    except APIError as e:
-        if not sent:
-            raise
-        yield render(ErrorDetail(message=e.message, type=e.type, param=e.param, code=e.code))
-
-
-def timestamps(words: list[TimedWord]) -> list[WordTimestamp]:
-    return [WordTimestamp(word=w.word.text, start_time=w.start_s, end_time=w.end_s, char_start=w.word.start,
-                          char_end=w.word.end) for w in words]
-
-
-def captioned(plan: Plan, data: bytes, words: list[TimedWord]) -> CaptionedSpeechResponse:
-    return CaptionedSpeechResponse(audio=base64.b64encode(data).decode(), audio_format=plan.format.media_type,
-                                   timestamps=timestamps(words))
-
-
-def _words_event(mode: Mode, words: list[TimedWord]) -> BaseModel:
-    if mode == Mode.SSE:
-        return SpeechAudioWords(words=timestamps(words))
-    return TogetherWordTimestamps(words=[w.word.text for w in words], start_seconds=[w.start_s for w in words],
-                                  end_seconds=[w.end_s for w in words])
-
 
 def speed(plan: Plan, chunk: Chunk) -> float:
     """The request's speed times the chunk's SSML rate, kept within the model's range."""
-    return min(max(plan.speed * chunk.rate, 0.25), 4.0)
-
-
-def _event(payload: BaseModel) -> str:
-    return f"data: {payload.model_dump_json()}\n\n"
-
-
-def _line(payload: BaseModel) -> str:
-    return payload.model_dump_json() + "\n"
+    return min(max(plan.speed * chunk.rate, MIN_SPEED), MAX_SPEED)

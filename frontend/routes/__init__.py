@@ -1,1 +1,0 @@
-"""The API's routes, a module per resource; frontend.app includes them."""
