@@ -30,8 +30,19 @@ class Settings(BaseSettings):
     triton_model: str = Field("kokoro", description="name of the Kokoro model in Triton")
     model_repository: Path = Field(ROOT / "model_repository", description="repository holding kokoro/assets")
     request_timeout_s: float = Field(120.0, gt=0, description="per-request limit for one Triton call")
-    max_input_chars: int = Field(4096, ge=1, description="longest accepted `input`")
+    max_input_chars: int = Field(4096, ge=1, description="longest accepted `input`, and `phonemes`")
     max_body_bytes: int = Field(1 << 20, ge=1024, description="largest accepted request body")
+    max_audio_s: float = Field(1800.0, gt=0, description="longest audio one request may ask for, estimated while "
+                               "planning (0.1 s per phoneme at speed 1, over the speed and SSML rate, plus pauses); "
+                               "more: 400 `audio_too_long`. 30 minutes lets the longest `input` be read at speed 0.25")
+    max_pause_s: float = Field(300.0, ge=0, description="seconds of silence one request may ask for, its inline "
+                               "[pause:] tags and SSML <break>s together; more: 400 `pauses_too_long`")
+    max_chunks: int = Field(1024, ge=1, description="chunks (model calls) one request may be cut into; more: 400 "
+                            "`too_many_chunks` (4096 characters of one-word sentences are about 800)")
+    max_blend_voices: int = Field(8, ge=1, description="distinct voices in one blend (a voice named twice counts "
+                                  "once); more: 400 `too_many_voices`")
+    max_held_bytes: int = Field(8 << 20, ge=1 << 16, description="bytes of a whole file (wav, flac) held in memory "
+                                "per request while it is encoded; the rest is spooled to a temporary file")
     default_voice: str = Field("af_heart", description="voice when a request names none")
     max_inflight: int = Field(64, ge=1, description="speech requests in progress at once; more get 429")
     first_chunk_words: int = Field(0, ge=0, le=50, description="0: a stream's first chunk is its first sentence, "
@@ -108,4 +119,3 @@ def _bounds(field: FieldInfo) -> str:
     symbols = {"ge": "≥", "gt": ">", "le": "≤"}
     return ", ".join(f"{symbol} {getattr(limit, name)}" for limit in field.metadata
                      for name, symbol in symbols.items() if hasattr(limit, name))
-

@@ -69,7 +69,8 @@ class SpeechRequest(BaseModel):
     normalize: bool = Field(True, description="extension: read numbers, dates, units... as words (default); "
                                               "false sends the text to G2P as it is")
     phonemes: str | None = Field(None, max_length=20_000, description="extension: Kokoro phonemes to speak "
-                                                                      "instead of `input` (see /dev/phonemize)")
+                                                                      "instead of `input` (see /dev/phonemize), "
+                                                                      "at most MAX_INPUT_CHARS characters")
     normalization_options: NormalizationOptions | None = Field(None, description="Kokoro-FastAPI: normalization "
                                                                                  "switches")
     volume_multiplier: float = Field(1.0, ge=0, le=10, allow_inf_nan=False, description="Kokoro-FastAPI: the "

@@ -7,6 +7,7 @@ markup."""
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -76,9 +77,11 @@ def _width(text: str) -> int:
 
 
 def _cut(text: str) -> int:
-    """Where two lines of `text` are most even: at a space, or anywhere in text without spaces."""
+    """Where two lines of `text` are most even: at a space, or anywhere in text without spaces (one pass over
+    the widths before each place)."""
+    before = list(itertools.accumulate((_width(c) for c in text), initial=0))
     places = [i for i, c in enumerate(text) if c == " "] or range(1, len(text))
-    return min(places, key=lambda i: abs(_width(text[:i]) - _width(text[i:])), default=len(text))
+    return min(places, key=lambda i: abs(2 * before[i] - before[-1]), default=len(text))
 
 
 def _fits(text: str) -> bool:

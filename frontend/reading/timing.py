@@ -25,7 +25,7 @@ import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -44,6 +44,7 @@ EDGE_PUNCTUATION = frozenset(".,;:!?¿¡\"'“”‘’«»‹›()[]{}。、，
 SSML_MARKUP = re.compile(r"<!--.*?-->|<[^>]*>", re.S)
 ENDS_IN_ENTITY = re.compile(r"&#?\w+$")  # "&amp" before its ";"
 SEPARATE_SCRIPTS = "jz"  # languages whose phoneme words hold several units
+MAX_DIFF_WORK = 4_000_000  # pairs difflib may compare in a differing stretch (about 0.5 s); larger: by position
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _match(expected: list[str], actual: list[str]) -> list[list[int | None]]:
     """For each symbol of each actual item, the expected item it corresponds to (None: none). Whole items
     where difflib pairs them, symbol by symbol inside a stretch where the two differ in number."""
     matched: list[list[int | None]] = [[None] * len(item) for item in actual]
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, expected, actual, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(expected, actual):
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             for i, j in zip(range(i1, i2), range(j1, j2)):
                 matched[j] = [i] * len(actual[j])
@@ -228,12 +229,32 @@ def _match(expected: list[str], actual: list[str]) -> list[list[int | None]]:
 def _match_symbols(expected: list[str], actual: list[str], i1: int, j1: int, matched: list) -> None:
     source = [i1 + i for i, item in enumerate(expected) for _ in item]
     target = [(j1 + j, k) for j, item in enumerate(actual) for k in range(len(item))]
-    matcher = difflib.SequenceMatcher(None, "".join(expected), "".join(actual), autojunk=False)
-    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+    for tag, a1, a2, b1, b2 in _opcodes("".join(expected), "".join(actual)):
         if tag in ("equal", "replace"):
             for b in range(b1, b2):
                 j, k = target[b]
                 matched[j][k] = source[a1 + (b - b1) * (a2 - a1) // (b2 - b1)]
+
+
+def _opcodes(a: Sequence, b: Sequence) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes from `a` to `b`, in bounded time: the common start and end are equal as they are (linear),
+    and a differing middle larger than MAX_DIFF_WORK pairs is one replacement, matched by position (difflib is
+    quadratic, more on repeated items)."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    a_end, b_end = len(a) - end, len(b) - end
+    if (a_end - start) * (b_end - start) > MAX_DIFF_WORK:
+        middle = [("replace", start, a_end, start, b_end)]
+    else:
+        matcher = difflib.SequenceMatcher(None, a[start:a_end], b[start:b_end], autojunk=False)
+        middle = [(tag, start + i1, start + i2, start + j1, start + j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+                  if tag != "equal" or i2 > i1]
+    ends = [("equal", 0, start, 0, start), *middle, ("equal", a_end, len(a), b_end, len(b))]
+    return [op for op in ends if op[2] > op[1] or op[4] > op[3]]
 
 
 def _settle(word_of: list[list[int | None]], actual: list[str], whole_items: bool) -> None:
@@ -250,9 +271,11 @@ def _settle(word_of: list[list[int | None]], actual: list[str], whole_items: boo
 def _fill(word_of: list[list[int | None]], actual: list[str], places: list[tuple[int, int]]) -> None:
     """Speech symbols that matched nothing (G2P read them only in context) go to the word before them in
     their chunk, else the word after."""
-    for chunk in sorted({number for number, _ in places}):
-        symbols = [(j, k) for j, (number, _) in enumerate(places) if number == chunk and not _is_mark(actual[j][0])
-                   for k in range(len(actual[j]))]
+    by_chunk: dict[int, list[tuple[int, int]]] = {}
+    for j, (number, _) in enumerate(places):
+        if not _is_mark(actual[j][0]):
+            by_chunk.setdefault(number, []).extend((j, k) for k in range(len(actual[j])))
+    for symbols in by_chunk.values():
         for order in (symbols, symbols[::-1]):
             last = None
             for j, k in order:

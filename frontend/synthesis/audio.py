@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Iterator
 
 import av
 import numpy as np
@@ -81,12 +83,31 @@ class _Sink:
         return data
 
 
-class WholeFile(io.BytesIO):
+class WholeFile(tempfile.SpooledTemporaryFile):
     """A seekable file for FFmpeg: the muxer goes back to write the sizes into the header (WAV's RIFF sizes,
-    FLAC's sample count, MP3's Xing frame with the encoder delay that gapless decoders trim)."""
+    FLAC's sample count, MP3's Xing frame with the encoder delay that gapless decoders trim). Held in memory up to
+    `in_memory` bytes, then in a temporary file on disk: a long file costs disk, not memory."""
+
+    def __init__(self, in_memory: int = 8 << 20):
+        super().__init__(max_size=in_memory)
 
     def drain(self) -> bytes:
         return b""  # nothing leaves before the file is whole
+
+    def getvalue(self) -> bytes:
+        self.seek(0)
+        return self.read()
+
+    @property
+    def size(self) -> int:
+        return self.seek(0, io.SEEK_END)
+
+    def blocks(self, size: int = 1 << 16) -> Iterator[bytes]:
+        """The file from its start, `size` bytes at a time; closed (and removed) at the end."""
+        with self:
+            self.seek(0)
+            while block := self.read(size):
+                yield block
 
 
 class AudioEncoder:

@@ -1,10 +1,10 @@
-"""A request's defaults and limits, resolved in one place: the model's names, the input's length and the
-response format when none is asked for."""
+"""A request's defaults, resolved in one place: the model's names and the response format when none is asked for
+(its limits: frontend.synthesis.budget)."""
 from __future__ import annotations
 
 import re
 
-from frontend.errors import InvalidRequest, NotFound
+from frontend.errors import NotFound
 from kokoro_core.contract import UPSTREAM_REPO
 
 MODEL_ID = UPSTREAM_REPO
@@ -26,12 +26,6 @@ def require_model(name: str | None, param: str = "model") -> str:
     if name is not None and not known_model(name):
         raise NotFound(f"model '{name}' does not exist; use {MODEL_ID} or kokoro", param, "model_not_found")
     return MODEL_ID
-
-
-def require_length(text: str, limit: int, param: str) -> str:
-    if len(text) > limit:
-        raise InvalidRequest(f"{param} is {len(text)} characters; the limit is {limit}", param, "input_too_long")
-    return text
 
 
 def response_format(requested: str | None, streamed: bool) -> str:

@@ -10,7 +10,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
 
 import numpy as np
 
@@ -21,19 +21,16 @@ from frontend.reading.languages import language_of
 from frontend.reading.phonemes import Phonemizer
 from frontend.reading.timing import TimedWord
 from frontend.settings import Settings
-from frontend.synthesis import audio
-from frontend.synthesis.defaults import require_length, require_model
+from frontend.synthesis import audio, budget
+from frontend.synthesis.budget import SECONDS_PER_PHONEME, chunk_speed, require_text
+from frontend.synthesis.defaults import require_model
 from frontend.synthesis.downloads import Download, Downloads
 from frontend.synthesis.metrics import Metrics
 from frontend.synthesis.request import Mode, SpeechInput
 from frontend.synthesis.triton_client import Synthesis, TritonSynthesizer
 from frontend.synthesis.voices import Blend, VoiceCatalog
-from kokoro_core.contract import MAX_SPEED, MIN_SPEED
 
 log = logging.getLogger("frontend")
-# Speech per phoneme at speed 1, to know when each chunk's audio is due before it exists (bench's short
-# texts: 38.6 s from 366 phonemes).
-SECONDS_PER_PHONEME = 0.1
 
 
 @dataclass
@@ -80,13 +77,14 @@ class SpeechService:
         self.metrics, self.downloads = metrics, downloads
 
     async def plan(self, request: SpeechInput, request_id: str = "") -> Plan:
-        """The request validated and cut into chunks; a timed one (or a stream of events) with the alignment of its
-        words."""
+        """The request validated, cut into chunks and held to its budget (frontend.synthesis.budget); a timed one
+        (or a stream of events) with the alignment of its words. Text work runs in worker threads."""
         model = require_model(request.model)
         if not request.text.strip() and not (request.phonemes or "").strip():
             raise InvalidRequest("input must not be empty", "input", "empty_input")
-        require_length(request.text, self.settings.max_input_chars, "input")
-        voice = self.voices.resolve(request.voice or None)
+        require_text(request.text, self.settings.max_input_chars, "input")
+        require_text(request.phonemes or "", self.settings.max_input_chars, "phonemes")
+        voice = await asyncio.to_thread(self.voices.resolve, request.voice or None, self.settings.max_blend_voices)
         language = language_of(request.lang_code, request.language, voice.language_voice)
         fmt = audio.output_format(request.format, request.encoding)
         mode = request.mode or (Mode.FILE if fmt.container in ("wav", "flac") else Mode.STREAM)
@@ -95,8 +93,9 @@ class SpeechService:
             chunks = await asyncio.to_thread(phoneme_chunks, self.phonemizer, request.phonemes,
                                              self.settings.chunk_max_phonemes)
         else:
-            chunks = await asyncio.to_thread(self.chunks, ssml.parse(request.text), language, request.normalize,
-                                             first_words, request.skip)
+            chunks = await asyncio.to_thread(self.read, request.text, language, request.normalize, first_words,
+                                             request.skip)
+        budget.require_within(chunks, request.speed, self.settings, "phonemes" if request.phonemes else "input")
         self.metrics.characters.inc(len(request.text))
         alignment = await asyncio.to_thread(self.aligned, request, chunks, language) if request.timed else None
         return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id, alignment,
@@ -114,9 +113,12 @@ class SpeechService:
         kind = request.download_format
         return self.downloads.start(kind, audio.output_format(kind, request.encoding), request.sample_rate)
 
-    def chunks(self, parts: list[ssml.Part], language: str, normalize: bool, first_words: int | None,
-               skip: frozenset[str] = frozenset()) -> list[Chunk]:
-        """Each part's chunks at its rate; its pause is silence after its last chunk (or a chunk of its own)."""
+    def read(self, text: str, language: str, normalize: bool, first_words: int | None,
+             skip: frozenset[str] = frozenset()) -> list[Chunk]:
+        """The input's parts (SSML or inline pauses), their pauses held to the budget before any G2P, then each
+        part's chunks at its rate; its pause is silence after its last chunk (or a chunk of its own)."""
+        parts = ssml.parse(text)
+        budget.require_pauses(sum(part.pause_s for part in parts), self.settings)
         chunks: list[Chunk] = []
         for part in parts:
             spoken = [replace(chunk, rate=part.rate) for chunk in self.spoken(part.text, language, normalize,
@@ -188,9 +190,9 @@ class SpeechService:
                     words = clock.chunk(index, synthesis.durations, sent) if clock else []
                     yield Piece(audio.faded(synthesis.samples), words)
                     sent += len(synthesis.samples)
-                if chunk.pause_samples:
-                    yield Piece(np.zeros(chunk.pause_samples, np.float32))  # exact silence of the asked length
-                    sent += chunk.pause_samples
+                for silence in silences(chunk.pause_samples):  # exact silence of the asked length, a second at most
+                    yield Piece(silence)                           # at a time
+                    sent += len(silence)
         finally:
             for task, _, _ in pending:
                 task.cancel()
@@ -204,12 +206,27 @@ class SpeechService:
             yield Encoded(await asyncio.to_thread(encoder.encode, piece.samples), piece.words, produced)
         yield Encoded(await asyncio.to_thread(encoder.finish), [], produced)
 
+    async def whole_file(self, plan: Plan) -> tuple[audio.WholeFile, list[TimedWord]]:
+        """The whole file, encoded piece by piece as the audio comes (in memory up to MAX_HELD_BYTES, the rest on
+        disk), and the words (when the plan is timed)."""
+        file = audio.WholeFile(self.settings.max_held_bytes)
+        try:
+            encoder = audio.AudioEncoder(plan.format, plan.sample_rate, file)
+            words = []
+            async for piece in self.pieces(plan):
+                await asyncio.to_thread(encoder.encode, piece.samples)
+                words += piece.words
+            await asyncio.to_thread(encoder.finish)
+        except BaseException:
+            file.close()
+            raise
+        return file, words
+
     async def whole(self, plan: Plan) -> tuple[bytes, list[TimedWord]]:
-        """The whole file, and the words (when the plan is timed)."""
-        pieces = [piece async for piece in self.pieces(plan)]
-        data = await asyncio.to_thread(audio.encode_all, np.concatenate([p.samples for p in pieces]), plan.format,
-                                       plan.sample_rate)
-        return data, [word for piece in pieces for word in piece.words]
+        """The whole file's bytes, and the words."""
+        file, words = await self.whole_file(plan)
+        with file:
+            return await asyncio.to_thread(file.getvalue), words
 
     async def words(self, plan: Plan) -> list[TimedWord]:
         """A timed plan's words, its audio synthesized and not encoded."""
@@ -217,5 +234,10 @@ class SpeechService:
 
 
 def speed(plan: Plan, chunk: Chunk) -> float:
-    """The request's speed times the chunk's SSML rate, kept within the model's range."""
-    return min(max(plan.speed * chunk.rate, MIN_SPEED), MAX_SPEED)
+    return chunk_speed(plan.speed, chunk.rate)
+
+
+def silences(samples: int) -> Iterator[np.ndarray]:
+    """`samples` of silence in pieces of at most a second, made as they are sent."""
+    for start in range(0, samples, audio.SOURCE_RATE):
+        yield np.zeros(min(audio.SOURCE_RATE, samples - start), np.float32)

@@ -26,6 +26,8 @@ OPENAI_VOICES = {
 }
 LANGUAGES = {"a": "en-US", "b": "en-GB", "e": "es", "f": "fr", "h": "hi", "i": "it", "j": "ja", "p": "pt-BR",
              "z": "zh"}
+# Terms of a blend's text (af_bella+af_bella+... counts each), refused past this before any is parsed.
+MAX_BLEND_TERMS = 64
 BLEND_PART = re.compile(r"^\s*([a-z]{2}_[a-z0-9_]+|[a-z]+)\s*(?:\(\s*([0-9]*\.?[0-9]+)\s*\))?\s*$")
 
 
@@ -69,11 +71,17 @@ class VoiceCatalog:
         return [VoiceInfo(v, LANGUAGES.get(v[0], "unknown"), {"f": "female", "m": "male"}.get(v[1:2], "unknown"))
                 for v in self.packs]
 
-    def resolve(self, voice: str | None) -> Blend:
-        """The voice asked for (None: the default voice) as a Blend; InvalidRequest (param `voice`) naming
-        what is wrong."""
+    def resolve(self, voice: str | None, max_voices: int = MAX_BLEND_TERMS) -> Blend:
+        """The voice asked for (None: the default voice) as a Blend, a voice named twice merged into one part;
+        InvalidRequest (param `voice`) naming what is wrong, or a blend of more than `max_voices` distinct
+        voices (or MAX_BLEND_TERMS terms, refused before any is read)."""
         text = voice or self.default_voice
-        parts, wanted = [], []
+        terms = text.count("+") + 1
+        if terms > MAX_BLEND_TERMS:
+            raise InvalidRequest(f"voice is a blend of {terms} terms; the limit is {MAX_BLEND_TERMS}", "voice",
+                                 "too_many_voices")
+        weights: dict[str, float] = {}
+        wanted = []
         for piece in text.split("+"):
             match = BLEND_PART.match(piece.lower())
             if not match:
@@ -88,9 +96,12 @@ class VoiceCatalog:
                                      "voice_not_found")
             if not 0 < weight < 1e6:
                 raise InvalidRequest(f"voice weight {weight:g} must be positive", "voice")
-            parts.append((name, weight))
-        total = sum(w for _, w in parts)
-        return Blend([(name, w / total) for name, w in parts], wanted[0])
+            weights[name] = weights.get(name, 0.0) + weight
+        if len(weights) > max_voices:
+            raise InvalidRequest(f"voice blends {len(weights)} distinct voices; the limit is {max_voices} "
+                                 "(MAX_BLEND_VOICES)", "voice", "too_many_voices")
+        total = sum(weights.values())
+        return Blend([(name, w / total) for name, w in weights.items()], wanted[0])
 
     def pack(self, blend: list[tuple[str, float]]) -> np.ndarray:
         """The blend's whole voice pack [rows, 1, 256], as Kokoro-FastAPI's voice combination gives it."""

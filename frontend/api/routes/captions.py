@@ -2,6 +2,8 @@
 chunk) and POST /v1/audio/captions (WebVTT or SRT)."""
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
@@ -51,6 +53,6 @@ async def audio_captions(body: CaptionsRequest, request: Request, svc: SpeechSer
         request.state.format = body.caption_format
         plan = await svc.plan(body.speech_input(timed=True), request.state.request_id)
         words = await unless_disconnected(request, svc.words(plan))
-    cues = captions.cues(words, body.phonemes or body.input)
-    text = captions.webvtt(cues) if body.caption_format == "vtt" else captions.srt(cues)
+    render = captions.webvtt if body.caption_format == "vtt" else captions.srt
+    text = await asyncio.to_thread(lambda: render(captions.cues(words, body.phonemes or body.input)))
     return PlainTextResponse(text, media_type=CAPTION_TYPES[body.caption_format])

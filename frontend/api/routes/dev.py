@@ -12,7 +12,8 @@ from frontend.api.guards import Admission
 from frontend.api.routes.speech import speech
 from frontend.api.schemas import PhonemesSpeechRequest, PhonemizeRequest, PhonemizeResponse, SpeechRequest
 from frontend.reading.languages import language_of
-from frontend.synthesis.defaults import MODEL_ID, require_length
+from frontend.synthesis.budget import require_text
+from frontend.synthesis.defaults import MODEL_ID
 from frontend.synthesis.service import SpeechService
 
 router = APIRouter(dependencies=PROTECTED, tags=["dev"])
@@ -21,7 +22,7 @@ router = APIRouter(dependencies=PROTECTED, tags=["dev"])
 @router.post("/dev/phonemize", response_model=PhonemizeResponse)
 async def phonemize(body: PhonemizeRequest, svc: SpeechService = Depends(speech_service)):
     """Why a text is read the way it is: its normalized form, phonemes and the model's token ids."""
-    require_length(body.text, svc.settings.max_input_chars, "text")
+    require_text(body.text, svc.settings.max_input_chars, "text")
     language = language_of(None, body.language, "a")
     normalized, phonemes = await asyncio.to_thread(svc.phonemizer.explain, body.text, language, body.normalize)
     return PhonemizeResponse(normalized_text=normalized, phonemes=phonemes, tokens=svc.phonemizer.tokens(phonemes))

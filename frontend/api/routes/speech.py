@@ -40,5 +40,6 @@ async def speech(body: SpeechRequest, request: Request, svc: SpeechService = Dep
         if plan.mode == Mode.STREAM:
             chunks = await first_item_ready(audio_bytes(svc, plan))
             return StreamingResponse(slot.held(chunks), media_type=plan.format.media_type, headers=headers)
-        data, _ = await unless_disconnected(request, svc.whole(plan))
-    return Response(data, media_type=plan.format.media_type, headers=headers)
+        file, _ = await unless_disconnected(request, svc.whole_file(plan))
+    return StreamingResponse(file.blocks(), media_type=plan.format.media_type,
+                             headers={"Content-Length": str(file.size), **headers})

@@ -2,11 +2,15 @@
 combination."""
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import Response
 
-from frontend.api.dependencies import PROTECTED, speech_service
+from frontend.api.dependencies import PROTECTED, admission, speech_service
 from frontend.api.errors import ERROR_RESPONSES
+from frontend.api.guards import Admission
+from frontend.api.routes.responses import admitted
 from frontend.api.schemas import Voice, VoiceList, VoiceNames
 from frontend.errors import InvalidRequest
 from frontend.synthesis.defaults import MODEL_ID, require_model
@@ -42,15 +46,17 @@ async def together_voices(model: str | None = None, svc: SpeechService = Depends
     **ERROR_RESPONSES, 200: {"content": {"application/octet-stream": {}}}})
 async def combine(voices: str | list[str] = Body(description="a blend such as af_bella(2)+af_sky(1), or a list "
                                                              "of voices mixed equally"),
-                  svc: SpeechService = Depends(speech_service)):
+                  svc: SpeechService = Depends(speech_service), inflight: Admission = Depends(admission)):
     """Kokoro-FastAPI's voice combination: the blend's voice pack as a `.pt` file (torch.load reads it). Nothing
     is stored: the same blend is spoken by naming it as the `voice` of any request."""
     asked = voices if isinstance(voices, str) else "+".join(voices)
     if not asked.strip():
         raise InvalidRequest("name at least one voice to combine", "voices", "empty_voice_list")
-    blend = svc.voices.resolve(asked)
-    name = blend_name(blend)
-    return Response(tensor_file(svc.voices.pack(blend.parts), name), media_type="application/octet-stream",
+    async with admitted(inflight):
+        blend = await asyncio.to_thread(svc.voices.resolve, asked, svc.settings.max_blend_voices)
+        name = blend_name(blend)
+        data = await asyncio.to_thread(lambda: tensor_file(svc.voices.pack(blend.parts), name))
+    return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{name}.pt"', "Cache-Control": "no-cache"})
 
 
