@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     port: int = Field(8880, ge=1, le=65535, description="port the API listens on")
     api_keys: Annotated[list[SecretStr], NoDecode] = Field([], description="comma-separated bearer keys; empty "
                                                            "means no authentication")
-    api_keys_file: Path | None = Field(None, description="file with one bearer key per line, added to API_KEYS")
+    api_keys_file: Path | None = Field(None, description="file with one bearer key per line, added to API_KEYS; "
+                                       "blank lines and lines starting with # are ignored")
     triton_url: CommaSeparated = Field(["localhost:8000"], min_length=1,
                                        description="Triton HTTP endpoint(s), host:port, comma-separated")
     triton_model: str = Field("kokoro", description="name of the Kokoro model in Triton")
@@ -36,7 +37,7 @@ class Settings(BaseSettings):
                                "planning (0.1 s per phoneme at speed 1, over the speed and SSML rate, plus pauses); "
                                "more: 400 `audio_too_long`. 30 minutes lets the longest `input` be read at speed 0.25")
     max_pause_s: float = Field(300.0, ge=0, description="seconds of silence one request may ask for, its inline "
-                               "[pause:] tags and SSML <break>s together; more: 400 `pauses_too_long`")
+                               "`[pause:]` tags and SSML `<break>`s together; more: 400 `pauses_too_long`")
     max_chunks: int = Field(1024, ge=1, description="chunks (model calls) one request may be cut into; more: 400 "
                             "`too_many_chunks` (4096 characters of one-word sentences are about 800)")
     max_blend_voices: int = Field(8, ge=1, description="distinct voices in one blend (a voice named twice counts "
@@ -44,7 +45,14 @@ class Settings(BaseSettings):
     max_held_bytes: int = Field(8 << 20, ge=1 << 16, description="bytes of a whole file (wav, flac) held in memory "
                                 "per request while it is encoded; the rest is spooled to a temporary file")
     default_voice: str = Field("af_heart", description="voice when a request names none")
-    max_inflight: int = Field(64, ge=1, description="speech requests in progress at once; more get 429")
+    max_inflight: int = Field(64, ge=1, description="requests doing work at once (speech, captions, phonemize, "
+                              "voice combination, downloads), all keys together; more get 429")
+    max_inflight_per_key: int = Field(0, ge=0, description="requests doing work at once for one API key (the "
+                                      "client's address when the API is open); more get 429; 0: a quarter of "
+                                      "MAX_INFLIGHT")
+    max_stream_seconds: float = Field(600.0, gt=0, description="wall-clock limit of one streamed response: past it "
+                                      "the stream ends (an error event in SSE, the connection cut otherwise) and "
+                                      "its synthesis stops")
     first_chunk_words: int = Field(0, ge=0, le=50, description="0: a stream's first chunk is its first sentence, "
                                    "cut as whole files are (as intelligible as them); N: its first clauses within N "
                                    "words, for earlier audio (measured 0.9 WER points worse at 8)")
@@ -64,6 +72,20 @@ class Settings(BaseSettings):
                                     "oldest removed first; 0 turns the field off (400)")
     download_max_bytes: int = Field(256 << 20, ge=0, description="bytes of the files kept for "
                                     "`return_download_link`, the oldest removed first")
+    download_max_files_per_key: int = Field(16, ge=1, description="files kept for one API key (or client "
+                                            "address), its oldest removed first")
+    download_max_bytes_per_key: int = Field(64 << 20, ge=0, description="bytes of the files kept for one API key "
+                                            "(or client address), its oldest removed first")
+    websocket_idle_s: float = Field(60.0, gt=0, description="a WebSocket session with no message from its client "
+                                    "for this long, and nothing left to speak, is closed (`session_idle`)")
+    websocket_max_session_s: float = Field(1800.0, gt=0, description="how long one WebSocket session may last; "
+                                           "then it is closed (`session_too_long`) and its synthesis stops")
+    websocket_max_chars: int = Field(50_000, ge=1, description="characters of text one WebSocket session may "
+                                     "append in all; more are refused (`session_input_too_long`)")
+    websocket_max_sessions: int = Field(64, ge=1, description="WebSocket sessions open at once, all keys together; "
+                                        "more are refused (`too_many_sessions`, close code 1013)")
+    websocket_max_sessions_per_key: int = Field(8, ge=1, description="WebSocket sessions open at once for one API "
+                                                "key (or client address); more are refused as above")
     shutdown_grace_s: float = Field(30.0, ge=0,
                                     description="how long in-flight requests may finish on SIGTERM; then 503")
 
@@ -82,8 +104,12 @@ class Settings(BaseSettings):
     def keys(self) -> frozenset[str]:
         keys = [key.get_secret_value() for key in self.api_keys]
         if self.api_keys_file:
-            keys += [line.strip() for line in self.api_keys_file.read_text().splitlines()]
+            keys += [line.strip() for line in self.api_keys_file.read_text().splitlines()
+                     if not line.strip().startswith("#")]
         return frozenset(k for k in keys if k)
+
+    def inflight_per_key(self) -> int:
+        return self.max_inflight_per_key or max(1, self.max_inflight // 4)
 
     @property
     def assets(self) -> Path:
@@ -119,3 +145,4 @@ def _bounds(field: FieldInfo) -> str:
     symbols = {"ge": "≥", "gt": ">", "le": "≤"}
     return ", ".join(f"{symbol} {getattr(limit, name)}" for limit in field.metadata
                      for name, symbol in symbols.items() if hasattr(limit, name))
+

@@ -22,9 +22,9 @@ from frontend.api.schemas import NormalizationOptions
 from frontend.reading.languages import language_of
 from frontend.reading.normalize import CATEGORIES
 from frontend.synthesis.audio import FORMATS
-from frontend.synthesis.downloads import Downloads
+from frontend.synthesis.downloads import Downloads, Quota
 from kokoro_core.contract import ASSETS, SAMPLE_RATE, VOICE_PACK_SHAPE, VOICES
-from tests.conftest import API_KEY
+from tests.helpers import API_KEY
 
 
 @pytest.fixture(scope="module")
@@ -216,18 +216,21 @@ def test_download_of_a_whole_wav_and_a_missing_file(session, base):
 
 
 def test_downloads_are_bounded_and_expire(tmp_path):
-    store = Downloads(ttl_s=0.5, max_files=2, max_bytes=10)
+    store = Downloads(Quota(files=2, bytes=10), Quota(files=2, bytes=10), ttl_s=0.5)
 
     async def scenario():
         for name in ("a.wav", "b.wav", "c.wav"):
-            await store.keep(name, b"1234", "audio/wav")
-        assert await store.read("a.wav") is None  # the oldest, past max_files
-        assert await store.read("c.wav") == (b"1234", "audio/wav")
-        await store.keep("d.wav", b"12345", "audio/wav")
-        assert await store.read("b.wav") is None  # past max_bytes
+            await store.keep(name, b"1234", "audio/wav", "me")
+        assert await store.read("a.wav", "me") is None  # the oldest, past max_files
+        assert await store.read("c.wav", "me") == (b"1234", "audio/wav")
+        await store.keep("d.wav", b"12345", "audio/wav", "me")
+        assert await store.read("b.wav", "me") is None  # past max_bytes
         assert len(list(store.directory.iterdir())) == 2
-        time.sleep(0.6)
-        assert await store.read("d.wav") is None and not any(store.directory.iterdir())
+        ttl_passed = time.monotonic() + 10  # a deadline, not a guess at how long the TTL takes to pass
+        while await store.read("d.wav", "me") is not None:
+            assert time.monotonic() < ttl_passed, "a kept file outlived its 0.5 s TTL by 10 s"
+            await asyncio.sleep(0.05)
+        assert not any(store.directory.iterdir())
     try:
         asyncio.run(scenario())
     finally:

@@ -5,35 +5,43 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
+import fastapi_offline
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from frontend.api import errors
 from frontend.api.dependencies import Access
-from frontend.api.guards import Admission, BodyLimit, RateLimiter, ShutdownAnswer
+from frontend.api.guards import BodyLimit, Inflight, RateLimiter, ShutdownAnswer
 from frontend.api.observability import RequestTracking
-from frontend.api.routes import captions, dev, downloads, health, models, speech, voices, web
+from frontend.api.routes import captions, dev, downloads, health, models, speech, voices, web, websocket
 from frontend.reading.phonemes import Phonemizer
 from frontend.settings import Settings, get_settings
-from frontend.synthesis.downloads import Downloads
+from frontend.synthesis.downloads import Downloads, Quota
 from frontend.synthesis.metrics import Metrics
 from frontend.synthesis.service import SpeechService
 from frontend.synthesis.triton_client import TritonSynthesizer
 from frontend.synthesis.voices import VoiceCatalog
 
 log = logging.getLogger("frontend")
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None, metrics: Metrics | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = metrics or Metrics()
-    app = FastAPI(title="Kokoro TTS", version="0.1.0", lifespan=_lifespan,
+    app = FastAPI(title="Kokoro TTS", version="0.1.0", lifespan=_lifespan, docs_url=None, redoc_url=None,
                   description="OpenAI-compatible text to speech: Kokoro-82M on Triton")
     app.state.settings, app.state.metrics = settings, metrics
     app.state.access = Access(settings.keys(), RateLimiter(settings.rate_limit_per_minute))
-    app.state.admission = Admission(settings.max_inflight)
-    metrics.inflight.set_function(lambda: app.state.admission.active)
+    app.state.inflight = Inflight(settings.max_inflight, settings.inflight_per_key(), settings.max_stream_seconds)
+    metrics.inflight.set_function(lambda: app.state.inflight.active)
+    app.state.websocket_sessions = Inflight(settings.websocket_max_sessions, settings.websocket_max_sessions_per_key,
+                                            settings.websocket_max_session_s)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(ShutdownAnswer)
@@ -42,9 +50,31 @@ def create_app(settings: Settings | None = None, metrics: Metrics | None = None)
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"],
                            expose_headers=["X-Request-ID", "X-Download-Path"])
-    for routes in (speech, captions, downloads, models, voices, dev, health, web):
+    for routes in (speech, captions, downloads, models, voices, dev, health, web, websocket):
         app.include_router(routes.router)
+    _serve_docs(app)
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc with their scripts and styles served from here (fastapi-offline's
+    copies), not a CDN: the docs work offline and load nothing from another host."""
+    app.mount("/docs/assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        assets = f"{request.scope.get('root_path', '')}/docs/assets"
+        return get_swagger_ui_html(openapi_url=f"{request.scope.get('root_path', '')}{app.openapi_url}",
+                                   title=f"{app.title} - Swagger UI", swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{assets}/swagger-ui.css",
+                                   swagger_favicon_url=f"{assets}/favicon.png")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        assets = f"{request.scope.get('root_path', '')}/docs/assets"
+        return get_redoc_html(openapi_url=f"{request.scope.get('root_path', '')}{app.openapi_url}",
+                              title=f"{app.title} - ReDoc", redoc_js_url=f"{assets}/redoc.standalone.js",
+                              redoc_favicon_url=f"{assets}/favicon.png", with_google_fonts=False)
 
 
 @asynccontextmanager
@@ -57,7 +87,9 @@ async def _lifespan(app: FastAPI):
                                     recovery_wait_s=settings.triton_recovery_wait_s)
     metrics.waiting_chunks.set_function(lambda: synthesizer.slots.waiting)
     voices = VoiceCatalog(settings.assets / "voices", settings.default_voice)
-    kept = Downloads(settings.download_ttl_s, settings.download_max_files, settings.download_max_bytes)
+    kept = Downloads(Quota(settings.download_max_files, settings.download_max_bytes),
+                     Quota(settings.download_max_files_per_key, settings.download_max_bytes_per_key),
+                     settings.download_ttl_s)
     app.state.service = SpeechService(settings, synthesizer, phonemizer, voices, metrics, kept)
     _log_start(voices, settings.keys())
     yield

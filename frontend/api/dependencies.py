@@ -1,8 +1,10 @@
-"""What the routes depend on, kept on the app's state by create_app: the caller's key and rate limit, the
-admission counter, the speech service."""
+"""What the routes depend on, kept on the app's state by create_app: the caller's key and rate limit, its
+admission among the requests in progress, the speech service."""
 from __future__ import annotations
 
+import hashlib
 import hmac
+from typing import Collection
 
 from fastapi import Depends, Request
 
@@ -16,13 +18,16 @@ class Access:
     """Bearer keys when configured (every key compared, always, in constant time), then the rate limit
     per key, or per client address when the API is open."""
 
-    def __init__(self, keys: list[str], rate_limit: RateLimiter):
-        self.keys, self.rate_limit = keys, rate_limit
+    def __init__(self, keys: Collection[str], rate_limit: RateLimiter):
+        self.keys, self.rate_limit = list(keys), rate_limit
 
-    def check(self, request: Request) -> None:
+    def check(self, request: Request) -> str:
+        """The client the request is counted for: its key's digest (the key itself is kept nowhere else), or
+        its address when the API is open."""
         if not self.keys:
-            self.rate_limit.take(request.client.host if request.client else "")
-            return
+            client = f"address:{request.client.host if request.client else ''}"
+            self.rate_limit.take(client)
+            return client
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("missing bearer API key (Authorization: Bearer ...)", code="missing_api_key",
@@ -30,19 +35,21 @@ class Access:
         matches = [hmac.compare_digest(token.encode(), key.encode()) for key in self.keys]
         if not any(matches):
             raise Unauthorized("invalid API key", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
-        self.rate_limit.take(token)
+        client = f"key:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
+        self.rate_limit.take(client)
+        return client
 
 
-def authorize(request: Request) -> None:
-    request.app.state.access.check(request)
+async def authorize(request: Request) -> str:
+    return request.app.state.access.check(request)
 
 
 def speech_service(request: Request) -> SpeechService:
     return request.app.state.service
 
 
-def admission(request: Request) -> Admission:
-    return request.app.state.admission
+def admission(request: Request, client: str = Depends(authorize)) -> Admission:
+    return Admission(request.app.state.inflight, client)
 
 
 def settings(request: Request) -> Settings:

@@ -1,28 +1,40 @@
-"""What stands between a request and the model: admission (requests in progress), per-key rate limits,
-the body size limit, and the answer to a request the server's shutdown cuts short. Each answers in the
-OpenAI error shape with the status a client can act on."""
+"""What stands between a request and the model: admission (requests in progress, in all and per key), per-key
+rate limits, the body size limit, and the answer to a request the server's shutdown cuts short. Each answers
+in the OpenAI error shape with the status a client can act on."""
 from __future__ import annotations
 
 import asyncio
 import math
 import time
 import weakref
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
 
 from frontend.api import errors
 from frontend.errors import BackendUnavailable, PayloadTooLarge, TooManyRequests
 
 
-class Admission:
-    """A bound on speech requests in progress: past it, 429 with Retry-After instead of a growing queue."""
+class Inflight:
+    """Requests doing work: at most `limit` of all clients together and `per_client` of one client (an API key,
+    or an address when the API is open), so a few slow clients cannot lock everyone else out."""
 
-    def __init__(self, limit: int):
-        self.limit, self.active = limit, 0
+    def __init__(self, limit: int, per_client: int, stream_s: float):
+        self.limit, self.per_client, self.stream_s = limit, per_client, stream_s
+        self.active = 0
+        self.by_client: Counter[str] = Counter()
 
-    def enter(self):
+    def enter(self, client: str) -> Callable[[], None]:
+        """Take a slot, or 429 with Retry-After; the function returned gives it back (once, however often called)."""
         if self.active >= self.limit:
             raise TooManyRequests(f"{self.active} requests in progress; retry shortly", code="too_many_requests",
                                   headers={"Retry-After": "1"})
+        if self.by_client[client] >= self.per_client:
+            raise TooManyRequests(f"{self.per_client} requests of this API key are in progress, its limit "
+                                  "(MAX_INFLIGHT_PER_KEY); retry when one ends", code="too_many_requests_for_key",
+                                  headers={"Retry-After": "1"})
         self.active += 1
+        self.by_client[client] += 1
         released = False
 
         def release():
@@ -30,7 +42,24 @@ class Admission:
             if not released:
                 released = True
                 self.active -= 1
+                self.by_client[client] -= 1
+                if not self.by_client[client]:
+                    del self.by_client[client]
         return release
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One client's way into the requests doing work (what a route is given)."""
+    inflight: Inflight
+    client: str  # the caller: its key's digest, or its address when the API is open
+
+    def enter(self) -> Callable[[], None]:
+        return self.inflight.enter(self.client)
+
+    @property
+    def stream_s(self) -> float:
+        return self.inflight.stream_s
 
     @staticmethod
     def held(stream, release):

@@ -1,9 +1,11 @@
 """Audio kept for Kokoro-FastAPI's `return_download_link`: a speech response's audio, encoded alongside it as a
 whole file, kept in a temporary directory of the store's own for GET /v1/download/{file}.
 
-Bounded: each file for `ttl_s` seconds, at most `max_files` files and `max_bytes` bytes, the oldest removed
-first. Names are random (128 bits), so no client can guess another's file, and a requested name is looked up
-in the store's index, never made into a path. A response cut short (a failure, a client gone) keeps nothing.
+Bounded: each file for `ttl_s` seconds, within a quota of files and bytes for all clients together and a smaller
+one for each client (an API key, or an address when the API is open), the oldest removed first; a client's
+files count against its own quota, so its large files push out its own first. A file is read only by the client
+that asked for it (another's answers as a missing one). Names are random (128 bits), and a requested name is
+looked up in the store's index, never made into a path. A response cut short (a failure, a client gone) keeps nothing.
 Files live in this process: behind a load balancer, the download must reach the replica that spoke.
 """
 from __future__ import annotations
@@ -13,7 +15,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,15 +31,27 @@ class Kept:
     media_type: str
     size: int
     expires: float  # time.monotonic()
+    owner: str
+
+
+@dataclass(frozen=True)
+class Quota:
+    files: int
+    bytes: int
 
 
 class Download:
-    """One response's audio, encoded as it is synthesized into a whole file (its header complete)."""
+    """One response's audio, encoded as it is synthesized into a whole file (its header complete), kept for
+    its owner: the client that asked, the only one who can read it."""
 
     def __init__(self, store: Downloads, name: str, fmt: audio.Format, sample_rate: int | None):
         self.store, self.name, self.format = store, name, fmt
+        self.owner: str | None = None  # set by the route that knows the client; unowned files are never kept
         self.file = audio.WholeFile()
         self.encoder = audio.AudioEncoder(fmt, sample_rate, self.file)
+
+    def owned_by(self, client: str) -> None:
+        self.owner = client
 
     async def add(self, samples: np.ndarray) -> None:
         await asyncio.to_thread(self.encoder.encode, samples)
@@ -45,34 +59,39 @@ class Download:
     async def finish(self) -> None:
         """The audio is complete: keep the file."""
         await asyncio.to_thread(self.encoder.finish)
-        await self.store.keep(self.name, self.file.getvalue(), self.format.media_type)
+        if self.owner is not None:
+            await self.store.keep(self.name, self.file.getvalue(), self.format.media_type, self.owner)
 
 
 class Downloads:
-    def __init__(self, ttl_s: float, max_files: int, max_bytes: int):
-        self.ttl_s, self.max_files, self.max_bytes = ttl_s, max_files, max_bytes
+    """The kept files, within a quota for all clients together and one for each client."""
+
+    def __init__(self, total: Quota, per_client: Quota, ttl_s: float):
+        self.total, self.per_client, self.ttl_s = total, per_client, ttl_s
         self.directory = Path(tempfile.mkdtemp(prefix="kokoro-downloads-"))
         self.files: OrderedDict[str, Kept] = OrderedDict()  # oldest first, so also the first to expire
         self.size = 0
 
     def start(self, extension: str, fmt: audio.Format, sample_rate: int | None) -> Download:
-        if not self.max_files:
+        if not self.total.files:
             raise InvalidRequest("return_download_link is turned off on this server (DOWNLOAD_MAX_FILES=0)",
                                  "return_download_link", "downloads_disabled")
         return Download(self, f"{secrets.token_hex(16)}.{extension}", fmt, sample_rate)
 
-    async def keep(self, name: str, data: bytes, media_type: str) -> None:
+    async def keep(self, name: str, data: bytes, media_type: str, owner: str) -> None:
         path = self.directory / name
         await asyncio.to_thread(path.write_bytes, data)
-        self.files[name] = Kept(path, media_type, len(data), time.monotonic() + self.ttl_s)
+        self.files[name] = Kept(path, media_type, len(data), time.monotonic() + self.ttl_s, owner)
         self.size += len(data)
+        self._evict_over(self.per_client, owner)
         self._evict()
 
-    async def read(self, name: str) -> tuple[bytes, str] | None:
-        """(the file's bytes, its media type), or None when there is no such file (never kept, or gone)."""
+    async def read(self, name: str, owner: str) -> tuple[bytes, str] | None:
+        """(the file's bytes, its media type), or None when `owner` has no such file (never kept, gone, or
+        another client's)."""
         self._evict()
         kept = self.files.get(name)
-        if kept is None:
+        if kept is None or kept.owner != owner:
             return None
         try:
             return await asyncio.to_thread(kept.path.read_bytes), kept.media_type
@@ -81,11 +100,23 @@ class Downloads:
 
     def _evict(self) -> None:
         now = time.monotonic()
-        while self.files and (len(self.files) > self.max_files or self.size > self.max_bytes
+        while self.files and (len(self.files) > self.total.files or self.size > self.total.bytes
                               or next(iter(self.files.values())).expires <= now):
-            _, kept = self.files.popitem(last=False)
-            self.size -= kept.size
-            kept.path.unlink(missing_ok=True)
+            self._remove(next(iter(self.files)))
+
+    def _evict_over(self, quota: Quota, owner: str) -> None:
+        """The owner's oldest files, while its files are over `quota`: its newest files push out only its own."""
+        owned = deque(name for name, kept in self.files.items() if kept.owner == owner)  # oldest first
+        size = sum(self.files[name].size for name in owned)
+        while owned and (len(owned) > quota.files or size > quota.bytes):
+            name = owned.popleft()
+            size -= self.files[name].size
+            self._remove(name)
+
+    def _remove(self, name: str) -> None:
+        kept = self.files.pop(name)
+        self.size -= kept.size
+        kept.path.unlink(missing_ok=True)
 
     def close(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -12,7 +12,7 @@ from frontend.api.errors import ERROR_RESPONSES
 from frontend.api.guards import Admission
 from frontend.api.routes.responses import admitted, first_item_ready, unless_disconnected
 from frontend.api.schemas import CaptionedSpeechRequest, CaptionedSpeechResponse, CaptionsRequest, SpeechRequest
-from frontend.api.streams import captioned, captioned_lines
+from frontend.api.streams import captioned, captioned_lines, line_error
 from frontend.reading import captions
 from frontend.synthesis.service import SpeechService
 
@@ -31,7 +31,7 @@ async def captioned_speech(body: CaptionedSpeechRequest, request: Request, svc: 
                               request.state.request_id)
         if body.stream:
             lines = await first_item_ready(captioned_lines(svc, plan))
-            return StreamingResponse(slot.held(lines), media_type="application/json")
+            return StreamingResponse(slot.held(lines, line_error), media_type="application/json")
         data, words = await unless_disconnected(request, svc.whole(plan))
     return captioned(plan, data, words)
 

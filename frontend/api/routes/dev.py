@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from frontend.api.dependencies import PROTECTED, admission, speech_service
 from frontend.api.errors import ERROR_RESPONSES
 from frontend.api.guards import Admission
+from frontend.api.routes.responses import admitted
 from frontend.api.routes.speech import speech
 from frontend.api.schemas import PhonemesSpeechRequest, PhonemizeRequest, PhonemizeResponse, SpeechRequest
 from frontend.reading.languages import language_of
@@ -20,11 +21,13 @@ router = APIRouter(dependencies=PROTECTED, tags=["dev"])
 
 
 @router.post("/dev/phonemize", response_model=PhonemizeResponse)
-async def phonemize(body: PhonemizeRequest, svc: SpeechService = Depends(speech_service)):
+async def phonemize(body: PhonemizeRequest, svc: SpeechService = Depends(speech_service),
+                    inflight: Admission = Depends(admission)):
     """Why a text is read the way it is: its normalized form, phonemes and the model's token ids."""
     require_text(body.text, svc.settings.max_input_chars, "text")
     language = language_of(None, body.language, "a")
-    normalized, phonemes = await asyncio.to_thread(svc.phonemizer.explain, body.text, language, body.normalize)
+    async with admitted(inflight):
+        normalized, phonemes = await asyncio.to_thread(svc.phonemizer.explain, body.text, language, body.normalize)
     return PhonemizeResponse(normalized_text=normalized, phonemes=phonemes, tokens=svc.phonemizer.tokens(phonemes))
 
 

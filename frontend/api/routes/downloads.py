@@ -6,8 +6,10 @@ import re
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from frontend.api.dependencies import PROTECTED, speech_service
+from frontend.api.dependencies import PROTECTED, admission, speech_service
 from frontend.api.errors import ERROR_RESPONSES
+from frontend.api.guards import Admission
+from frontend.api.routes.responses import admitted
 from frontend.errors import NotFound
 from frontend.synthesis.service import SpeechService
 
@@ -20,9 +22,11 @@ MAX_NAME_CHARS = 100
     **ERROR_RESPONSES, 200: {"content": {f"audio/{kind}": {} for kind in ("mpeg", "wav")}}})
 async def download(file: str, name: str | None = Query(None, max_length=MAX_NAME_CHARS * 2, description=(
                        "the name to save it as (letters, digits, . _ - kept; its own extension always)")),
-                   svc: SpeechService = Depends(speech_service)):
-    """The file named in a speech response's X-Download-Path header, until it expires (DOWNLOAD_TTL_S)."""
-    found = await svc.downloads.read(file)
+                   svc: SpeechService = Depends(speech_service), inflight: Admission = Depends(admission)):
+    """The file named in a speech response's X-Download-Path header, until it expires (DOWNLOAD_TTL_S); only
+    for the API key (or address) that asked for it."""
+    async with admitted(inflight):
+        found = await svc.downloads.read(file, inflight.client)
     if found is None:
         raise NotFound(f"no audio file '{file}' is kept here (never made, or expired)", "file",
                        "download_not_found")

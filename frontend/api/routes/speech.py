@@ -9,7 +9,7 @@ from frontend.api.errors import ERROR_RESPONSES
 from frontend.api.guards import Admission
 from frontend.api.routes.responses import admitted, first_item_ready, unless_disconnected
 from frontend.api.schemas import SpeechEvent, SpeechRequest
-from frontend.api.streams import audio_bytes, events
+from frontend.api.streams import audio_bytes, event_error, events
 from frontend.synthesis.defaults import response_format
 from frontend.synthesis.request import Mode
 from frontend.synthesis.service import SpeechService
@@ -31,11 +31,13 @@ async def speech(body: SpeechRequest, request: Request, svc: SpeechService = Dep
     async with admitted(inflight) as slot:
         request.state.format = response_format(body.response_format, body.stream)
         plan = await svc.plan(body.speech_input(), request_id=request.state.request_id)
+        if plan.download:
+            plan.download.owned_by(inflight.client)  # only this client reads it back
         # Kokoro-FastAPI's header: the kept file's path under /v1, there once the audio is complete.
         headers = {"X-Download-Path": f"/download/{plan.download.name}"} if plan.download else {}
         if plan.mode in (Mode.SSE, Mode.TOGETHER):
             sse = await first_item_ready(events(svc, plan))
-            return StreamingResponse(slot.held(sse), media_type="text/event-stream",
+            return StreamingResponse(slot.held(sse, event_error), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", **headers})
         if plan.mode == Mode.STREAM:
             chunks = await first_item_ready(audio_bytes(svc, plan))
