@@ -7,41 +7,24 @@ import io
 import json
 import time
 
-import av
 import httpx
-import numpy as np
 import openai
 import pytest
 import soundfile
 
-from tests.conftest import API_KEY, deployment_env, free_port, frontend
+from tests.helpers import (
+    API_KEY,
+    RAW_SUBTYPES,
+    decode,
+    decode_with_ffmpeg,
+    deployment_env,
+    free_port,
+    frontend,
+    inflight,
+    wait_until,
+)
 
 TEXT = "Hello there. This sentence is spoken by Kokoro on Triton."
-
-
-RAW_SUBTYPES = {"pcm_s16le": "PCM_16", "pcm_f32le": "FLOAT", "pcm_mulaw": "ULAW", "pcm_alaw": "ALAW"}
-
-
-def decode_with_ffmpeg(data: bytes) -> tuple[int, float]:
-    container = av.open(io.BytesIO(data))
-    sample_rate = container.streams.audio[0].codec_context.sample_rate
-    return sample_rate, sum(frame.samples for frame in container.decode(audio=0)) / sample_rate
-
-
-def decode(data: bytes, fmt: str | None = None, encoding: str = "pcm_s16le", rate: int = 24000) -> tuple[int, float]:
-    """(sample rate, seconds) of an audio file; headerless `pcm`/`raw` read as `encoding` at `rate`."""
-    if fmt == "aac":
-        return decode_with_ffmpeg(data)
-    raw = {"format": "RAW", "subtype": RAW_SUBTYPES[encoding], "samplerate": rate, "channels": 1}
-    with soundfile.SoundFile(io.BytesIO(data), **(raw if fmt in ("pcm", "raw") else {})) as file:
-        assert file.channels == 1
-        # In blocks: a streamed file's header cannot know its length, and libsndfile then reports it as huge.
-        blocks = [np.empty(0)]
-        while len(block := file.read(65536)):
-            blocks.append(block)
-    samples = np.concatenate(blocks)
-    assert np.isfinite(samples).all() and abs(samples).max() < 4  # not garbage read as samples
-    return file.samplerate, len(samples) / file.samplerate
 
 
 def slack(fmt: str, rate: int) -> float:
@@ -289,6 +272,7 @@ def _settled(read, quiet_s: float = 2.0, limit_s: float = 60.0):
     return value
 
 
+@pytest.mark.timeout(300)
 def test_overload_gets_429_and_dropped_clients_free_their_slots(triton, tiny_repository):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -299,11 +283,11 @@ def test_overload_gets_429_and_dropped_clients_free_their_slots(triton, tiny_rep
             with httpx.stream("POST", speech, json={"model": "kokoro", "input": long_text, "response_format": "pcm"},
                               timeout=120) as response:
                 next(response.iter_bytes())
-        time.sleep(3)
+        wait_until(lambda: inflight(stack.url) == 0, 60, "the clients that left still hold their slots")
         with ThreadPoolExecutor(1) as pool:  # one whole-file request holds the only slot while it runs
             busy = pool.submit(httpx.post, speech, json={"model": "kokoro", "input": long_text,
                                                          "response_format": "wav"}, timeout=300)
-            time.sleep(1)
+            wait_until(lambda: inflight(stack.url) == 1 or busy.done(), 60, "the whole-file request took no slot")
             refused = httpx.post(speech, json={"model": "kokoro", "input": "Hi."}, timeout=60)
             assert refused.status_code == 429 and refused.headers["retry-after"]
             assert refused.json()["error"]["type"] == "rate_limit_error"

@@ -10,7 +10,7 @@ import av
 import httpx
 import pytest
 
-from tests.conftest import API_KEY
+from tests.helpers import API_KEY
 
 OK = {"model": "kokoro", "input": "Hello there.", "response_format": "wav"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench import load, soak
 from bench.processes import rss_bytes
-from tests.conftest import API_KEY
+from tests.helpers import API_KEY
 
 
 def test_load_measures_what_the_stack_returns(api):

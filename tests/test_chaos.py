@@ -21,8 +21,9 @@ import httpx
 import pytest
 
 from serving.tritonserver import SHM, remove_leftovers, stub_processes
-from tests.conftest import ROOT, free_port
-from tests.test_faults import TEXT, whole
+from tests.helpers import ROOT, free_port, whole
+
+TEXT = "A request in flight. Two sentences."
 
 CLIENTS = 3
 PROBE_S = 0.5

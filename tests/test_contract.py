@@ -9,7 +9,7 @@ import tokenize
 import pytest
 
 from kokoro_core import contract
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 CONTRACT = ROOT / "kokoro_core" / "contract.py"
 PRODUCT = sorted(path for part in ("kokoro_core", "model_repository", "export", "frontend", "serving", "bench")

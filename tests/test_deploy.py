@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from bench.processes import free_port
-from tests.conftest import ROOT, deployment_env
+from tests.helpers import ROOT, deployment_env
 
 DOCKERFILES = sorted((ROOT / "docker").glob("*.Dockerfile"))
 COMPOSE_FILES = sorted((ROOT / "docker").glob("compose*.yaml"))
@@ -293,7 +293,7 @@ def test_probes_fail_while_the_model_cannot_serve(tiny_repository, tmp_path):
     import tritonclient.http as tritonhttp
 
     from serving.tritonserver import TritonServer
-    from tests.conftest import frontend
+    from tests.helpers import frontend
 
     server = TritonServer(tiny_repository, free_port(), free_port(), free_port(), log_path=tmp_path / "triton.log",
                           extra=["--model-control-mode=explicit", "--load-model=*", "--exit-timeout-secs=3"])

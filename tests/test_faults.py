@@ -2,22 +2,19 @@
 several Triton servers behind one frontend, and a frontend shut down with requests in flight."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
 import threading
 import time
-import wave
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import numpy as np
 import pytest
 
 from serving.tritonserver import TritonServer
-from tests.conftest import free_port, frontend
+from tests.helpers import free_port, frontend, inflight, wait_until, whole
 
 TEXT = "A request in flight. Two sentences."
 LONG_TEXT = " ".join(f"Sentence {i} keeps this request busy." for i in range(4))
@@ -45,21 +42,6 @@ def speak(url: str, text: str = TEXT, stream: bool = False) -> tuple[int, bytes,
         return response.status_code, response.read(), dict(response.headers)
 
 
-def samples(data: bytes, streamed: bool) -> np.ndarray:
-    """16-bit samples of a response: raw pcm, or wav read by the standard library's decoder."""
-    if not streamed:
-        with wave.open(io.BytesIO(data)) as wav:
-            data = wav.readframes(wav.getnframes())
-    return np.frombuffer(data, dtype="<i2").astype(np.int32)
-
-
-def whole(data: bytes, streamed: bool, expected: dict) -> bool:
-    """The same audio as the reference, every sample: batching with other requests changes float
-    rounding only (at most a couple of 16-bit steps), never the length."""
-    got, want = samples(data, streamed), samples(expected[streamed], streamed)
-    return len(got) == len(want) and int(np.abs(got - want).max()) <= 4
-
-
 def load(url: str, clients: int, until: threading.Event, outcomes: list[tuple[str, object]]) -> None:
     """`clients` threads sending requests (whole files and streams) back to back until `until` is set,
     appending every outcome to `outcomes`: ("ok"|"status"|"aborted", detail)."""
@@ -83,10 +65,11 @@ def under_load(url: str, clients: int, fault, oks_before: int = 4, after_s: floa
     until, outcomes = threading.Event(), []
     with ThreadPoolExecutor(1) as pool:
         running = pool.submit(load, url, clients, until, outcomes)
-        deadline = time.monotonic() + 120
-        while sum(kind == "ok" for kind, _ in outcomes) < oks_before:
-            assert time.monotonic() < deadline and all(kind == "ok" for kind, _ in outcomes), outcomes[:3]
-            time.sleep(0.05)
+
+        def progressed() -> bool:
+            assert all(kind == "ok" for kind, _ in outcomes), f"a request failed before the fault: {outcomes[:3]}"
+            return sum(kind == "ok" for kind, _ in outcomes) >= oks_before
+        wait_until(progressed, 120, f"fewer than {oks_before} requests succeeded before the fault")
         fault()
         time.sleep(after_s)
         until.set()
@@ -117,10 +100,8 @@ def test_triton_killed_under_load_fails_cleanly_then_recovers(spare_triton, tiny
         assert httpx.get(f"{stack.url}/ready").status_code == 503
 
         server.start()  # same ports; the frontend keeps running
-        deadline = time.monotonic() + 60
-        while httpx.get(f"{stack.url}/ready").status_code != 200:
-            assert time.monotonic() < deadline, "the frontend did not see Triton come back"
-            time.sleep(0.5)
+        wait_until(lambda: httpx.get(f"{stack.url}/ready").status_code == 200, 60,
+                   "the frontend did not see Triton come back", interval=0.5)
         status, data, _ = speak(stack.url)
         assert status == 200 and whole(data, False, expected)
 
@@ -149,19 +130,12 @@ def test_requests_spread_over_several_tritons_and_survive_one_killed(spare_trito
         assert httpx.get(f"{stack.url}/ready").status_code == 200  # one server left is enough
 
 
-def inflight(url: str) -> float:
-    metrics = httpx.get(f"{url}/metrics").text
-    return float(next(line.split()[-1] for line in metrics.splitlines()
-                      if line.startswith("kokoro_inflight_requests ")))
-
-
 def test_graceful_shutdown_lets_in_flight_requests_finish(triton, tiny_repository):
     with frontend(TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(tiny_repository)) as stack:
         expected = {stream: speak(stack.url, LONG_TEXT, stream)[1] for stream in (False, True)}
         with ThreadPoolExecutor(2) as pool:
             in_flight = {stream: pool.submit(speak, stack.url, LONG_TEXT, stream) for stream in (False, True)}
-            while inflight(stack.url) < 2:  # both have been admitted and are being synthesized
-                time.sleep(0.05)
+            wait_until(lambda: inflight(stack.url) >= 2, 60, "the two requests were not both admitted")
             stack.sigterm()
             for stream, request in in_flight.items():
                 status, data, _ = request.result()
@@ -179,8 +153,7 @@ def test_shutdown_past_its_grace_answers_503(spare_triton, tiny_repository):
         try:
             with ThreadPoolExecutor(2) as pool:
                 in_flight = [pool.submit(speak, stack.url, TEXT, stream) for stream in (False, True)]
-                while inflight(stack.url) < 2:
-                    time.sleep(0.05)
+                wait_until(lambda: inflight(stack.url) >= 2, 60, "the two requests were not both admitted")
                 stack.sigterm()
                 for request in in_flight:
                     status, data, headers = request.result()

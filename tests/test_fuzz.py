@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import API_KEY
+from tests.helpers import API_KEY
 
 
 def test_no_server_errors_on_generated_requests(api, tmp_path):

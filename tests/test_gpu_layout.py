@@ -17,8 +17,7 @@ from export.parity import relative_l2, sample_phonemes
 from kokoro_core.batching import KokoroBatch, SpeechRequest
 from kokoro_core.stages import onnxruntime_stages
 from serving.tritonserver import TritonServer
-from tests.conftest import ROOT, free_port
-from tests.test_triton import outputs, request_inputs
+from tests.helpers import ROOT, free_port, outputs, request_inputs
 
 STAGES = ("kokoro_text", "kokoro_decoder")
 STANDIN = ROOT / "tests" / "standins" / "onnx_stage_model.py"

@@ -11,8 +11,7 @@ from export import quantize
 from export.parity import sample_phonemes
 from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
 from serving.tritonserver import TritonServer
-from tests.conftest import free_port
-from tests.test_triton import infer
+from tests.helpers import free_port, infer
 
 
 @pytest.fixture(scope="module")

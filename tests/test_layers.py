@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 LAYERS = ("reading", "synthesis", "api")  # bottom to top
 # Modules of frontend's root that every layer may import: they import no layer themselves.

@@ -13,8 +13,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openai.types.audio import speech_create_params, speech_model
 
-from tests.conftest import API_KEY, frontend
-from tests.test_api import decode
+from tests.helpers import API_KEY, decode, frontend
 
 SPEC = json.loads((Path(__file__).parent / "openai_speech_spec.json").read_text())
 SCHEMAS = SPEC["components"]["schemas"]

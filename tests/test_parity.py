@@ -13,7 +13,7 @@ from export import checkpoint, parity
 from kokoro_core import dsp
 from kokoro_core.batching import KokoroBatch
 from kokoro_core.stages import onnxruntime_stages
-from tests.conftest import export_local
+from tests.helpers import export_local
 
 LENGTHS = (8, 37)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, frontend
+from tests.helpers import API_KEY, frontend
 
 PROTECTED = [("POST", "/v1/audio/speech"), ("POST", "/audio/speech"), ("GET", "/v1/models"),
              ("GET", "/v1/models/kokoro"), ("GET", "/v1/audio/voices"), ("GET", "/v1/voices"),

@@ -9,7 +9,7 @@ import pytest
 
 from frontend.errors import InvalidRequest
 from frontend.reading.ssml import Part, parse
-from tests.conftest import API_KEY
+from tests.helpers import API_KEY
 
 PARTS = [
     ("Plain text.", [Part("Plain text.")]),

@@ -21,8 +21,7 @@ from kokoro_core.batching import KokoroBatch, pad_tokens
 from kokoro_core.contract import ASSETS, CHECKPOINT, MAX_PHONEMES, SAMPLE_RATE
 from kokoro_core.torch_stages import BUCKET_GROWTH, TorchStages, bucket
 from serving.tritonserver import TritonServer
-from tests.conftest import ROOT, free_port
-from tests.test_triton import outputs, request_inputs
+from tests.helpers import ROOT, free_port, outputs, request_inputs
 
 LENGTHS = (4, 7, 11, 16, 24, 30)  # phonemes: neighbours and far ones (passes within pass_length_growth)
 

@@ -11,28 +11,7 @@ from kokoro_core.batching import KokoroBatch, SpeechRequest
 from kokoro_core.contract import SAMPLES_PER_FRAME
 from kokoro_core.stages import onnxruntime_stages
 from serving.tritonserver import TritonServer, TritonStartError
-from tests.conftest import free_port
-
-
-def request_inputs(token_ids, style, speed=None, seed=None):
-    inputs = [httpclient.InferInput("token_ids", [1, len(token_ids)], "INT64"),
-              httpclient.InferInput("style", [1, 256], "FP32")]
-    inputs[0].set_data_from_numpy(np.asarray(token_ids, dtype=np.int64)[None])
-    inputs[1].set_data_from_numpy(np.asarray(style, dtype=np.float32)[None])
-    for name, value, dtype, np_type in (("speed", speed, "FP32", np.float32), ("seed", seed, "INT64", np.int64)):
-        if value is not None:
-            tensor = httpclient.InferInput(name, [1, 1], dtype)
-            tensor.set_data_from_numpy(np.array([[value]], dtype=np_type))
-            inputs.append(tensor)
-    return inputs
-
-
-def outputs(result):
-    return result.as_numpy("audio")[0], result.as_numpy("durations")[0]
-
-
-def infer(client, token_ids, style, speed=None, seed=None):
-    return outputs(client.infer("kokoro", request_inputs(token_ids, style, speed, seed)))
+from tests.helpers import free_port, infer, outputs, request_inputs
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from export.repository import ASSETS
 from frontend.synthesis.voices import OPENAI_VOICES, VoiceCatalog, stand_in
-from tests.conftest import API_KEY, deployment_env, frontend
+from tests.helpers import API_KEY, deployment_env, frontend
 
 FIVE = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 TEXT = "Hello there, this is read in English."

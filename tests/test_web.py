@@ -13,8 +13,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from kokoro_core.contract import SAMPLE_RATE
 from serving.stack import page_address
-from tests.conftest import API_KEY, ROOT
-from tests.test_api import decode
+from tests.helpers import API_KEY, ROOT, decode
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless Chromium plays into a fake output whose clock runs in real time; no gesture needed for audio.

@@ -22,8 +22,7 @@ from frontend.reading.phonemes import Phonemizer
 from frontend.reading.timing import LEAD_FRAMES
 from frontend.synthesis.voices import VoiceCatalog
 from kokoro_core.contract import SAMPLE_RATE, SAMPLES_PER_FRAME
-from tests.conftest import API_KEY, deployment_env
-from tests.test_api import decode
+from tests.helpers import API_KEY, decode, deployment_env
 
 VOICE = "af_heart"
 CHUNK_MAX_PHONEMES = int(deployment_env()["CHUNK_MAX_PHONEMES"])
