@@ -9,19 +9,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import textwrap
 import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from export import checkpoint, onnx_trace, parity, pypi_weights, quantize, repository
 from kokoro_core import dsp
 from kokoro_core.batched_model import fold_weight_norm
-from kokoro_core.batching import KokoroBatch
-from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
+from kokoro_core.batching import KokoroBatch, SpeechRequest
+from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER, style_row
 from kokoro_core.stages import cpu_stages, onnxruntime_stages
 from kokoro_core.torch_stages import TorchStages
 
@@ -142,6 +144,34 @@ def _synthetic(args) -> checkpoint.Weights:
     return checkpoint.synthetic_weights(BUILD / name, config)
 
 
+class Steps:
+    """The export's numbered steps, each logged when it starts and with its elapsed time when it ends; `seconds`
+    (per step, and the total since the export began) goes into the provenance as `export_seconds`."""
+
+    def __init__(self, count: int):
+        self.count, self.number, self.started, self.seconds = count, 0, time.monotonic(), {}
+
+    @contextlib.contextmanager
+    def step(self, name: str, message: str, *args):
+        self.number += 1
+        label = f"[{self.number}/{self.count}]"
+        log.info(f"{label} {message}", *args)
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.monotonic() - began, 1)
+            log.info("%s %s: %.1f s", label, name, self.seconds[name])
+
+    def timed(self, name: str, since: float) -> None:
+        """Time spent before the numbered steps (finding the weights)."""
+        self.seconds[name] = round(time.monotonic() - since, 1)
+
+    def report(self) -> dict:
+        total = time.monotonic() - self.started
+        return {"total": round(total, 1), "steps": dict(self.seconds)}
+
+
 def export(args) -> Path:
     started = time.monotonic()
     torch.set_num_threads(max(1, args.threads or torch.get_num_threads()))
@@ -149,110 +179,167 @@ def export(args) -> Path:
     log.info("weights: %s (%s), %d voices", weights.checkpoint, weights.source, len(weights.voices))
     output = repository.prepare(args.output or repository.TARGETS[args.target], args.target)
     if args.runner == "torch":
-        options, report = _export_torch(args, weights, output)
-        repository.write_provenance(output, weights, options, report)
-        log.info("done in %.0f s: %s", time.monotonic() - started, output)
-        return output
+        steps = Steps(2 if args.precision == "fp32" else 3)
+        steps.started = started
+        steps.timed("weights", started)
+        options, report = _export_torch(args, weights, output, steps)
+        return _finish(output, weights, options, report, steps)
     text_path, decoder_path = repository.graph_paths(output, args.target)
     _remove(decoder_path.parent / name for name in (CURVES_GRAPH, INT8_VOCODER))  # a former int8 export
 
-    precision = quantize.resolve_precision(args.precision)
-    if args.precision == "auto":
-        log.info("precision auto: %s (%s)", precision,
-                 "this CPU has VNNI" if precision == "int8" else quantize.without_vnni())
-    steps = 5 if precision == "int8" else 4
-    log.info("[1/%d] loading the checkpoint into upstream KModel", steps)
-    reference_model = checkpoint.build_kmodel(weights.config, weights.checkpoint)
-    export_model = fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
-    noise_table = dsp.make_noise_table()
+    decision = decide_precision(args.precision)
+    steps = Steps(6 if decision["chosen"] == "int8" else 4)
+    steps.started = started
+    steps.timed("weights", started)
+    with steps.step("load", "loading the checkpoint into upstream KModel"):
+        reference_model = checkpoint.build_kmodel(weights.config, weights.checkpoint)
+        export_model = fold_weight_norm(checkpoint.build_kmodel(weights.config, weights.checkpoint))
+        noise_table = dsp.make_noise_table()
 
-    log.info("[2/%d] exporting the text stage and the decoder stage to ONNX (opset %d)", steps, onnx_trace.OPSET)
-    onnx_trace.export_text_stage(export_model, text_path)
-    onnx_trace.export_decoder_stage(export_model, noise_table, decoder_path)
+    with steps.step("onnx", "exporting the text stage and the decoder stage to ONNX (opset %d)", onnx_trace.OPSET):
+        onnx_trace.export_text_stage(export_model, text_path)
+        onnx_trace.export_decoder_stage(export_model, noise_table, decoder_path)
 
-    log.info("[3/%d] writing config and %d voice packs", steps, len(weights.voices))
-    assets = repository.write_assets(output, weights)
+    with steps.step("assets", "writing config and %d voice packs", len(weights.voices)):
+        repository.write_assets(output, weights)
 
-    log.info("[4/%d] verifying the exported graphs against upstream KModel", steps)
-    voice = sorted(weights.voices)[0]
-    voice_pack = checkpoint.read_voice(weights.voices[voice]).numpy()
-    lengths = tuple(int(n) for n in args.parity_lengths.split(","))
-    report = parity.verify(reference_model, parity.probed_stages(text_path, decoder_path, args.threads), voice_pack,
-                           noise_table, weights.config["vocab"], lengths)
+    with steps.step("verify", "verifying the exported graphs against upstream KModel"):
+        voice = sorted(weights.voices)[0]
+        voice_pack = checkpoint.read_voice(weights.voices[voice]).numpy()
+        lengths = tuple(int(n) for n in args.parity_lengths.split(","))
+        report = parity.verify(reference_model, parity.probed_stages(text_path, decoder_path, args.threads),
+                               voice_pack, noise_table, weights.config["vocab"], lengths)
 
-    options = {"target": args.target, "opset": onnx_trace.OPSET, "precision": precision, "tiny": args.tiny,
-               "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
-    if precision == "int8":
-        log.info("[5/5] quantizing the vocoder to int8, compiling it and measuring it against fp32")
-        fp32_stages = onnxruntime_stages(text_path, decoder_path, args.threads)
+    options = {"target": args.target, "opset": onnx_trace.OPSET, "precision": decision["chosen"], "tiny": args.tiny,
+               "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice,
+               "precision_decision": decision}
+    if decision["chosen"] == "int8":
+        int8 = Int8Build(onnxruntime_stages(text_path, decoder_path, args.threads), export_model, weights.config,
+                         noise_table, decoder_path.parent, voice_pack, lengths, args.min_snr_db)
         try:
-            options["int8"] = _quantize(fp32_stages, export_model, weights.config["vocab"], noise_table,
-                                        decoder_path.parent, voice_pack, lengths, args.precision == "auto",
-                                        args.min_snr_db)
+            with steps.step("int8_probe", "quantizing the vocoder to int8 and probing it against fp32 (eager, "
+                            "before any compilation)"):
+                decision["probe"] = int8.probe()
+                int8.hold_floor(decision["probe"])
+            with steps.step("int8_compile", "compiling the int8 vocoder and measuring it against fp32"):
+                options["int8"] = int8.compile(faster_only=args.precision == "auto")
         except quantize.QuantizationError as e:
             if args.precision != "auto":
                 raise
             log.warning("precision auto: serving fp32, since %s", e)
+            decision.update(chosen="fp32", reason=str(e))
             options.update(precision="fp32", int8={"refused": str(e)})
-    repository.write_provenance(output, weights, options, report)
-    log.info("done in %.0f s: %s (assets in %s)", time.monotonic() - started, output, assets)
+        # the steps int8 ran before it was kept or refused: the probe alone when the probe refused it
+        decision["decided_in_s"] = round(sum(steps.seconds.get(name, 0) for name in ("int8_probe", "int8_compile")), 1)
+    return _finish(output, weights, options, report, steps)
+
+
+def decide_precision(asked: str, capabilities: dict | None = None) -> dict:
+    """Which decoder to build, before any work: fp32 when asked or when `auto` finds no VNNI (there int8 runs
+    through 16-bit sums and is no faster); int8 when asked, or for `auto` on a VNNI CPU, where the int8 probe
+    (the quantized vocoder run eagerly, seconds) still decides before Inductor's minutes of compilation."""
+    started = time.monotonic()
+    chosen = quantize.resolve_precision(asked, capabilities)
+    if asked != "auto":
+        reason = "asked for"
+    elif chosen == "int8":
+        reason = "this CPU has VNNI; kept if the int8 probe holds the SNR floor and the compiled decoder is faster"
+    else:
+        reason = quantize.without_vnni(capabilities)
+    if asked == "auto":
+        log.info("precision auto: %s (%s)", chosen, reason)
+    return {"asked": asked, "chosen": chosen, "reason": reason, "cpu": quantize.cpu_report(capabilities),
+            "decided_in_s": round(time.monotonic() - started, 3)}
+
+
+def _finish(output: Path, weights: checkpoint.Weights, options: dict, report: list[dict], steps: Steps) -> Path:
+    seconds = steps.report()
+    repository.write_provenance(output, weights, options, report, seconds)
+    log.info("export done in %.1f min (%s): %s", seconds["total"] / 60,
+             ", ".join(f"{name} {value:.1f} s" for name, value in seconds["steps"].items()), output)
     return output
 
 
-def _export_torch(args, weights: checkpoint.Weights, output: Path) -> tuple[dict, list[dict]]:
+def _export_torch(args, weights: checkpoint.Weights, output: Path, steps: Steps) -> tuple[dict, list[dict]]:
     """The torch runner's repository: config, checkpoint and voice packs, proven against upstream as served (on
     CUDA when present); a reduced precision is kept only within `--min-snr-db` of fp32."""
-    steps = 2 if args.precision == "fp32" else 3
-    log.info("[1/%d] writing config, checkpoint and %d voice packs", steps, len(weights.voices))
-    assets = repository.write_assets(output, weights)
-    repository.write_checkpoint(output, weights)
-    stages = TorchStages(assets, threads=args.threads)
-    log.info("[2/%d] verifying the torch runner (fp32, %s) against upstream KModel", steps, stages.device)
-    voice = sorted(weights.voices)[0]
-    voice_pack = checkpoint.read_voice(weights.voices[voice]).numpy()
-    lengths = tuple(int(n) for n in args.parity_lengths.split(","))
-    report = parity.verify(checkpoint.build_kmodel(weights.config, weights.checkpoint),
-                           parity.probed_torch_stages(stages), voice_pack, dsp.make_noise_table(),
-                           weights.config["vocab"], lengths)
+    with steps.step("assets", "writing config, checkpoint and %d voice packs", len(weights.voices)):
+        assets = repository.write_assets(output, weights)
+        repository.write_checkpoint(output, weights)
+        stages = TorchStages(assets, threads=args.threads)
+    with steps.step("verify", "verifying the torch runner (fp32, %s) against upstream KModel", stages.device):
+        voice = sorted(weights.voices)[0]
+        voice_pack = checkpoint.read_voice(weights.voices[voice]).numpy()
+        lengths = tuple(int(n) for n in args.parity_lengths.split(","))
+        report = parity.verify(checkpoint.build_kmodel(weights.config, weights.checkpoint),
+                               parity.probed_torch_stages(stages), voice_pack, dsp.make_noise_table(),
+                               weights.config["vocab"], lengths)
     options = {"runner": "torch", "precision": "fp32", "tiny": args.tiny, "device": str(stages.device),
                "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice}
-    if steps == 3:
-        log.info("[3/3] measuring the %s decoder against fp32 (%s)", args.precision, stages.device)
-        requests = parity.sample_requests(voice_pack, weights.config["vocab"], lengths)
-        reduced = TorchStages(assets, str(stages.device), args.precision, args.threads, graph_max_items=0)
-        snr = quantize.fidelity(stages.batch(max_items=1).synthesize(requests),
-                                reduced.batch(max_items=1).synthesize(requests), args.precision, args.min_snr_db)
-        repository.set_parameter(output, "precision", args.precision)
-        options.update(precision=args.precision, snr_db_against_fp32=snr, min_snr_db=args.min_snr_db)
+    if args.precision != "fp32":
+        with steps.step("reduced", "measuring the %s decoder against fp32 (%s)", args.precision, stages.device):
+            requests = parity.sample_requests(voice_pack, weights.config["vocab"], lengths)
+            reduced = TorchStages(assets, str(stages.device), args.precision, args.threads, graph_max_items=0)
+            snr = quantize.fidelity(stages.batch(max_items=1).synthesize(requests),
+                                    reduced.batch(max_items=1).synthesize(requests), args.precision, args.min_snr_db)
+            repository.set_parameter(output, "precision", args.precision)
+            options.update(precision=args.precision, snr_db_against_fp32=snr, min_snr_db=args.min_snr_db)
     return options, report
 
 
-def _quantize(fp32_stages, kmodel, vocab: dict, noise_table, version_dir: Path, voice_pack, lengths,
-              faster_only: bool, min_snr_db: float) -> dict:
-    """Write the int8 decoder (curves graph and compiled vocoder) next to the fp32 graphs, and keep it only
-    within `min_snr_db` of fp32 (and, with `faster_only`, only if it is faster). `kmodel` is the exported one
+class Int8Build:
+    """The int8 decoder (curves graph and compiled vocoder) next to the fp32 graphs, in two steps: `probe`
+    quantizes and calibrates the vocoder and measures it eagerly on one utterance (refusing it below
+    `min_snr_db` before anything is compiled); `compile` writes it and keeps it only within `min_snr_db` of fp32
+    on the parity utterances (and, with `faster_only`, only if it is faster). `kmodel` is the exported one
     (weight norm folded); its decoder is changed."""
-    fp32_batch = KokoroBatch(*fp32_stages, max_items=1)
-    calibration = [fp32_batch.decoder_feeds([r])[0]
-                   for r in parity.sample_requests(voice_pack, vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
-    written = [onnx_trace.export_curves_stage(kmodel, noise_table, version_dir / CURVES_GRAPH),
-               version_dir / INT8_VOCODER]
-    try:
-        names = quantize.compile_int8_vocoder(kmodel, noise_table, calibration, written[1])
-        measured = parity.sample_requests(voice_pack, vocab, lengths)
-        int8_batch = KokoroBatch(*cpu_stages(version_dir), max_items=1)
-        (fp32_speech, fp32_seconds), (int8_speech, int8_seconds) = (_timed(b.synthesize, measured)
-                                                                    for b in (fp32_batch, int8_batch))
-        snr = quantize.fidelity(fp32_speech, int8_speech, min_snr_db=min_snr_db)
-        speedup = quantize.speed_against_fp32(fp32_seconds, int8_seconds)
-        if faster_only and speedup < 1:
-            raise quantize.QuantizationError(f"the int8 decoder ran at {speedup}x fp32's speed")
-    except BaseException:
-        _remove(written)  # a repository without them serves the proven fp32 decoder
-        raise
-    return {"quantized_convolutions": names, "runtime": "AOTInductor (torchao X86InductorQuantizer)",
-            "calibration_phonemes": list(quantize.CALIBRATION_LENGTHS), "snr_db_against_fp32": snr,
-            "min_snr_db": min_snr_db, "speed_against_fp32": speedup, "cpu": quantize.cpu_report()}
+
+    def __init__(self, fp32_stages, kmodel, config: dict, noise_table, version_dir: Path, voice_pack, lengths,
+                 min_snr_db: float):
+        self.fp32_batch = KokoroBatch(*fp32_stages, max_items=1)
+        self.kmodel, self.vocab, self.noise_table, self.version_dir = kmodel, config["vocab"], noise_table, version_dir
+        self.voice_pack, self.lengths, self.min_snr_db = voice_pack, lengths, min_snr_db
+        self.quantized = None
+
+    def probe(self) -> dict:
+        calibration = [self.fp32_batch.decoder_feeds([r])[0] for r in
+                       parity.sample_requests(self.voice_pack, self.vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
+        self.quantized = quantize.quantize_int8_vocoder(self.kmodel, self.noise_table, calibration)
+        ids = np.array([0, *(self.vocab[p] for p in quantize.PROBE_PHONEMES if p in self.vocab), 0])
+        request = SpeechRequest(ids, self.voice_pack[style_row(len(ids) - 2), 0].astype(np.float32), 1.0, 0)
+        probe = quantize.probe_int8(self.quantized, self.fp32_batch.decoder_feeds([request])[0])
+        probe["phonemes"] = len(ids) - 2
+        log.info("  int8 probe: SNR %.1f dB against fp32 on %d phonemes (%.1f s of audio, %.1f s)", probe["snr_db"],
+                 probe["phonemes"], probe["audio_s"], probe["seconds"])
+        return probe
+
+    def hold_floor(self, probe: dict) -> None:
+        """Refuse the int8 decoder now, before compiling it, where the probe is below the SNR floor."""
+        if probe["snr_db"] < self.min_snr_db:
+            cause = "" if quantize.has_vnni() else f"; {quantize.without_vnni()}"
+            raise quantize.QuantizationError(
+                f"the int8 probe is too far from fp32: SNR {probe['snr_db']:.1f} dB < {self.min_snr_db} dB on "
+                f"{probe['phonemes']} phonemes, before compiling{cause}")
+
+    def compile(self, faster_only: bool) -> dict:
+        written = [onnx_trace.export_curves_stage(self.kmodel, self.noise_table, self.version_dir / CURVES_GRAPH),
+                   self.version_dir / INT8_VOCODER]
+        try:
+            names = quantize.compile_int8_vocoder(self.quantized, written[1])
+            measured = parity.sample_requests(self.voice_pack, self.vocab, self.lengths)
+            int8_batch = KokoroBatch(*cpu_stages(self.version_dir), max_items=1)
+            (fp32_speech, fp32_seconds), (int8_speech, int8_seconds) = (_timed(b.synthesize, measured)
+                                                                        for b in (self.fp32_batch, int8_batch))
+            snr = quantize.fidelity(fp32_speech, int8_speech, min_snr_db=self.min_snr_db)
+            speedup = quantize.speed_against_fp32(fp32_seconds, int8_seconds)
+            if faster_only and speedup < 1:
+                raise quantize.QuantizationError(f"the int8 decoder ran at {speedup}x fp32's speed")
+        except BaseException:
+            _remove(written)  # a repository without them serves the proven fp32 decoder
+            raise
+        return {"quantized_convolutions": names, "runtime": "AOTInductor (torchao X86InductorQuantizer)",
+                "calibration_phonemes": list(quantize.CALIBRATION_LENGTHS), "snr_db_against_fp32": snr,
+                "min_snr_db": self.min_snr_db, "speed_against_fp32": speedup, "cpu": quantize.cpu_report()}
 
 
 def _timed(synthesize, requests):

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from kokoro_core.batched_model import DecoderStage, VocoderStage
+from kokoro_core.contract import SAMPLE_RATE
 
 log = logging.getLogger("export")
 
@@ -54,22 +55,25 @@ def has_vnni(capabilities: dict | None = None) -> bool:
     return any(capabilities.get(flag) for flag in VNNI_FLAGS)
 
 
-def cpu_report() -> dict:
-    """The exporting CPU as the int8 decoder depends on it (recorded in the provenance)."""
-    capabilities = torch.cpu.get_capabilities()
-    return {"name": capabilities.get("cpu_name", "unknown"), "vnni": has_vnni(), "weight_bits": 8 if has_vnni() else 7,
+def cpu_report(capabilities: dict | None = None) -> dict:
+    """The exporting CPU (`torch.cpu.get_capabilities()` by default) as the int8 decoder depends on it (recorded
+    in the provenance)."""
+    capabilities = torch.cpu.get_capabilities() if capabilities is None else capabilities
+    vnni = has_vnni(capabilities)
+    return {"name": capabilities.get("cpu_name", "unknown"), "vnni": vnni, "weight_bits": 8 if vnni else 7,
             "flags": [flag for flag in ("avx2", "fma3", "avx512_f", *VNNI_FLAGS) if capabilities.get(flag)]}
 
 
-def without_vnni() -> str:
+def without_vnni(capabilities: dict | None = None) -> str:
     """Names the CPU and the instructions it lacks, for messages that explain int8's figures on it."""
-    cpu = cpu_report()
+    cpu = cpu_report(capabilities)
     return (f"this CPU ({cpu['name']}: {', '.join(cpu['flags'])}) has none of {', '.join(VNNI_FLAGS)}, so oneDNN "
             "runs int8 convolutions through 16-bit sums and the weights keep 7 bits")
 
 
 def resolve_precision(precision: str, capabilities: dict | None = None) -> str:
-    """`auto`: int8 where the CPU has VNNI (there it is faster than fp32, at 30 dB SNR), else fp32."""
+    """`auto`: int8 where the CPU has VNNI (there it can be faster than fp32; the export's int8 probe then still
+    decides whether the weights hold the SNR floor), else fp32."""
     if precision != "auto":
         return precision
     return "int8" if has_vnni(capabilities) else "fp32"
@@ -132,12 +136,26 @@ def export_dynamic(module: nn.Module, example: tuple, dynamic_shapes, strict: bo
                                prefer_deferred_runtime_asserts_over_guards=True)
 
 
-def compile_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor, calibration_feeds: Sequence[dict],
-                         package: Path) -> list[str]:
-    """Quantize, calibrate and compile the vocoder into an AOTInductor package; the quantized layers' names.
+# The probe's utterance: the README's first request, "Good morning! Your coffee is ready, and the weather looks
+# great today.", as misaki's espeak G2P reads it (66 phonemes, about 5 s of speech).
+PROBE_PHONEMES = "ɡˈʊd mˈɔːɹnɪŋ! jʊɹ kˈɔfi ɪz ɹˈɛdi, ænd ðə wˈɛðɚ lˈʊks ɡɹˈAt tədˈA."
 
-    `kmodel` must have its weight norm folded; its decoder is changed in place."""
-    import torch._inductor
+
+@dataclasses.dataclass
+class QuantizedVocoder:
+    """The vocoder quantized and calibrated, not yet compiled: `module` runs eagerly with PyTorch's reference
+    int8 arithmetic (each tensor rounded to its int8 grid, fp32 kernels), `fp32` is the same vocoder unquantized."""
+    names: list[str]
+    module: torch.fx.GraphModule
+    fp32: nn.Module
+    example: tuple
+    dynamic: tuple
+
+
+def quantize_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor,
+                          calibration_feeds: Sequence[dict]) -> QuantizedVocoder:
+    """Quantize and calibrate the vocoder (PyTorch 2 export quantization). `kmodel` must have its weight norm
+    folded; its decoder is changed in place (the marked convolutions become `Conv1dAs2d`, the same arithmetic)."""
     from torch.export import Dim
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
     from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as x86
@@ -158,10 +176,37 @@ def compile_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor, calibrati
         prepared = prepare_pt2e(traced, _quantizer(x86, traced, len(names)))
         for example in examples:
             prepared(*example)
-        quantized = export_dynamic(convert_pt2e(prepared), examples[0], dynamic)
+        quantized = convert_pt2e(prepared)
+    return QuantizedVocoder(names, quantized, vocoder, examples[0], dynamic)
+
+
+def probe_int8(quantized: QuantizedVocoder, decoder_feeds: dict) -> dict:
+    """The int8 vocoder's fidelity before any compilation: the quantized vocoder run eagerly against the fp32
+    one on one utterance (the decoder stage's feeds), as the SNR of the audio. Seconds, not the minutes Inductor takes;
+    the compiled decoder's int8 kernels compute the same rounded values (with VNNI; without it the weights
+    keep 7 bits so that its 16-bit sums do not saturate), so the figure predicts the export's own measurement."""
+    import time
+
+    started = time.perf_counter()
+    feeds = vocoder_feeds(quantized.fp32.decoder_stage, decoder_feeds)
+    with torch.no_grad():
+        reference, lengths = quantized.fp32(*feeds)
+        int8, _ = quantized.module(*feeds)
+    samples = int(lengths[0])
+    reference, int8 = reference.reshape(len(lengths), -1)[0, :samples], int8.reshape(len(lengths), -1)[0, :samples]
+    return {"snr_db": round(snr_db(reference.numpy(), int8.numpy()), 2), "audio_s": round(samples / SAMPLE_RATE, 2),
+            "seconds": round(time.perf_counter() - started, 1), "runtime": "eager, PyTorch's reference int8 arithmetic"}
+
+
+def compile_int8_vocoder(quantized: QuantizedVocoder, package: Path) -> list[str]:
+    """Compile the quantized vocoder into an AOTInductor package; the quantized layers' names."""
+    import torch._inductor
+
+    with torch.no_grad():
+        program = export_dynamic(quantized.module, quantized.example, quantized.dynamic)
         log.info("compiling the int8 vocoder with AOTInductor (a few minutes)")
-        torch._inductor.aoti_compile_and_package(quantized, package_path=str(package), inductor_configs=INDUCTOR)
-    return names
+        torch._inductor.aoti_compile_and_package(program, package_path=str(package), inductor_configs=INDUCTOR)
+    return quantized.names
 
 
 def _quantizer(x86, traced: torch.fx.GraphModule, expected: int):

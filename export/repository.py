@@ -88,7 +88,10 @@ def set_parameter(repository: Path, key: str, value: str) -> None:
     config.write_text(text)
 
 
-def write_provenance(repository: Path, weights: Weights, options: dict, parity: list[dict]) -> Path:
+def write_provenance(repository: Path, weights: Weights, options: dict, parity: list[dict],
+                     seconds: dict | None = None) -> Path:
+    """provenance.json: the weights, the options (with `precision_decision`), the parity figures and, as
+    `export_seconds`, how long the export took (total and per step)."""
     import onnxruntime
     import torch
 
@@ -101,6 +104,7 @@ def write_provenance(repository: Path, weights: Weights, options: dict, parity: 
         "voices": {name: sha256(path) for name, path in sorted(weights.voices.items())},
         "export_options": options,
         "parity": parity,
+        "export_seconds": seconds,
         "versions": {"torch": torch.__version__, "kokoro": importlib.metadata.version("kokoro"),
                      "onnxruntime": onnxruntime.__version__, "python": platform.python_version()},
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

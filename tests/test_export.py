@@ -26,6 +26,14 @@ def test_tiny_repository_has_graphs_voices_and_provenance(tiny_repository, tiny_
     assert all(p["durations_equal"] and p["relative_l2"] <= 1e-4 for p in provenance["parity"])
 
 
+def test_the_export_reports_its_time(tiny_repository):
+    """Each step's seconds and the total, in the provenance (and in the log: tests/test_pypi_weights.py)."""
+    seconds = json.loads((tiny_repository / "kokoro" / "assets" / "provenance.json").read_text())["export_seconds"]
+    assert list(seconds["steps"]) == ["weights", "load", "onnx", "assets", "verify"]
+    assert all(value >= 0 for value in seconds["steps"].values()) and seconds["steps"]["verify"] > 0
+    assert sum(seconds["steps"].values()) <= seconds["total"] + 0.5 and seconds["total"] > 1
+
+
 def test_synthetic_checkpoint_is_deterministic_with_speech_like_durations(tmp_path, tiny_kmodel):
     first = checkpoint.synthetic_weights(tmp_path / "a", checkpoint.tiny_config(), voice_names=("af_bella",))
     second = checkpoint.synthetic_weights(tmp_path / "b", checkpoint.tiny_config(), voice_names=("af_bella",))

@@ -1,5 +1,6 @@
 """`python -m export --precision int8`: the quantized decoder, its stated fidelity, served by a real Triton."""
 import json
+import logging
 
 import numpy as np
 import onnx
@@ -9,6 +10,7 @@ import tritonclient.http as httpclient
 
 from export import quantize
 from export.parity import sample_phonemes
+from export.pipeline import main as export_main
 from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
 from serving.tritonserver import TritonServer
 from tests.helpers import free_port, infer
@@ -77,6 +79,10 @@ def test_provenance_states_precision_and_snr(int8_repository):
     snr = options["int8"]["snr_db_against_fp32"]
     assert [item["phonemes"] for item in snr] == [8, 37]
     assert all(quantize.MIN_SNR_DB <= item["snr_db"] < 60 for item in snr)  # close to fp32, not identical
+    probe = options["precision_decision"]["probe"]  # measured eagerly before compiling: predicts the compiled SNR
+    assert probe["phonemes"] == len(quantize.PROBE_PHONEMES)
+    assert abs(probe["snr_db"] - min(item["snr_db"] for item in snr)) < 3
+    assert set(provenance["export_seconds"]["steps"]) >= {"int8_probe", "int8_compile"}
     assert all(p["relative_l2"] <= 1e-4 for p in provenance["parity"])  # the fp32 export was proven first
 
 
@@ -129,6 +135,25 @@ def test_auto_precision_is_int8_only_where_the_cpu_has_vnni(capabilities, precis
     assert quantize.resolve_precision("auto", capabilities) == precision
     assert quantize.resolve_precision("fp32", capabilities) == "fp32"
     assert quantize.resolve_precision("int8", capabilities) == "int8"  # asked for: measured and stated, not refused
+
+
+def test_auto_refuses_int8_from_its_probe_before_compiling(tmp_path, monkeypatch, caplog):
+    """`--precision auto` on a CPU with VNNI (this one said to have it; the probe is the real one) with an SNR
+    floor the tiny int8 vocoder cannot hold: decided by the eager probe in seconds, nothing compiled, fp32 served,
+    the decision and the probe's figures in the provenance."""
+    monkeypatch.setattr(quantize, "has_vnni", lambda capabilities=None: True)
+    caplog.set_level(logging.INFO, logger="export")
+    output = tmp_path / "model_repository"
+    assert export_main(["--synthetic", "--tiny", "--precision", "auto", "--min-snr-db", "60", "--parity-lengths", "8",
+                        "--output", str(output)]) == 0
+    provenance = json.loads((output / "kokoro" / "assets" / "provenance.json").read_text())
+    options, steps = provenance["export_options"], provenance["export_seconds"]["steps"]
+    decision = options["precision_decision"]
+    assert options["precision"] == decision["chosen"] == "fp32" and decision["asked"] == "auto"
+    assert "int8 probe is too far from fp32" in decision["reason"] and 15 < decision["probe"]["snr_db"] < 60
+    assert decision["decided_in_s"] == steps["int8_probe"] and "int8_compile" not in steps
+    assert not any((output / "kokoro" / "1" / name).exists() for name in (INT8_VOCODER, CURVES_GRAPH))
+    assert "compiling the int8 vocoder" not in caplog.text and "int8 probe: SNR" in caplog.text
 
 
 def test_the_int8_decoder_records_the_cpu_it_was_built_for(int8_repository):

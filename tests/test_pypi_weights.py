@@ -10,7 +10,7 @@ import pytest
 import torch
 from onnx import helper
 
-from export import checkpoint, parity, pypi_weights, repository
+from export import checkpoint, parity, pypi_weights, quantize, repository
 from export.pipeline import parse_args, resolve_weights
 
 # The scope of each LSTM in the release and the KModel module it is (an independent statement of the mapping).
@@ -197,3 +197,22 @@ def test_real_repository_proves_parity_and_names_its_source(real_repository):
     for item in provenance["parity"]:
         assert item["durations_equal"], item
         assert max(item["relative_l2"], item["f0_relative_l2"], item["harmonic_relative_l2"]) <= 1e-4, item
+
+
+def test_real_export_reports_its_time_and_decides_precision_before_compiling(real_repository, real_export):
+    """The real export runs as `make serve` runs it (`--precision auto`): its log gives each step's time and the
+    total, the provenance keeps them (`export_seconds`) and the precision decision. fp32 on every CPU with these
+    weights: without VNNI at once, with VNNI from the int8 probe, before Inductor compiles anything."""
+    provenance = repository.read_provenance(real_repository)
+    log = real_export.log_path.read_text()
+    seconds = provenance["export_seconds"]
+    for number, name in enumerate(("load", "onnx", "assets", "verify"), start=1):
+        assert re.search(rf"\[{number}/\d\] {name}: {seconds['steps'][name]:.1f} s", log), name
+    assert f"export done in {seconds['total'] / 60:.1f} min" in log
+    decision = provenance["export_options"]["precision_decision"]
+    assert decision["asked"] == "auto" and decision["chosen"] == provenance["export_options"]["precision"] == "fp32"
+    if decision["cpu"]["vnni"]:  # refused by the probe: 6.8-12.3 dB measured compiled on these weights
+        assert decision["probe"]["snr_db"] < quantize.MIN_SNR_DB and "int8_compile" not in seconds["steps"]
+        assert "compiling the int8 vocoder" not in log
+    else:
+        assert "probe" not in decision and decision["decided_in_s"] < 1 and "int8_probe" not in seconds["steps"]
