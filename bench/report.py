@@ -1,9 +1,40 @@
-"""The benchmark's results as a markdown table and a plot, with every ratio against this run's baselines."""
+"""The benchmark's results as a markdown table and a plot, with every ratio against this run's baselines. Every
+table names the machine it ran on (CPU model, the flags reduced precision depends on, cores) and the precision
+the served decoder ran at (from the repository's provenance)."""
 from __future__ import annotations
 
+import os
+import platform
 from pathlib import Path
 
 from bench import load
+
+# /proc/cpuinfo's names of the instructions the decoder's precisions depend on: fp32 (AVX2, FMA, AVX-512),
+# int8 (VNNI, AMX-INT8), bf16 (AVX512-BF16, AMX-BF16).
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16")
+
+
+def machine(cpuinfo: str | None = None) -> dict:
+    """The CPU model, which of CPU_FLAGS it has, and the cores this process may use (/proc/cpuinfo, Linux)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    fields = {}
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())  # the first processor's
+    flags = set(fields.get("flags", "").split())
+    return {"cpu": fields.get("model name") or platform.processor() or "unknown CPU",
+            "flags": [flag for flag in CPU_FLAGS if flag in flags],
+            "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}
+
+
+def describe(machine: dict, precision: str) -> str:
+    """One line for every table: CPU model, its flags, cores, and the precision that ran."""
+    flags = ", ".join(machine["flags"]) or "none of " + ", ".join(CPU_FLAGS)
+    return f"{machine['cpu']} ({flags}), {machine['cores']} cores; served decoder: {precision}"
 
 
 def overhead(one_client: list[load.Outcome], served_in_process: dict) -> dict:
@@ -20,14 +51,15 @@ def _ms(seconds: float | None) -> str:
 
 def markdown(result: dict) -> str:
     kmodel, onnx_single, served = result["baselines"]
-    lines = [f"# Benchmark ({result['machine']})", "",
+    where = f"_{describe(result['machine'], result['fidelity']['precision'])}._"
+    lines = [f"# Benchmark ({result['machine']['cpu']})", "",
              f"Model repository `{result['repository']}`, {result['texts']} texts (bench/texts.py), 24 kHz pcm.", "",
              _fidelity(result["fidelity"]), "",
-             "## Baselines (in process, one request at a time)", "",
+             "## Baselines (in process, one request at a time)", "", where, "",
              "| runtime | audio-s per s (the faster pass) | before the stack / after it |", "|---|---|---|"]
     lines += [f"| {b['name']} | {b['audio_s_per_s']:.2f} | "
               f"{' / '.join(f'{speed:.2f}' for speed in b['passes_audio_s_per_s'])} |" for b in result["baselines"]]
-    lines += ["", "## HTTP stack (frontend + Triton)", "",
+    lines += ["", "## HTTP stack (frontend + Triton)", "", where, "",
               "| clients | mode | audio-s per s | vs (a) KModel | vs (b) ORT batch 1 | RTF per request | "
               "first audio p50 / p95 / p99 (ms) | total p50 / p99 (s) | stalls p50 / p99 (s) | errors | Triton batch |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -40,17 +72,17 @@ def markdown(result: dict) -> str:
             f"{row['rtf']:.2f} | {_ms(row['first_audio_p50_s'])} / {_ms(row['first_audio_p95_s'])} / "
             f"{_ms(row['first_audio_p99_s'])} | {total} | {stalls} | {row['errors']} | "
             f"{row['triton_batch_size'] or 0:.1f} |" if row["rtf"] else f"| {row['clients']} | - | failed |")
-    lines += _triton_alone(result)
+    lines += _triton_alone(result, where)
     over = result["overhead"]
-    lines += _first_audio(result["first_audio"])
+    lines += _first_audio(result["first_audio"], where)
     lines += ["", f"Stack overhead at one client: {over['http_s']:.1f} s over HTTP against "
               f"{over['in_process_s']:.1f} s for the served graphs in process ({over['overhead'] * 100:+.1f} %)."]
     return "\n".join(lines) + "\n"
 
 
-def _first_audio(rows: list[dict]) -> list[str]:
+def _first_audio(rows: list[dict], where: str) -> list[str]:
     """One client streaming pcm: first audio per input and first-chunk rule."""
-    lines = ["", "## First audio (one client, streamed pcm)", "",
+    lines = ["", "## First audio (one client, streamed pcm)", "", where, "",
              "| input | first chunk | requests | first audio p50 / p95 / p99 (ms) | total p50 (s) |",
              "|---|---|---|---|---|"]
     return lines + [f"| {row['text']} | {row['first_chunk']} | {row['requests']} | {_ms(row['first_audio_p50_s'])} / "
@@ -69,13 +101,16 @@ def _fidelity(fidelity: dict) -> str:
             f"{fidelity['max_relative_l2_vs_kmodel']:.1e} or better")
     if "min_snr_db_vs_fp32" in fidelity:
         line += f"; the int8 decoder's audio is within {fidelity['min_snr_db_vs_fp32']:.1f} dB SNR of fp32"
+    decision = fidelity.get("precision_decision")
+    if decision:
+        line += f"; precision {decision['asked']} chose {decision['chosen']}: {decision['reason']}"
     return line + " (the export's provenance)."
 
 
-def _triton_alone(result: dict) -> list[str]:
+def _triton_alone(result: dict, where: str) -> list[str]:
     """perf_analyzer's rows beside the HTTP stack's whole-file rows at the same concurrency."""
     http = {row["clients"]: row["audio_s_per_s"] for row in result["levels"] if not row["stream"] and row["rtf"]}
-    lines = ["", "## Triton alone (perf_analyzer, the same phoneme chunks)", "",
+    lines = ["", "## Triton alone (perf_analyzer, the same phoneme chunks)", "", where, "",
              "| concurrency | inferences per s | audio-s per s | latency p50 / p99 (s) | HTTP stack (files) / Triton |",
              "|---|---|---|---|---|"]
     for row in result["triton_alone"]:
@@ -112,6 +147,6 @@ def plot(result: dict, path: Path) -> None:
     latency.set(xscale="log", yscale="log", xlabel="concurrent clients", ylabel="ms", title="First audio")
     throughput.legend(fontsize=7)
     latency.legend(fontsize=7)
-    fig.suptitle(result["machine"], fontsize=9)
+    fig.suptitle(describe(result["machine"], result["fidelity"]["precision"]), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -26,7 +25,6 @@ from tritonclient.grpc import model_config_pb2
 from bench import baselines, load, perf, report
 from bench.processes import FrontendProcess, free_port
 from bench.texts import LONG_FIRST_SENTENCE, MIXED, SHORT_REPLIES, TWO_SENTENCES
-from export import quantize
 from export import repository as repository_paths
 from frontend.reading.chunks import text_chunks
 from frontend.reading.languages import language_of
@@ -179,7 +177,7 @@ def fidelity(repository: Path) -> dict:
     """What the served graphs are, from the export's provenance: fp32 parity with KModel, or int8's SNR."""
     provenance = repository_paths.read_provenance(repository)
     options = provenance["export_options"]
-    result = {"precision": options.get("precision", "fp32"),
+    result = {"precision": options.get("precision", "fp32"), "precision_decision": options.get("precision_decision"),
               "max_relative_l2_vs_kmodel": max(item["relative_l2"] for item in provenance["parity"])}
     if "int8" in options:
         result["min_snr_db_vs_fp32"] = min(item["snr_db"] for item in options["int8"]["snr_db_against_fp32"])
@@ -230,8 +228,7 @@ def main(argv=None) -> int:
     for row in alone:
         if "error" not in row:
             row["audio_s_per_s"] = row["inferences_per_s"] * audio_per_chunk_s
-    cpu = quantize.cpu_report()
-    result = {"machine": f"{cpu['name']} ({', '.join(cpu['flags'])}), {os.cpu_count()} cores",
+    result = {"machine": report.machine(),
               "repository": str(args.repository), "texts": f"{args.texts} ({len(texts)})", "baselines": reference,
               "first_audio": first,
               "levels": levels, "overhead": report.overhead(one_client, reference[2]), "triton_alone": alone,

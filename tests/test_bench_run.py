@@ -1,7 +1,39 @@
 """`make bench` end to end on the tiny model: baselines, the HTTP stack, perf_analyzer, and the report."""
 import json
 
+from bench import report
 from bench.run import main as bench_main
+
+CPUINFO = """processor\t: 0
+model name\t: AMD EPYC 9R14 96-Core Processor
+flags\t\t: fpu sse avx avx2 fma avx512f avx512_vnni avx512_bf16
+processor\t: 1
+model name\t: AMD EPYC 9R14 96-Core Processor
+flags\t\t: fpu sse avx avx2 fma avx512f avx512_vnni avx512_bf16
+"""
+
+
+def test_every_table_names_the_cpu_its_flags_and_the_precision():
+    machine = report.machine(CPUINFO)
+    assert machine["cpu"] == "AMD EPYC 9R14 96-Core Processor"
+    assert machine["flags"] == ["avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"]  # in CPU_FLAGS' order
+    level = {"rtf": 0.5, "audio_s_per_s": 2.0, "first_audio_p50_s": 0.5, "first_audio_p95_s": 0.6,
+             "first_audio_p99_s": 0.7, "total_p50_s": 1.0, "total_p99_s": 2.0, "errors": 0, "triton_batch_size": 1.0}
+    baseline = {"name": "b", "audio_s_per_s": 1.0, "passes_audio_s_per_s": [1.0, 0.9], "seconds_per_text": [1.0]}
+    result = {"machine": machine, "repository": "r", "texts": "smoke (1)", "baselines": [baseline] * 3,
+              "levels": [{"clients": 1, "stream": False, **level}],
+              "triton_alone": [{"concurrency": 1, "inferences_per_s": 1.0, "audio_s_per_s": 2.0,
+                                "latency_p50_s": 1.0, "latency_p99_s": 1.5}],
+              "first_audio": [{"text": "t", "first_chunk": "c", "requests": 2, "total_p50_s": 1.0, **level}],
+              "overhead": {"http_s": 1.0, "in_process_s": 1.0, "overhead": 0.0},
+              "fidelity": {"precision": "int8", "max_relative_l2_vs_kmodel": 1e-6, "min_snr_db_vs_fp32": 29.0,
+                           "precision_decision": {"asked": "auto", "chosen": "int8", "reason": "VNNI"}}}
+    tables = report.markdown(result).split("\n## ")[1:]
+    line = (f"AMD EPYC 9R14 96-Core Processor (avx2, fma, avx512f, avx512_vnni, avx512_bf16), {machine['cores']} "
+            "cores; served decoder: int8")
+    assert len(tables) == 4 and all(line in table for table in tables)
+    assert "precision auto chose int8: VNNI" in report.markdown(result)
+    assert report.machine()["cpu"] and report.machine()["cores"] >= 1  # this machine's, read from /proc/cpuinfo
 
 
 def test_bench_reports_every_part_of_one_run(tiny_repository, triton, tmp_path):
@@ -24,6 +56,8 @@ def test_bench_reports_every_part_of_one_run(tiny_repository, triton, tmp_path):
     assert all(row["first_audio_p50_s"] > 0 for row in result["first_audio"])
     assert result["fidelity"]["precision"] == "fp32" and result["fidelity"]["max_relative_l2_vs_kmodel"] <= 1e-4
     markdown = (tmp_path / "bench.md").read_text()
+    tables = markdown.split("\n## ")[1:]
+    assert len(tables) == 4 and all(report.describe(report.machine(), "fp32") in table for table in tables)
     assert "## Triton alone (perf_analyzer" in markdown and "Served graphs: fp32" in markdown
     assert "## First audio" in markdown
     assert (tmp_path / "bench.png").stat().st_size > 10_000
