@@ -20,12 +20,16 @@ class Chunk:
 
 
 def text_chunks(phonemizer: Phonemizer, text: str, language: str, max_tokens: int = MAX_TOKENS,
-                normalize: bool = True, first_words: int | None = None, skip: frozenset[str] = frozenset()
-                ) -> list[Chunk]:
+                normalize: bool = True, first_words: int | None = None, skip: frozenset[str] = frozenset(),
+                max_chunks: int | None = None) -> list[Chunk]:
     """Sentences (clauses, then words, when a sentence is too long), each within `max_tokens`;
     with `first_words`, the first chunk holds at most that many words, so its audio comes soon. `skip`:
-    normalization categories left unread (frontend.reading.normalize.CATEGORIES)."""
+    normalization categories left unread (frontend.reading.normalize.CATEGORIES). More sentences than
+    `max_chunks` are refused before any G2P."""
     pieces = sentences(phonemizer.normalized(text, language, normalize, skip))
+    if max_chunks is not None and len(pieces) > max_chunks:
+        raise InvalidRequest(f"input is cut into at least {len(pieces)} chunks; the limit is {max_chunks} "
+                             "(MAX_CHUNKS)", "input", "too_many_chunks")
     if first_words and pieces:
         pieces[:1] = lead(pieces[0], first_words)
     chunks = [chunk for piece in pieces for chunk in _fit(phonemizer, piece, language, max_tokens)]

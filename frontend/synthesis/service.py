@@ -121,8 +121,9 @@ class SpeechService:
         budget.require_pauses(sum(part.pause_s for part in parts), self.settings)
         chunks: list[Chunk] = []
         for part in parts:
-            spoken = [replace(chunk, rate=part.rate) for chunk in self.spoken(part.text, language, normalize,
-                                                                                None if chunks else first_words, skip)]
+            spoken = [replace(chunk, rate=part.rate) for chunk in self.spoken(
+                part.text, language, normalize, None if chunks else first_words, skip,
+                self.settings.max_chunks - len(chunks))]
             pause = round(part.pause_s * audio.SOURCE_RATE)
             if pause:
                 spoken = spoken or [Chunk("", "", [])]
@@ -133,10 +134,10 @@ class SpeechService:
         return chunks
 
     def spoken(self, text: str, language: str, normalize: bool, first_words: int | None,
-               skip: frozenset[str] = frozenset()) -> list[Chunk]:
+               skip: frozenset[str], max_chunks: int) -> list[Chunk]:
         try:
             return text_chunks(self.phonemizer, text, language, self.settings.chunk_max_phonemes, normalize,
-                               first_words, skip)
+                               first_words, skip, max_chunks)
         except InvalidRequest as e:
             if e.code == "empty_input":  # a part between two pauses that says nothing ("[pause:1s] ."): silence
                 return []
