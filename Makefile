@@ -4,7 +4,7 @@ SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
 PRECISION ?= auto
 
-.PHONY: help setup serve export export-synthetic triton perf bench soak wer word-timing lint test screenshot clean
+.PHONY: help setup serve export export-synthetic triton perf bench soak wer word-timing lint test test-fast screenshot clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -45,8 +45,13 @@ word-timing: $(SETUP) ## word timestamps against Whisper's on the corpus at spee
 lint: $(SETUP) ## ruff over the whole tree (rules in pyproject.toml)
 	.venv/bin/ruff check .
 
-test: lint ## lint, then the test suite (starts its own tritonserver processes)
+test: lint ## lint, then the whole test suite, what CI runs (exports, starts its own tritonserver processes)
 	$(PY) -m pytest
+
+# The markers are set from the fixtures a test uses (tests/conftest.py) or by hand (pyproject.toml lists them).
+FAST_TESTS := not (export or triton or stack or real or full or slow)
+test-fast: $(SETUP) ## the tests that need no export, no Triton, no server or browser of their own: the loop while editing
+	$(PY) -m pytest -m "$(FAST_TESTS)" -q
 
 screenshot: $(SETUP) ## docs/web.png, the README's picture of the page, from the web page's tests in headless Chromium
 	$(PY) -m pytest tests/test_web.py -k screenshot -q && cp build/web.png docs/web.png

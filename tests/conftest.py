@@ -2,22 +2,17 @@
 `tritonserver` serving it."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from bench.processes import FrontendProcess, free_port
+from bench.processes import free_port
 from export import checkpoint, pypi_weights
 from export.pipeline import main as export_main
 from export.pipeline import parse_args, resolve_weights
 from serving.tritonserver import TritonServer
+from tests.helpers import API_KEY, ROOT, BackgroundExport, deployment_env, frontend
 
-ROOT = Path(__file__).resolve().parent.parent
 TINY_PARITY_LENGTHS = "8,37,120"
 
 
@@ -60,16 +55,6 @@ def real_repository(real_export) -> Path:
     return real_export.repository(timeout=3600)
 
 
-def export_local(weights: checkpoint.Weights, output: Path, parity_lengths: str) -> int:
-    """`python -m export --checkpoint --voices --config`, as a user with downloaded upstream files runs it."""
-    config = output.parent / "config.json"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(json.dumps(weights.config))
-    [voices] = {path.parent for path in weights.voices.values()}
-    return export_main(["--checkpoint", str(weights.checkpoint), "--voices", str(voices), "--config", str(config),
-                        "--output", str(output), "--parity-lengths", parity_lengths])
-
-
 @pytest.fixture(scope="session")
 def tiny_kmodel(tiny_weights):
     return checkpoint.build_kmodel(tiny_weights.config, tiny_weights.checkpoint)
@@ -103,31 +88,6 @@ def triton(tiny_repository, tmp_path_factory):
         yield server
 
 
-class BackgroundExport:
-    """`python -m export` in a subprocess at low priority. The tests leave about a quarter of CI's two cores
-    idle, and the int8 export (Inductor compiling the vocoder) is minutes of one core: started with the
-    session, it is done by the time its tests run."""
-
-    def __init__(self, workspace: Path, *argv: str):
-        self.output, self.log_path = workspace / "model_repository", workspace / "export.log"
-        self.inductor_cache = workspace / "inductor-cache"  # removed with the workspace
-        env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=str(self.inductor_cache))
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "export", *argv, "--output", str(self.output)],
-                                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            preexec_fn=lambda: os.nice(10))
-
-    def repository(self, timeout: float = 1200) -> Path:
-        returncode = self.process.wait(timeout)
-        assert returncode == 0, f"export exited with {returncode}:\n{self.log_path.read_text()[-4000:]}"
-        return self.output
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def int8_export(request, tmp_path_factory):
     """The tiny int8 export, started with the session when a selected test needs it (`int8_repository`)."""
@@ -154,14 +114,22 @@ def real_export(request, tmp_path_factory):
     job.stop()
 
 
-API_KEY = "test-key-123"
-FRONTEND_ENV = ROOT / "docker" / "frontend.env"
+# What a test needs, read from its fixture closure: `make test-fast` leaves out every test marked here, and a
+# test that starts a process itself says so with `pytest.mark.stack`. Fixtures of test modules are named too.
+MARKERS_BY_FIXTURE = {
+    "export": {"tiny_repository", "tiny_gpu_repository", "int8_repository", "real_repository", "torch_repository",
+               "voiced_export"},
+    "triton": {"triton", "api", "real_api", "spare_triton", "batching_triton", "torch_triton", "gpu_layout", "served"},
+    "real": {"real_weights", "real_repository", "real_api", "listener"},
+    "full": {"real_weights", "real_repository", "real_api"},
+}
 
 
-def deployment_env() -> dict[str, str]:
-    """docker/frontend.env: the API settings every deployment (compose, Kubernetes) runs with."""
-    lines = [line.strip() for line in FRONTEND_ENV.read_text().splitlines()]
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for marker, fixtures in MARKERS_BY_FIXTURE.items():
+            if fixtures.intersection(item.fixturenames):
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -172,19 +140,6 @@ def api(triton, tiny_repository, tmp_path_factory):
     with frontend(log_path, **deployment_env(), TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(tiny_repository),
                   API_KEYS=f"other-key,{API_KEY}") as stack:
         yield stack.url
-
-
-@contextmanager
-def frontend(log_path: Path | None = None, **settings: str):
-    """A FrontendProcess for the duration of a `with` block; its URL is `.url`."""
-    import tempfile
-
-    log_path = log_path or Path(tempfile.mkstemp(prefix="frontend-", suffix=".log")[1])
-    process = FrontendProcess(log_path, **settings)
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="session")

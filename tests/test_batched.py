@@ -77,6 +77,7 @@ def test_masked_adain_snake_is_upstream_adain_then_snake(tiny_kmodel, statistics
             assert torch.all(out[b, :, n:] == 0)
 
 
+@pytest.mark.slow  # the whole tiny model, batched and alone: minutes of CPU
 def test_batched_forward_matches_upstream_alone(tiny_kmodel, tiny_weights):
     """Mixed lengths in one padded batch: each item's durations equal, audio within 1e-4 (fp32)."""
     table = dsp.make_noise_table()

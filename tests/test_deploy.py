@@ -161,6 +161,7 @@ def test_the_shared_env_is_a_valid_settings_object(monkeypatch):
     assert settings.port == 8880 and settings.triton_model == "kokoro"
 
 
+@pytest.mark.slow  # the registry's resolver
 def test_frontend_requirements_resolve_without_torch(tmp_path):
     """The API image installs requirements-frontend.txt alone: nothing in it may pull PyTorch or CUDA."""
     names = {item["metadata"]["name"].lower() for item in resolved(ROOT / "requirements-frontend.txt", tmp_path,
@@ -170,6 +171,7 @@ def test_frontend_requirements_resolve_without_torch(tmp_path):
     assert not heavy, f"the frontend image would install {heavy}"
 
 
+@pytest.mark.slow  # the registry's resolver
 def test_gpu_image_python_has_wheels_for_the_export_pins(tmp_path):
     """The GPU image installs requirements-export.txt into its base's system Python."""
     base = re.search(r"^FROM (\S+)", (ROOT / "docker" / "triton-gpu.Dockerfile").read_text(), re.M).group(1)
@@ -219,6 +221,7 @@ def start_entrypoint(models: Path, log: Path) -> tuple[subprocess.Popen, int]:
     return process, http_port
 
 
+@pytest.mark.stack
 def test_two_replicas_on_one_volume_export_once_and_serve(tmp_path):
     """Two Triton replicas started together on one model volume: one exports under the lock, the other
     waits for it instead of exporting into the same files, and both serve the export."""

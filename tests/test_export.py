@@ -34,6 +34,7 @@ def test_the_export_reports_its_time(tiny_repository):
     assert sum(seconds["steps"].values()) <= seconds["total"] + 0.5 and seconds["total"] > 1
 
 
+@pytest.mark.slow  # two synthetic checkpoints and their forward passes
 def test_synthetic_checkpoint_is_deterministic_with_speech_like_durations(tmp_path, tiny_kmodel):
     first = checkpoint.synthetic_weights(tmp_path / "a", checkpoint.tiny_config(), voice_names=("af_bella",))
     second = checkpoint.synthetic_weights(tmp_path / "b", checkpoint.tiny_config(), voice_names=("af_bella",))

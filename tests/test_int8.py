@@ -137,6 +137,7 @@ def test_auto_precision_is_int8_only_where_the_cpu_has_vnni(capabilities, precis
     assert quantize.resolve_precision("int8", capabilities) == "int8"  # asked for: measured and stated, not refused
 
 
+@pytest.mark.export  # runs one itself
 def test_auto_refuses_int8_from_its_probe_before_compiling(tmp_path, monkeypatch, caplog):
     """`--precision auto` on a CPU with VNNI (this one said to have it; the probe is the real one) with an SNR
     floor the tiny int8 vocoder cannot hold: decided by the eager probe in seconds, nothing compiled, fp32 served,

@@ -59,6 +59,7 @@ def test_the_export_writes_the_checkpoint_and_proves_each_link(torch_repository,
         assert max(links) <= parity.MAX_RELATIVE_L2, item
 
 
+@pytest.mark.slow  # the voiced tiny model in process: minutes of CPU
 def test_a_voiced_checkpoint_passes_every_link_in_process(voiced_assets, tiny_voiced_weights):
     """Real weights' F0 is voiced, where only the links prove the audio (tests/test_parity.py)."""
     voice_pack = checkpoint.read_voice(tiny_voiced_weights.voices["af_heart"]).numpy()
@@ -68,6 +69,7 @@ def test_a_voiced_checkpoint_passes_every_link_in_process(voiced_assets, tiny_vo
     assert all(item.ok and item.f0_relative_l2 is not None for item in results), results
 
 
+@pytest.mark.slow  # the voiced tiny model in process: minutes of CPU
 def test_bf16_holds_the_snr_floor_on_a_voiced_checkpoint(voiced_assets, tiny_voiced_weights):
     """bf16 for the vocoder, its signal processing and the curves in fp32: within MIN_SNR_DB of fp32 (fidelity
     raises below it)."""
