@@ -1,0 +1,99 @@
+"""Abbreviations resolved by context (Dr., St.), acronyms spelled or read, dotted initialisms, roman numerals."""
+from __future__ import annotations
+
+import re
+
+from frontend.reading.normalize.data import (
+    ABBREVIATIONS,
+    REGNAL_NAMES,
+    ROMAN_CONTEXT,
+    ROMAN_VALUES,
+    SENTENCE_FINAL_ABBREVIATIONS,
+    SPELLED_ACRONYMS,
+    TITLE_OR_PLACE,
+    UNIT_ABBREVIATIONS,
+    VOWELS,
+)
+from frontend.reading.normalize.spoken import (
+    Rule,
+    cardinal,
+    ends_sentence,
+    letters,
+    ordinal,
+    text_ends,
+    word_after,
+    words_before,
+)
+
+ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+
+
+def _roman(match: re.Match) -> str:
+    numeral = match.group("numeral")
+    if not ROMAN.fullmatch(numeral):
+        return numeral
+    previous = (words_before(match, 1) or [""])[0].rstrip(".:,")
+    only_ivx = not set(numeral) - set("IVX")  # regnal and sequel numbers; "Louis C.K." and "Washington DC" are not
+    if previous in REGNAL_NAMES and only_ivx:
+        return f"the {ordinal(roman_value(numeral))}"
+    single_letter = len(numeral) == 1  # "Part I", but "the part I like"
+    in_context = previous.lower() in ROMAN_CONTEXT and (previous[:1].isupper() or not single_letter)
+    sequel = not single_letter and only_ivx and previous[:1].isupper()
+    return cardinal(roman_value(numeral)) if in_context or sequel else numeral
+
+
+def roman_value(numeral: str) -> int:
+    values = [ROMAN_VALUES[c] for c in numeral]
+    return sum(-v if v < after else v for v, after in zip(values, values[1:] + [0]))
+
+
+def _abbreviation(match: re.Match) -> str:
+    lower = match.group(0).lower()
+    if lower == "no.":  # "No. 5" is a number; "I said no." is a word
+        return "number " if match.string[match.end():match.end() + 2].strip()[:1].isdigit() else match.group(0)
+    if lower in UNIT_ABBREVIATIONS and (words_before(match, 1) or [""])[0][-1:].isdigit():  # "200 ms." is a unit
+        return match.group(0) if ends_sentence(match) else match.group(0)[:-1]
+    spoken = title_or_place(match, *TITLE_OR_PLACE[lower]) if lower in TITLE_OR_PLACE else ABBREVIATIONS[lower]
+    following = word_after(match)
+    can_end_sentence = lower in SENTENCE_FINAL_ABBREVIATIONS or spoken in ("Street", "Drive")
+    new_sentence = following[:1].isupper() and following.lower() not in ABBREVIATIONS  # not "Co. Ltd."
+    return spoken + "." if text_ends(match) or (can_end_sentence and new_sentence) else spoken
+
+
+def title_or_place(match: re.Match, title: str, place: str) -> str:
+    """'Dr. Lee', 'in St. Louis', 'Yesterday Dr. Lee' are titles; 'Elm Dr.', 'Main St. in', '5th St.' and
+    'on Elm Dr. Then' (a name inside a sentence before it) end a street's name."""
+    before = words_before(match, 2)
+    previous = before[-1] if before else ""
+    after_name = previous[:1].isdigit() or (previous.isalpha() and previous[:1].isupper())
+    starts_sentence = len(before) < 2 or before[0][-1:] in ".!?:"
+    name_follows = word_after(match)[:1].isupper()
+    return place if after_name and not (name_follows and starts_sentence) else title
+
+
+def _acronym(match: re.Match) -> str:
+    """Known initialisms and capitals that no one could read as a word are spelled; the rest (NASA) are read."""
+    written, plural = match.group("letters"), match.group("plural")
+    unreadable = not VOWELS & set(written) and f"{written.lower()}." not in ABBREVIATIONS  # not "DR", "ST"
+    if written not in SPELLED_ACRONYMS and not unreadable:
+        return match.group(0)
+    return " ".join(written) + ("'s" if plural else "")
+
+
+def _dotted_initialism(match: re.Match) -> str:
+    """'U.S.' -> 'U S', keeping the full stop where it ends the sentence."""
+    return letters(match.group(0)) + ("." if ends_sentence(match) else "")
+
+
+ABBREVIATION_WORD: Rule = (
+    re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True))
+                + r")(?![^\W\d])", re.I), _abbreviation)
+
+
+ROMAN_NUMERAL: Rule = (re.compile(r"\b(?P<numeral>[IVXLCDM]{1,7})\b"), _roman)
+
+
+DOTTED_INITIALISM: Rule = (re.compile(r"(?<![\w.])(?:[A-Z]\.){2,6}(?!\w)"), _dotted_initialism)
+
+
+ACRONYM_WORD: Rule = (re.compile(r"\b(?P<letters>[A-Z]{2,5})(?P<plural>s)?\b"), _acronym)

@@ -1,0 +1,181 @@
+"""Word tables the rules read: names of months, days, units, currencies, abbreviations, and the context words
+that decide between readings."""
+from __future__ import annotations
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
+MONTH_ABBREVIATIONS = {m[:3].lower(): m for m in MONTHS} | {"sept": "September"}
+
+
+WEEKDAY_NAMES = {day[:length].lower(): day for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                                         "Saturday", "Sunday") for length in (3, len(day))} | {
+    "tues": "Tuesday", "thur": "Thursday", "thurs": "Thursday"}
+
+
+WEEKDAYS = set(WEEKDAY_NAMES)
+
+
+CURRENCIES = {  # symbol: (singular, plural, cent singular, cent plural); cents themselves have no smaller unit
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "¥": ("yen", "yen", "sen", "sen"),
+    "¢": ("cent", "cents", None, None),
+}
+
+
+SCALES = {"k": "thousand", "m": "million", "mn": "million", "b": "billion", "bn": "billion", "t": "trillion"} | {
+    word: word for word in ("thousand", "million", "billion", "trillion")}
+
+
+UNITS = {
+    "km/h": "kilometers per hour", "mph": "miles per hour", "km": "kilometers", "cm": "centimeters",
+    "mm": "millimeters", "m": "meters", "mi": "miles", "ft": "feet", "kg": "kilograms", "g": "grams",
+    "mg": "milligrams", "lb": "pounds", "lbs": "pounds", "oz": "ounces", "ml": "milliliters", "l": "liters",
+    "°c": "degrees Celsius", "°f": "degrees Fahrenheit", "°": "degrees", "kb": "kilobytes", "mb": "megabytes",
+    "gb": "gigabytes", "tb": "terabytes", "hz": "hertz", "khz": "kilohertz", "mhz": "megahertz",
+    "ghz": "gigahertz", "kw": "kilowatts", "kwh": "kilowatt hours", "w": "watts", "v": "volts", "ms": "milliseconds",
+    "s": "seconds", "sec": "seconds", "min": "minutes", "h": "hours", "hr": "hours", "hrs": "hours",
+    "tbsp": "tablespoons", "tsp": "teaspoons", "gal": "gallons", "yd": "yards", "fps": "frames per second",
+    "rpm": "revolutions per minute", "kbps": "kilobits per second", "mbps": "megabits per second",
+    "gbps": "gigabits per second", "mah": "milliamp hours",
+    "mcg": "micrograms", "µg": "micrograms", "μg": "micrograms", "fl oz": "fluid ounces", "qt": "quarts",
+    "cl": "centiliters", "pb": "petabytes", "kib": "kibibytes", "mib": "mebibytes", "gib": "gibibytes",
+    "tib": "tebibytes", "kbit/s": "kilobits per second", "mbit/s": "megabits per second",
+    "gbit/s": "gigabits per second", "kph": "kilometers per hour", "m/s": "meters per second",
+    "km/s": "kilometers per second", "ft/s": "feet per second", "m/s²": "meters per second squared",
+    "ha": "hectares", "nm": "nanometers", "µm": "micrometers", "μm": "micrometers", "kcal": "kilocalories",
+    "psi": "P S I", "MW": "megawatts", "GW": "gigawatts", "mW": "milliwatts", "mA": "milliamps",
+    "m²": "square meters", "m2": "square meters", "km²": "square kilometers", "km2": "square kilometers",
+    "cm²": "square centimeters", "cm2": "square centimeters", "ft²": "square feet", "sq ft": "square feet",
+    "sq mi": "square miles", "sq m": "square meters", "sq km": "square kilometers", "m³": "cubic meters",
+    "m3": "cubic meters", "cm³": "cubic centimeters", "cm3": "cubic centimeters",
+}
+
+
+SINGULAR_UNITS = {"feet": "foot", "hertz": "hertz", "inches": "inch", "kilowatt hours": "kilowatt hour",
+                  "milliamp hours": "milliamp hour"}
+
+
+UNIT_QUALIFIERS = {"square", "cubic", "fluid"}  # "one square meter": the word after them is the unit
+
+
+ABBREVIATIONS = {
+    "dr.": "Doctor", "mr.": "Mister", "mrs.": "Missus", "ms.": "Miz", "prof.": "Professor", "sr.": "Senior",
+    "jr.": "Junior", "st.": "Saint", "mt.": "Mount", "ave.": "Avenue", "blvd.": "Boulevard", "rd.": "Road",
+    "etc.": "et cetera", "e.g.": "for example", "i.e.": "that is", "vs.": "versus", "approx.": "approximately",
+    "dept.": "department", "est.": "established", "inc.": "incorporated", "ltd.": "limited", "co.": "company",
+    "gov.": "governor", "sen.": "senator", "rep.": "representative", "gen.": "general", "capt.": "captain",
+    "lt.": "lieutenant", "sgt.": "sergeant", "no.": "number", "vol.": "volume", "fig.": "figure",
+    "et al.": "and others", "cf.": "compare", "viz.": "namely", "ca.": "circa", "col.": "colonel",
+    "rev.": "Reverend", "fr.": "Father", "hon.": "Honorable", "adm.": "admiral", "maj.": "major",
+    "cpl.": "corporal", "pvt.": "private", "ft.": "Fort", "corp.": "Corporation", "bros.": "Brothers",
+    "univ.": "University", "assn.": "Association", "ext.": "extension", "tel.": "telephone", "pp.": "pages",
+}
+
+
+TITLE_OR_PLACE = {"dr.": ("Doctor", "Drive"), "st.": ("Saint", "Street")}  # "Dr. Lee" / "Elm Dr."
+
+
+UNIT_ABBREVIATIONS = {"ms.", "ft."}  # after a number, "200 ms." and "3 ft." are units, not Miz or Fort
+
+
+SENTENCE_FINAL_ABBREVIATIONS = {"etc.", "inc.", "ltd.", "co.", "jr.", "sr.", "ave.", "blvd.", "rd.", "dept.",
+                                "et al.", "corp.", "univ.", "assn."}
+
+
+SPELLED_ACRONYMS = {"FBI", "CIA", "USA", "UK", "EU", "UN", "API", "CPU", "GPU", "URL", "HTTP", "HTTPS", "HTML", "CSS",
+                    "PDF", "TTS", "AI", "ML", "CEO", "CTO", "DIY", "FAQ", "ID", "TV", "PC", "BBC", "CNN", "IBM",
+                    "SQL", "USB", "DNA", "IT", "HR", "PR", "VIP", "ATM", "SUV", "BMW", "NYC", "LA", "DC", "AWS",
+                    "NBA", "IRS", "FDA", "UFO", "SEC", "EPA", "MBA", "ICU", "IOU", "IQ", "UV", "EV", "ETA", "OS",
+                    "AD", "BCE", "CE", "UAE", "USSR", "UCLA", "MIT", "NYU", "ESPN", "ASAP"}
+
+
+VOWELS = set("AEIOUY")  # an all-capital word without one cannot be read as a word, so it is spelled ("NFL")
+
+
+TIME_ZONES = "UTC|GMT|EST|EDT|CST|CDT|MST|MDT|PST|PDT|AKST|HST|ET|CT|MT|PT|CET|CEST|BST|IST|JST|AEST|AEDT"
+
+
+SYMBOLS = {"&": " and ", "@": " at ", "+": " plus ", "=": " equals ", "%": " percent", "#": " number ",
+           "©": " copyright "}
+
+
+DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
+
+
+FRACTION_NAMES = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+
+
+FRACTION_GLYPHS = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4", "⅛": "1/8", "⅜": "3/8", "⅝": "5/8",
+                   "⅞": "7/8"}
+
+
+FRACTION_IDIOMS = {"24/7": "twenty-four seven", "9/11": "nine eleven", "50/50": "fifty-fifty",
+                   "20/20": "twenty-twenty"}
+
+
+DATE_CONTEXT = {"on", "due", "until", "till", "since", "before", "after", "through", "thru", "by", "dated",
+                "starting", "expires", "expiring"} | WEEKDAYS  # "due 3/15" is a date, "add 3/4" a fraction
+
+
+YEAR_CONTEXT = {"in", "since", "by", "from", "until", "till", "of", "year", "during", "before", "after", "circa"}
+
+
+# After these a four-digit number is a year whatever follows ("since 1990 prices rose"); after the rest of
+# YEAR_CONTEXT only when it looks like a modern year ("in 2019 sales fell", but "in 1500 cases").
+YEAR_ANNOUNCERS = {"since", "year", "during", "circa", "until", "till", "born", "founded", "established", "vintage"}
+
+
+PERIOD_NAMES = {"class", "summer", "spring", "fall", "autumn", "winter", "year", "end", "start", "beginning"}
+
+
+MODERN_YEARS = range(1900, 2100)
+
+
+# Numbers read digit by digit: after these words (a little filler between allowed: "the door code is 4821"),
+# the emergency numbers next to "call", and any number written with a leading zero ("0042", "007").
+DIGIT_CONTEXT = {"pin", "code", "passcode", "password", "combination", "otp", "extension", "account", "zip",
+                 "postcode", "ending", "serial", "confirmation", "tracking", "reference", "routing"}
+
+
+DIGIT_FILLERS = {"is", "was", "in", "number", "no.", "#"}
+
+
+EMERGENCY_NUMBERS = {"911", "999", "112", "000"}
+
+
+EMERGENCY_CONTEXT = {"call", "dial", "ring", "text", "phone", "calls", "called", "calling", "operator", "dispatcher",
+                     "dispatchers", "line"}
+
+
+# Roman numerals: after a monarch's or pope's name an ordinal ("Henry the eighth"); after these words, or as a
+# numbered sequel after a capitalized title ("Rocky II", only I/V/X, two letters or more), a cardinal.
+REGNAL_NAMES = {"Henry", "Elizabeth", "Louis", "George", "Edward", "Charles", "William", "James", "Richard", "John",
+                "Paul", "Pius", "Benedict", "Gregory", "Leo", "Innocent", "Clement", "Urban", "Boniface", "Philip",
+                "Frederick", "Peter", "Catherine", "Mary", "Victoria", "Alexander", "Nicholas", "Ivan", "Ramesses",
+                "Constantine", "Otto", "Wilhelm", "Carlos", "Juan", "Felipe", "Alfonso", "Ferdinand", "Francis",
+                "Napoleon", "Harald", "Olaf", "Gustav", "Christian", "Haakon", "Rama", "Elagabalus", "Anne", "David",
+                "Robert", "Stephen", "Sixtus", "Julius", "Leopold", "Rudolf", "Sigismund", "Casimir"}
+
+
+ROMAN_CONTEXT = {"chapter", "act", "scene", "volume", "part", "book", "war", "episode", "phase", "title", "bowl",
+                 "section", "article", "appendix", "stage", "level", "class", "type", "grade", "canto", "psalm",
+                 "season", "round", "tier", "division", "category", "unit", "apollo"}
+
+
+ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
+
+
+COUNT_CONTEXT = {"number", "page", "pages", "about", "over", "under", "than", "nearly", "almost", "approximately",
+                 "only", "just", "some", "least", "most", "exactly", "total", "another"}
+
+
+YEAR_FOLLOWERS = {  # lowercase words after which a four-digit number is still a year ("1999 was", not "1999 people")
+    "was", "is", "were", "will", "would", "could", "had", "has", "have", "saw", "brought", "began", "ended", "marked",
+    "and", "or", "to", "through", "until", "till", "when", "where", "while", "as", "at", "in", "on", "for", "the",
+    "a", "an", "but", "with", "after", "before", "during", "season", "election", "elections", "census", "edition",
+    "model", "olympics", "summer", "winter", "spring", "fall", "autumn", "budget", "report", "vintage", "release",
+}

@@ -1,0 +1,96 @@
+"""Amounts with units of measure, heights, scaled numbers (10k), multipliers (3x), "per"."""
+from __future__ import annotations
+
+import re
+
+from frontend.reading.normalize.data import SCALES, SINGULAR_UNITS, UNIT_QUALIFIERS, UNITS
+from frontend.reading.normalize.spoken import NUMBER, Rule, cardinal, decimal, plural_number, word_after
+
+
+def unit_name(written: str) -> str:
+    """The plural name of a unit as written ('MW' megawatts, 'mW' milliwatts, 'Km' kilometers)."""
+    return UNITS.get(written) or UNITS[re.sub(r"\s+", " ", written.lower().replace(".", ""))]
+
+
+def with_unit(spoken: str, match: re.Match, plural: bool) -> str:
+    """A fraction's spoken form followed by its unit, if one was written ("1/2 tsp", "1 1/2 cups")."""
+    unit = match.group("unit")
+    if not unit:
+        return spoken
+    return f"{spoken} {unit_name(unit) if plural else singular_unit(unit_name(unit))}"
+
+
+def _height(match: re.Match) -> str:
+    """'6'2"' -> 'six foot two', as heights are said; '5 ft 10 in' -> 'five feet ten inches' as written."""
+    feet, inches = int(match.group("feet")), int(match.group("inches") or 0)
+    if match.groupdict().get("written"):
+        feet_word, inch_word = "foot" if feet == 1 else "feet", "inch" if inches == 1 else "inches"
+        return f"{cardinal(feet)} {feet_word} {cardinal(inches)} {inch_word}"
+    joiner = "-" if match.groupdict().get("hyphen") else " "
+    return joiner.join([cardinal(feet), "foot"] + ([cardinal(inches)] if inches else []))
+
+
+def _unit(match: re.Match) -> str:
+    number = match.group("number")
+    if match.group(0).endswith("0s") and word_after(match) == "of":  # "1,000s of rows": thousands
+        return plural_number(number)
+    spoken_unit = unit_name(match.group("unit"))
+    if number.replace(",", "") in ("1", "1.0"):
+        spoken_unit = singular_unit(spoken_unit)
+    sign = "minus " if match.group("sign") else ""
+    return f"{sign}{decimal(number)} {spoken_unit}"
+
+
+def singular_unit(plural: str) -> str:
+    if plural in SINGULAR_UNITS:
+        return SINGULAR_UNITS[plural]
+    first, _, rest = plural.partition(" ")
+    if first in UNIT_QUALIFIERS:
+        return f"{first} {singular_unit(rest)}"
+    first = SINGULAR_UNITS.get(first, first[:-1] if first.endswith("s") else first)
+    return f"{first} {rest}".strip()
+
+
+def _scaled_number(match: re.Match) -> str:
+    sign = "minus " if match.group("sign") else ""
+    return f"{sign}{decimal(match.group('number'))} {SCALES[match.group('scale').lower()]}"
+
+
+def _per(match: re.Match) -> str:
+    return " per "
+
+
+def _times(match: re.Match) -> str:
+    return f"{decimal(match.group('number'))} times"
+
+
+UNIT = (r"(?P<unit>km/h|m/s²|(?:k?m|ft)/s|(?i:[kmg]bit/s)|°[CF]|°|fl\.? oz|sq\.? (?:ft|mi|km|m)\b|(?:[kc]?m|ft)[²³]|"
+        r"[kc]?m[23]\b|[µμ][gm]\b|(?:MW|GW|mW|mA)\b|"
+        r"(?i:mph|km|cm|mm|mi|ft|kg|mg|mcg|lbs|lb|oz|ml|cl|qt|kwh|kw|khz|mhz|ghz|hz|kbps|mbps|gbps|kb|mb|gb|tb|pb|kib|"
+        r"mib|gib|tib|hrs|hr|sec|min|ms|tbsp|tsp|gal|yd|fps|rpm|mah|kph|ha|nm|kcal|psi)\b|"
+        r"[mglLWVsh]\b)")  # single letters: "5G" is no gram
+
+
+HEIGHT_MARKS: Rule = (
+    re.compile(r"(?<![\w.])(?P<feet>\d)\s?['′]\s?(?:(?P<inches>1[01]|\d)\s?(?:[\"″]|'')?)?(?![\w'′])"), _height)
+
+
+HEIGHT_WRITTEN: Rule = (
+    re.compile(r"\b(?P<feet>\d)\s?(?P<written>ft)\.?\s?(?P<inches>1[01]|\d)\s?in\b"), _height)
+
+
+HEIGHT_HYPHENATED: Rule = (re.compile(r"\b(?P<feet>\d)(?P<hyphen>-)foot-(?P<inches>1[01]|\d)\b"), _height)
+
+
+AMOUNT_WITH_UNIT: Rule = (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})\s?{UNIT}"), _unit)
+
+
+SCALED_NUMBER: Rule = (
+    re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})(?P<scale>k|M|mn|bn)\b"), _scaled_number)
+
+
+MULTIPLIER: Rule = (re.compile(rf"(?<![\w.,])(?P<number>{NUMBER})x\b"), _times)
+
+
+PER: Rule = (
+    re.compile(r"(?<=\w)/(?=(?:month|year|week|day|hour|night|person|unit|item)\b)"), _per)

@@ -1,0 +1,40 @@
+"""Web addresses and e-mail addresses, read symbol by symbol."""
+from __future__ import annotations
+
+import re
+
+from frontend.reading.normalize.spoken import Rule
+
+
+def _email(match: re.Match) -> str:
+    user, domain = match.group("user"), match.group("domain")
+    return f"{_spoken_address(user)} at {_spoken_address(domain)}"
+
+
+def _url(match: re.Match) -> str:
+    """The address in words; punctuation that ends the sentence after it stays."""
+    address = match.group(0).rstrip(".,;:!?)]'\"")
+    trailing = match.group(0)[len(address):]
+    address = re.sub(r"^https?://", "", address, flags=re.I).rstrip("/")
+    address = re.sub(r"^www\.", "w w w dot ", address, flags=re.I)
+    return _spoken_address(address) + trailing
+
+
+def _spoken_address(text: str) -> str:
+    for symbol, word in ((".", " dot "), ("/", " slash "), ("-", " dash "), ("_", " underscore "), (":", " colon "),
+                         ("?", " question mark "), ("=", " equals "), ("&", " and "), ("+", " plus ")):
+        text = text.replace(symbol, word)
+    text = re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", text)  # "page2" -> "page 2", read later
+    return re.sub(r"\s+", " ", text).strip()
+
+
+TOP_LEVEL_DOMAINS = "com|org|net|edu|gov|io|ai|dev|app|co|uk|us|info|me|tv"
+
+
+WEB_ADDRESS: Rule = (
+    re.compile(r"\bhttps?://[^\s<>\"]+|\bwww\.[^\s<>\"]+|(?<![\w.@/-])[A-Za-z][\w-]{0,62}(?:\.[\w-]{1,63}){0,5}"
+                rf"\.(?:{TOP_LEVEL_DOMAINS})(?![.-]?\w|@)(?:/[^\s<>\"]*)?", re.I), _url)
+
+
+EMAIL_ADDRESS: Rule = (
+    re.compile(r"(?<![\w.+-])(?P<user>[\w.+-]{1,64})@(?P<domain>[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})"), _email)
