@@ -3,6 +3,11 @@
 #   docker build -f docker/frontend.Dockerfile -t kokoro-frontend .
 FROM python:3.11-slim-bookworm
 
+# tini as PID 1: signals forwarded to the API, and any child it leaves reaped.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini=0.19.0-1+b3 \
+ && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY requirements-frontend.txt .
 RUN pip install --no-cache-dir -r requirements-frontend.txt
@@ -17,4 +22,5 @@ ENV MODEL_REPOSITORY=/models PORT=8880
 EXPOSE 8880
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8880/ready', timeout=2)"]
+ENTRYPOINT ["tini", "--"]
 CMD ["python", "-m", "frontend"]

@@ -23,7 +23,11 @@ mkdir -p "$repository"
 } 9>"$repository/.export.lock"
 # Triton under the supervisor (serving/supervisor.py): restarted, with nothing of the old one left, when it
 # exits, hangs or loses a model instance (docs/operations.md). The GPU image runs its own tritonserver.
+# In a container Triton listens on every address of the container's own network (the API reaches it by the
+# service's name); who may reach that network is the deployment's to close: compose publishes no Triton
+# port, Kubernetes admits only the API's pods (k8s/triton-networkpolicy.yaml). The image runs this under
+# tini, which reaps what the killed servers leave.
 if [ "$KOKORO_TARGET" = cpu ]; then
-  exec python3 -m serving.supervisor --model-repository "$repository" "$@"
+  exec python3 -m serving.supervisor --address 0.0.0.0 --model-repository "$repository" "$@"
 fi
-exec python3 -m serving.supervisor --tritonserver tritonserver --model-repository "$repository" "$@"
+exec python3 -m serving.supervisor --address 0.0.0.0 --tritonserver tritonserver --model-repository "$repository" "$@"

@@ -9,6 +9,10 @@ FROM nvcr.io/nvidia/tritonserver:25.06-py3
 
 # Ubuntu 24.04 marks its Python as externally managed; in this image Triton's Python backend is its only user.
 ENV PIP_BREAK_SYSTEM_PACKAGES=1
+# tini (Ubuntu 24.04's universe) as PID 1: it forwards signals to the supervisor and reaps the orphans.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini=0.19.0-1 \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/kokoro
 # Only what the export and the Python model import. CPU PyTorch: the export runs on the CPU, and the CUDA
 # build from PyPI would add several GB.
@@ -30,4 +34,4 @@ ENV KOKORO_TARGET=gpu KOKORO_EXPORT_ARGS=--source=hub,kokoro-onnx-int8
 EXPOSE 8000 8001 8002
 HEALTHCHECK --interval=15s --timeout=5s --start-period=900s \
   CMD ["curl", "-fsS", "http://127.0.0.1:8000/v2/models/kokoro/ready"]
-ENTRYPOINT ["/usr/local/bin/triton-entrypoint.sh"]
+ENTRYPOINT ["tini", "--", "/usr/local/bin/triton-entrypoint.sh"]

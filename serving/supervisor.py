@@ -7,24 +7,66 @@ the model hangs on it (the old instances are never finalized). A restart of the 
 that works, and takes the model's load time.
 
     python -m serving.supervisor --model-repository /models   # the Triton containers' main process
+
+In the images it runs under tini, which reaps; when it is itself PID 1 or a child subreaper (run without tini),
+it reaps the orphans reparented to it (the stubs of a killed server), which would otherwise stay zombies.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import logging
+import os
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
-from serving.tritonserver import TritonServer, TritonStartError
+from serving.tritonserver import LOOPBACK, TritonServer, TritonStartError
 
 log = logging.getLogger("supervisor")
 BACKOFF_S = (1, 2, 4, 8, 16, 30)  # between failed starts; the last repeats
 STABLE_S = 60.0  # up this long after a restart: the next failure starts the backoff from its beginning
 UNANSWERED_S = 10.0  # a live process whose health endpoint does not answer this long is hung
 REASONS = ("exited", "instance_died", "unresponsive")
+PR_GET_CHILD_SUBREAPER = 37
+
+
+def adopts_orphans() -> bool:
+    """Whether orphaned descendants are reparented to this process: PID 1 (of a container), or a child
+    subreaper (prctl PR_SET_CHILD_SUBREAPER)."""
+    if os.getpid() == 1:
+        return True
+    flag = ctypes.c_int(0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0) == 0 and flag.value != 0
+
+
+def zombie_children() -> list[int]:
+    """This process's children that have exited and wait to be reaped."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        try:
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            if state == "Z" and int(parent) == me:
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue  # not a process, or gone while read
+    return found
+
+
+def reap_orphans(keep: set[int]) -> list[int]:
+    """Reap every exited child but those in `keep` (the server, which subprocess waits for itself: a blind
+    waitpid(-1) would take its exit status from it). Returns the pids reaped."""
+    reaped = []
+    for pid in zombie_children():
+        if pid not in keep:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+                reaped.append(pid)
+    return reaped
 
 
 class Supervisor:
@@ -50,6 +92,13 @@ class Supervisor:
             self.server.stop()
         if self._thread.is_alive():
             self._thread.join(60)
+
+    def reap_orphans(self) -> list[int]:
+        """Reap the orphans reparented to this process; never the server (a launch holds the lock, so the
+        server's pid is known while it is read)."""
+        with self._lock:
+            keep = {self.server.process.pid} if self.server.process else set()
+            return reap_orphans(keep)
 
     def _watch(self) -> None:
         up_since, unanswered_since, failures = time.monotonic(), None, 0
@@ -111,19 +160,27 @@ def main() -> int:
     parser.add_argument("--grpc-port", type=int, default=8001)
     parser.add_argument("--metrics-port", type=int, default=8002)
     parser.add_argument("--tritonserver", help="an installed server to run (NVIDIA's image); default: the wheel's")
+    parser.add_argument("--address", default=LOOPBACK,
+                        help="the address Triton's endpoints listen on (default: loopback; the images: 0.0.0.0)")
     args, extra = parser.parse_known_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     server = TritonServer(args.model_repository, args.http_port, args.grpc_port, args.metrics_port,
-                          log_path=Path("/dev/stdout"), extra=extra, tritonserver=args.tritonserver)
+                          log_path=Path("/dev/stdout"), extra=extra, tritonserver=args.tritonserver,
+                          address=args.address)
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):  # as PID 1 in a container, unhandled SIGTERM is ignored
         signal.signal(signum, lambda *_: stopped.set())
+    reaps = adopts_orphans()
     supervisor = Supervisor(server).start()
     try:
         while not stopped.wait(1):
-            pass
+            if reaps:
+                for pid in supervisor.reap_orphans():
+                    log.info("reaped orphan %d", pid)
     finally:
         supervisor.stop()
+        if reaps:
+            reap_orphans(set())
     return 0
 
 

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKSPACE = ROOT / "build" / "tritonserver"
 STUB = b"triton_python_backend_stub"
 SHM = Path("/dev/shm")
+LOOPBACK = "127.0.0.1"  # where Triton listens unless told otherwise (`--address`)
 
 
 class TritonStartError(RuntimeError):
@@ -81,14 +82,17 @@ def shm_prefix(http_port: int) -> str:
 
 
 def command(model_repository: Path, http_port: int = 8000, grpc_port: int = 8001, metrics_port: int = 8002,
-            extra: list[str] | None = None, tritonserver: str | None = None) -> list[str]:
-    """`tritonserver`: an installed server (NVIDIA's image) with its own backends; default: the wheel's."""
+            extra: list[str] | None = None, tritonserver: str | None = None, address: str = LOOPBACK) -> list[str]:
+    """`tritonserver`: an installed server (NVIDIA's image) with its own backends; default: the wheel's.
+    Its three endpoints listen on `address` only: loopback unless a container asks for more (Triton has no
+    keys and no limits; only the API in front of it should reach it)."""
     if tritonserver:
         server = [tritonserver]
     else:
         home = workspace()
         server = [str(home / "bin" / "tritonserver"), f"--backend-directory={home / 'backends'}"]
     return [*server, f"--model-repository={Path(model_repository).resolve()}",
+            f"--http-address={address}", f"--grpc-address={address}", f"--metrics-address={address}",
             f"--http-port={http_port}", f"--grpc-port={grpc_port}", f"--metrics-port={metrics_port}",
             f"--backend-config=python,shm-region-prefix-name={shm_prefix(http_port)}",
             "--exit-on-error=true", "--strict-readiness=true", *(extra or [])]
@@ -129,8 +133,8 @@ class TritonServer:
 
     def __init__(self, model_repository: Path, http_port: int = 8000, grpc_port: int = 8001,
                  metrics_port: int = 8002, log_path: Path | None = None, extra: list[str] | None = None,
-                 tritonserver: str | None = None):
-        self.args = command(model_repository, http_port, grpc_port, metrics_port, extra, tritonserver)
+                 tritonserver: str | None = None, address: str = LOOPBACK):
+        self.args = command(model_repository, http_port, grpc_port, metrics_port, extra, tritonserver, address)
         self.env = dict(os.environ) if tritonserver else environment()
         self.http_url = f"localhost:{http_port}"
         self.metrics_url = f"http://localhost:{metrics_port}/metrics"
@@ -226,10 +230,13 @@ def main() -> None:
     parser.add_argument("--http-port", type=int, default=settings.triton_http_port)
     parser.add_argument("--grpc-port", type=int, default=settings.triton_grpc_port)
     parser.add_argument("--metrics-port", type=int, default=settings.triton_metrics_port)
+    parser.add_argument("--address", default=LOOPBACK,
+                        help="the address all three endpoints listen on (default: loopback only)")
     args, extra = parser.parse_known_args()
     if not any(args.model_repository.glob("*/config.pbtxt")):
         sys.exit(f"{args.model_repository} holds no model: run `make export` first")
-    argv = command(args.model_repository, args.http_port, args.grpc_port, args.metrics_port, extra)
+    argv = command(args.model_repository, args.http_port, args.grpc_port, args.metrics_port, extra,
+                   address=args.address)
     os.execve(argv[0], argv, environment())
 
 

@@ -2,10 +2,12 @@
 manifests rendered and validated against the Kubernetes schemas, the images' requirements resolved
 against the package registry, the Triton entrypoint linted (shellcheck) and run, and one environment
 shared by all of them."""
+import ipaddress
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -308,3 +310,286 @@ def test_probes_fail_while_the_model_cannot_serve(tiny_repository, tmp_path):
         assert server.live()
         cannot_serve = probe_results(triton_port, api.url)
         assert not any(cannot_serve.values()), f"these pass while the model cannot serve: {cannot_serve}"
+
+
+# What is exposed (docs/deployment.md): Triton has no keys and no limits, so only the API may reach it.
+
+TRITON_PORTS = {8000, 8001, 8002}
+
+
+@pytest.mark.parametrize("compose", COMPOSE_FILES, ids=lambda p: p.name)
+def test_compose_publishes_the_api_alone(compose):
+    """docker-compose's own rendering: Triton's ports are exposed to the compose network (the API reaches
+    `triton:8000`) and published on no host address; the API's port is the one published port."""
+    result = run("docker-compose", "-f", compose, "config", cwd=compose.parent)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    published = {name: service.get("ports", []) for name, service in services.items()}
+    assert published["triton"] == [], f"Triton's ports are published on the host: {published['triton']}"
+    assert [int(p["target"]) for p in published["frontend"]] == [8880]
+    assert {int(port) for port in services["triton"]["expose"]} == TRITON_PORTS
+    assert int(services["frontend"]["environment"]["TRITON_URL"].rsplit(":", 1)[1]) in TRITON_PORTS
+
+
+def deployment(documents: list[dict], name: str) -> dict:
+    [found] = [d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == name]
+    return found
+
+
+def pod_labels(documents: list[dict], name: str) -> dict[str, str]:
+    return deployment(documents, name)["spec"]["template"]["metadata"]["labels"]
+
+
+def selects(selector: dict, labels: dict[str, str]) -> bool:
+    """A label selector against labels (matchLabels and matchExpressions, as the API server evaluates them)."""
+    if not all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+        if not {"In": key in labels and labels[key] in values, "NotIn": labels.get(key) not in values,
+                "Exists": key in labels, "DoesNotExist": key not in labels}[operator]:
+            return False
+    return True
+
+
+def admitted(documents: list[dict], source_labels: dict, source_namespace: str, port: int) -> bool:
+    """Whether the rendered NetworkPolicies let a pod (labels, namespace) connect to a Triton pod's TCP
+    `port`, by the Kubernetes semantics: a pod no policy selects for Ingress admits everything; a selected
+    pod admits what one rule of one policy admits (`from` and `ports` absent or empty: anything)."""
+    target = pod_labels(documents, "kokoro-triton")
+    named = {p["name"]: p["containerPort"] for c in deployment(documents, "kokoro-triton")["spec"]["template"]
+             ["spec"]["containers"] for p in c.get("ports", [])}
+    policies = [d for d in documents if d["kind"] == "NetworkPolicy" and selects(d["spec"]["podSelector"], target)
+                and "Ingress" in d["spec"].get("policyTypes", ["Ingress"])]
+    if not policies:
+        return True
+    namespace_labels = {"kubernetes.io/metadata.name": source_namespace}
+
+    def peer_admits(peer: dict, policy_namespace: str) -> bool:
+        if "ipBlock" in peer:
+            return True  # an address range: pods anywhere, as far as this check can tell
+        in_namespace = (selects(peer["namespaceSelector"], namespace_labels) if "namespaceSelector" in peer
+                        else source_namespace == policy_namespace)
+        return in_namespace and selects(peer.get("podSelector", {}), source_labels)
+
+    for policy in policies:
+        for rule in policy["spec"].get("ingress", []):
+            ports = [named.get(p.get("port"), p.get("port")) for p in rule.get("ports", [])
+                     if p.get("protocol", "TCP") == "TCP"]
+            port_ok = not rule.get("ports") or port in ports or any(p is None for p in ports)
+            if port_ok and (not rule.get("from") or any(peer_admits(peer, policy["metadata"]["namespace"])
+                                                        for peer in rule["from"])):
+                return True
+    return False
+
+
+def test_network_policy_admits_only_the_api_to_triton():
+    """Rendered as `kubectl apply -k` would apply it: the API's pods reach Triton's HTTP and gRPC ports;
+    Prometheus (namespace `monitoring`, where the adapter's values find it) reaches the metrics port the
+    pods are annotated to be scraped on, and nothing else; any other pod, here or elsewhere, nothing."""
+    documents = kustomize(ROOT / "k8s")
+    assert any(d["kind"] == "NetworkPolicy" for d in documents), "listed in k8s/kustomization.yaml"
+    frontend = pod_labels(documents, "kokoro-frontend")
+    annotations = deployment(documents, "kokoro-triton")["spec"]["template"]["metadata"]["annotations"]
+    metrics_port = int(annotations["prometheus.io/port"])
+    assert "monitoring.svc" in yaml.safe_load(ADAPTER_VALUES.read_text())["prometheus"]["url"]
+    assert admitted(documents, frontend, "kokoro", 8000) and admitted(documents, frontend, "kokoro", 8001)
+    assert admitted(documents, {"app": "prometheus"}, "monitoring", metrics_port)
+    assert not admitted(documents, {"app": "prometheus"}, "monitoring", 8000)
+    assert not admitted(documents, frontend, "default", 8000), "the API's labels in another namespace"
+    for stranger, namespace in (({"app": "debug"}, "kokoro"), ({}, "kokoro"), ({"app": "web"}, "default"),
+                                (pod_labels(documents, "kokoro-triton"), "kokoro")):
+        assert not any(admitted(documents, stranger, namespace, port) for port in TRITON_PORTS), (stranger, namespace)
+
+
+def test_network_policy_check_does_see_an_open_triton():
+    """The same check without the policy, or with a rule that admits any pod: Triton is open."""
+    documents = kustomize(ROOT / "k8s")
+    assert admitted([d for d in documents if d["kind"] != "NetworkPolicy"], {"app": "debug"}, "default", 8000)
+    [policy] = [d for d in documents if d["kind"] == "NetworkPolicy"]
+    policy["spec"]["ingress"].append({"from": [{"podSelector": {}}]})
+    assert admitted(documents, {"app": "debug"}, "kokoro", 8000)
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
+def test_every_image_runs_under_tini(dockerfile):
+    """tini is PID 1 in every image: it forwards signals and reaps orphans (a killed Triton's stubs), which
+    the supervisor or the API as PID 1 would leave as zombies. Installed, pinned, from the distribution."""
+    text = dockerfile.read_text()
+    [entrypoint] = re.findall(r"^ENTRYPOINT (\[.*\])$", text, re.MULTILINE)
+    assert json.loads(entrypoint)[:2] == ["tini", "--"], entrypoint
+    installs = [" ".join(run.split()) for run in re.findall(r"^RUN ((?:.*\\\n)*.*)$", text, re.MULTILINE)]
+    assert any(re.search(r"apt-get install .*\btini=\S+", run) for run in installs), "tini installed, pinned"
+
+
+SUBREAPER = """
+import ctypes, json, subprocess, time
+from serving.supervisor import adopts_orphans, reap_orphans, zombie_children
+before = adopts_orphans()
+assert ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER, as PID 1 is
+kept = subprocess.Popen(["sh", "-c", "exit 3"])  # a child this process waits for itself (the server)
+subprocess.run(["sh", "-c", "sleep 0.2 & exit 0"], check=True)  # its sleep is orphaned: reparented here
+time.sleep(1.5)
+zombies = zombie_children()
+reaped = reap_orphans({kept.pid})
+print(json.dumps({"before": before, "after": adopts_orphans(), "kept": kept.pid, "zombies": zombies,
+                  "reaped": reaped, "left": zombie_children(), "status": kept.wait()}))
+"""
+
+
+def test_supervisor_reaps_orphans_but_not_its_server():
+    """In a real subreaper process (what PID 1 is): an orphan reparented to it is reaped; the child it waits
+    for itself keeps its zombie, so that its exit status is still its own."""
+    result = run(sys.executable, "-c", SUBREAPER)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert not seen["before"] and seen["after"]
+    assert seen["kept"] in seen["zombies"] and len(seen["zombies"]) == 2, seen
+    assert seen["reaped"] == [z for z in seen["zombies"] if z != seen["kept"]], seen
+    assert seen["left"] == [seen["kept"]] and seen["status"] == 3, seen
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+def zombies_of(pid: int) -> list[int]:
+    found = []
+    for child in children(pid):
+        try:
+            if Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                found.append(child)
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+def tritonservers(pid: int) -> list[int]:
+    found = []
+    for child in children(pid):
+        try:
+            if b"tritonserver" in Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0]:
+                found.append(child)
+        except OSError:
+            continue
+    return found
+
+
+def test_supervisor_as_pid_1_reaps_the_stubs_of_a_killed_server(tiny_repository, tmp_path):
+    """The supervisor run as the images would run it without tini (a subreaper stands in for PID 1): its
+    tritonserver and the server's Python stubs SIGKILLed together leave the stubs' zombies to the
+    supervisor (nothing else can wait for them), which restarts Triton and reaps them."""
+    http_port, log = free_port(), tmp_path / "supervisor.log"
+    wrapper = ("import ctypes, os, sys; assert ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0; "
+               "os.execv(sys.executable, [sys.executable, '-m', 'serving.supervisor', *sys.argv[1:]])")
+    with open(log, "wb") as out:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-c", wrapper, "--model-repository", str(tiny_repository), "--http-port", str(http_port),
+             "--grpc-port", str(free_port()), "--metrics-port", str(free_port()), "--exit-timeout-secs=3"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_for(condition, message: str, timeout: float = 600) -> None:  # a loaded 2-core machine
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert supervisor.poll() is None, f"the supervisor exited:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"{message}:\n{log.read_text()[-3000:]}"
+            time.sleep(0.5)
+    try:
+        wait_for(lambda: ready(http_port) and len(tritonservers(supervisor.pid)) == 1, "Triton not ready")
+        [first] = tritonservers(supervisor.pid)
+        stubs = children(first)
+        assert stubs, "the tiny repository's Python models run in stub processes"
+        os.killpg(first, signal.SIGKILL)  # the server's own session: it and its stubs
+        wait_for(lambda: ready(http_port) and tritonservers(supervisor.pid) not in ([], [first]), "no restart")
+        wait_for(lambda: not zombies_of(supervisor.pid), f"zombies left: {zombies_of(supervisor.pid)}", 30)
+        assert not any(Path(f"/proc/{stub}").exists() for stub in stubs)
+    finally:
+        if supervisor.poll() is None:
+            os.killpg(supervisor.pid, signal.SIGTERM)
+            supervisor.wait(60)
+
+
+def listeners(port: int) -> set[str]:
+    """The addresses TCP sockets listen on at `port` on this machine (its network namespace), read from
+    the kernel's tables."""
+    found = set()
+    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        if not Path(table).is_file():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, local_port = local.split(":")
+            if state == "0A" and int(local_port, 16) == port:  # LISTEN
+                raw = b"".join(bytes.fromhex(address[i:i + 8])[::-1] for i in range(0, len(address), 8))
+                found.add(socket.inet_ntop(family, raw))
+    return found
+
+
+def loopback(address: str) -> bool:
+    """127.0.0.0/8 or ::1, also as an IPv4-mapped IPv6 address (gRPC's socket is IPv6)."""
+    ip = ipaddress.ip_address(address)
+    return (getattr(ip, "ipv4_mapped", None) or ip).is_loopback
+
+
+def outward_address() -> str | None:
+    """An address of this machine that is not loopback, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.254", 9))  # no packet is sent: the route picks the address
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if loopback(address) or address == "0.0.0.0" else address
+
+
+def connects(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_the_wheels_tritonserver_takes_the_address_flags():
+    """Triton 2.51 from the nvidia-pytriton wheel has a listening address per endpoint, and the launcher
+    sets all three to loopback unless told otherwise."""
+    from serving.tritonserver import command, environment, workspace
+
+    result = run(workspace() / "bin" / "tritonserver", "--help", env=environment())
+    flags = ("--http-address", "--grpc-address", "--metrics-address")
+    assert all(flag in result.stdout + result.stderr for flag in flags), result.stdout[-3000:] + result.stderr
+    argv = command(ROOT / "model_repository")
+    assert {f"{flag}=127.0.0.1" for flag in flags} <= set(argv)
+    assert {f"{flag}=0.0.0.0" for flag in flags} <= set(command(ROOT / "model_repository", address="0.0.0.0"))
+
+
+def test_make_serve_triton_is_reachable_from_this_machine_alone(tiny_repository, tmp_path):
+    """`make serve` (python -m serving.stack) for real: its Triton's HTTP, gRPC and metrics ports listen on
+    loopback only, and refuse connections to this machine's outward address, which a listener on every
+    address (the control) accepts."""
+    ports = {"TRITON_HTTP_PORT": free_port(), "TRITON_GRPC_PORT": free_port(), "TRITON_METRICS_PORT": free_port()}
+    env = {key: value for key, value in os.environ.items() if key != "TRITON_URL"}
+    env.update({key: str(port) for key, port in ports.items()}, MODEL_REPOSITORY=str(tiny_repository),
+               HOST="127.0.0.1", PORT=str(free_port()), API_KEYS="")
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        stack = subprocess.Popen([sys.executable, "-m", "serving.stack"], cwd=ROOT, env=env, stdout=out,
+                                 stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 600
+        while not ready(ports["TRITON_HTTP_PORT"]):
+            assert stack.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.5)
+        bound = {name: listeners(port) for name, port in ports.items()}
+        assert all(bound.values()), f"every endpoint listens: {bound}"
+        assert all(loopback(a) for addresses in bound.values() for a in addresses), bound
+        outward = outward_address()
+        if outward:
+            with socket.create_server(("0.0.0.0", 0)) as control:
+                assert connects(outward, control.getsockname()[1]), "the control listener is reachable"
+            assert not any(connects(outward, port) for port in ports.values()), f"Triton answers on {outward}"
+    finally:
+        if stack.poll() is None:
+            stack.send_signal(signal.SIGINT)
+            stack.wait(120)
