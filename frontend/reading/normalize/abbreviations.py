@@ -5,14 +5,19 @@ import re
 
 from frontend.reading.normalize.data import (
     ABBREVIATIONS,
+    EXPANSIONS,
+    NUMBER_ABBREVIATIONS,
     REGNAL_NAMES,
     ROMAN_CONTEXT,
     ROMAN_VALUES,
     SENTENCE_FINAL_ABBREVIATIONS,
     SPELLED_ACRONYMS,
+    STATES,
+    TIME_ZONE_NAMES,
     TITLE_OR_PLACE,
     UNIT_ABBREVIATIONS,
     VOWELS,
+    WEEKDAY_NAMES,
 )
 from frontend.reading.normalize.spoken import (
     Rule,
@@ -48,11 +53,16 @@ def roman_value(numeral: str) -> int:
 
 
 def _abbreviation(match: re.Match) -> str:
-    lower = match.group(0).lower()
-    if lower == "no.":  # "No. 5" is a number; "I said no." is a word
-        return "number " if match.string[match.end():match.end() + 2].strip()[:1].isdigit() else match.group(0)
-    if lower in UNIT_ABBREVIATIONS and (words_before(match, 1) or [""])[0][-1:].isdigit():  # "200 ms." is a unit
-        return match.group(0) if ends_sentence(match) else match.group(0)[:-1]
+    written = match.group(0)
+    lower = written.lower()
+    if written[:-1] in TIME_ZONE_NAMES:  # "7:05 p.m. EST." is a zone, read with its time
+        return written
+    if lower in NUMBER_ABBREVIATIONS:  # "No. 5", "Apt. 4B" before a number; "I said no." is a word
+        number_follows = match.string[match.end():match.end() + 2].strip()[:1].isdigit()
+        return ABBREVIATIONS[lower] + " " if number_follows else written
+    previous = (words_before(match, 1) or [""])[0]
+    if lower in UNIT_ABBREVIATIONS and (previous[-1:].isdigit() or previous.lower() in ("sq", "sq.")):
+        return written if ends_sentence(match) else written[:-1]  # "200 ms." and "1,200 sq ft." are units
     spoken = title_or_place(match, *TITLE_OR_PLACE[lower]) if lower in TITLE_OR_PLACE else ABBREVIATIONS[lower]
     following = word_after(match)
     can_end_sentence = lower in SENTENCE_FINAL_ABBREVIATIONS or spoken in ("Street", "Drive")
@@ -65,7 +75,7 @@ def title_or_place(match: re.Match, title: str, place: str) -> str:
     'on Elm Dr. Then' (a name inside a sentence before it) end a street's name."""
     before = words_before(match, 2)
     previous = before[-1] if before else ""
-    after_name = previous[:1].isdigit() or (previous.isalpha() and previous[:1].isupper())
+    after_name = previous[:1].isdigit() or (previous.rstrip(".").isalpha() and previous[:1].isupper())  # "Jr. Dr."
     starts_sentence = len(before) < 2 or before[0][-1:] in ".!?:"
     name_follows = word_after(match)[:1].isupper()
     return place if after_name and not (name_follows and starts_sentence) else title
@@ -97,3 +107,27 @@ DOTTED_INITIALISM: Rule = (re.compile(r"(?<![\w.])(?:[A-Z]\.){2,6}(?!\w)"), _dot
 
 
 ACRONYM_WORD: Rule = (re.compile(r"\b(?P<letters>[A-Z]{2,5})(?P<plural>s)?\b"), _acronym)
+
+
+def _state(match: re.Match) -> str:
+    return STATES[match.group("state")] + ("." if ends_sentence(match) else "")
+
+
+def _weekday(match: re.Match) -> str:
+    """'Mon., Jan. 6' and 'on Tues.': a day's abbreviation where a date or 'on' says it is one ('He sat.' is not)."""
+    following = match.string[match.end():match.end() + 1]
+    after = word_after(match)
+    previous = (words_before(match, 1) or [""])[0].lower()
+    if not (following == "," or after[:1].isdigit() or after.rstrip(".").lower()[:3] in MONTH_KEYS or previous == "on"):
+        return match.group(0)
+    return WEEKDAY_NAMES[match.group("day").lower()] + ("." if text_ends(match) else "")
+
+
+def _expansion(match: re.Match) -> str:
+    return EXPANSIONS[match.group(0)]
+
+
+MONTH_KEYS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+STATE: Rule = (re.compile(r"(?<=, )(?P<state>" + "|".join(re.escape(state) for state in STATES) + ")"), _state)
+WEEKDAY_ABBREVIATION: Rule = (re.compile(r"\b(?P<day>Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)\.(?!\w)"), _weekday)
+EXPANSION: Rule = (re.compile(r"\b(?:" + "|".join(EXPANSIONS) + r")\b"), _expansion)

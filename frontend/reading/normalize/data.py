@@ -23,7 +23,10 @@ CURRENCIES = {  # symbol: (singular, plural, cent singular, cent plural); cents 
     "£": ("pound", "pounds", "penny", "pence"),
     "¥": ("yen", "yen", "sen", "sen"),
     "¢": ("cent", "cents", None, None),
+    "₹": ("rupee", "rupees", "paisa", "paise"),
 }
+DOLLAR_COUNTRIES = {"US": "U S", "C": "Canadian", "A": "Australian", "NZ": "New Zealand", "HK": "Hong Kong",
+                    "S": "Singapore"}  # "C$100": one hundred Canadian dollars
 
 
 SCALES = {"k": "thousand", "m": "million", "mn": "million", "b": "billion", "bn": "billion", "t": "trillion"} | {
@@ -52,11 +55,29 @@ UNITS = {
     "cm²": "square centimeters", "cm2": "square centimeters", "ft²": "square feet", "sq ft": "square feet",
     "sq mi": "square miles", "sq m": "square meters", "sq km": "square kilometers", "m³": "cubic meters",
     "m3": "cubic meters", "cm³": "cubic centimeters", "cm3": "cubic centimeters",
+    "dpi": "dots per inch", "ppi": "pixels per inch", "µs": "microseconds", "μs": "microseconds", "db": "decibels",
+    "bps": "basis points", "bp": "basis points", "iu": "international units", "mp": "megapixels", "in": "inches",
+    "mins": "minutes", "mb/s": "megabytes per second", "gb/s": "gigabytes per second", "kb/s": "kilobytes per second",
+    "pcs": "pieces", "tab": "tablets", "tabs": "tablets", "cal": "calories", "mmhg": "millimeters of mercury",
 }
+# After a determiner and before a noun an amount is an adjective and its unit singular ("a 500 mg tablet",
+# "the $50 card"); these words after it are no noun ("a 5 kg of", "the 3 km to").
+DETERMINERS = {"a", "an", "the", "one", "each", "every", "this", "that", "any", "its", "their", "his", "her",
+               "our", "your", "my", "single", "another", "whole"}
+NOT_NOUNS = {"of", "in", "per", "each", "and", "or", "to", "for", "from", "at", "on", "with", "daily", "is", "are",
+             "was", "were", "will", "be", "by", "than", "into", "over", "under", "as", "long", "tall", "wide", "high",
+             "deep", "away", "ago", "later", "more", "less", "total", "apart", "left", "off", "up", "down", "a", "an",
+             "the", "twice", "once", "every", "am", "pm", "only", "that", "which", "who", "we", "it", "you", "they",
+             "i", "he", "she", "if", "so", "but", "then", "when", "while", "because", "before", "after", "still",
+             "too", "also", "just", "ahead", "behind", "across", "around", "through", "along", "back", "out",
+             "not", "no"}
+# Units said as adjectives even without a determiner ("100 W bulb", "a 20 V drill" alike).
+ADJECTIVE_UNITS = {"watts", "volts", "milliamps", "megapixels", "kilowatts"}
 
 
 SINGULAR_UNITS = {"feet": "foot", "hertz": "hertz", "inches": "inch", "kilowatt hours": "kilowatt hour",
-                  "milliamp hours": "milliamp hour"}
+                  "milliamp hours": "milliamp hour", "basis points": "basis point", "international units":
+                  "international unit", "dots per inch": "dots per inch", "pixels per inch": "pixels per inch"}
 
 
 UNIT_QUALIFIERS = {"square", "cubic", "fluid"}  # "one square meter": the word after them is the unit
@@ -73,13 +94,26 @@ ABBREVIATIONS = {
     "rev.": "Reverend", "fr.": "Father", "hon.": "Honorable", "adm.": "admiral", "maj.": "major",
     "cpl.": "corporal", "pvt.": "private", "ft.": "Fort", "corp.": "Corporation", "bros.": "Brothers",
     "univ.": "University", "assn.": "Association", "ext.": "extension", "tel.": "telephone", "pp.": "pages",
+    "min.": "minimum", "max.": "maximum", "apt.": "apartment", "ste.": "suite", "bldg.": "building", "tab.": "tablet",
 }
+NUMBER_ABBREVIATIONS = {"no.", "apt.", "ste.", "bldg."}  # read only before a number: "Apt. 4B", but "That was apt."
+# AP-style state abbreviations, read only after a city and a comma ("St. Petersburg, Fla."), where no word is meant.
+STATES = {"Ala.": "Alabama", "Ariz.": "Arizona", "Ark.": "Arkansas", "Calif.": "California", "Colo.": "Colorado",
+          "Conn.": "Connecticut", "Del.": "Delaware", "Fla.": "Florida", "Ga.": "Georgia", "Ill.": "Illinois",
+          "Ind.": "Indiana", "Kan.": "Kansas", "Ky.": "Kentucky", "La.": "Louisiana", "Md.": "Maryland",
+          "Mass.": "Massachusetts", "Mich.": "Michigan", "Minn.": "Minnesota", "Miss.": "Mississippi",
+          "Mo.": "Missouri", "Mont.": "Montana", "Neb.": "Nebraska", "Nev.": "Nevada", "Okla.": "Oklahoma",
+          "Ore.": "Oregon", "Pa.": "Pennsylvania", "Tenn.": "Tennessee", "Tex.": "Texas", "Vt.": "Vermont",
+          "Va.": "Virginia", "Wash.": "Washington", "Wis.": "Wisconsin", "Wyo.": "Wyoming"}
+# Written forms read as the words they stand for, case as written.
+EXPANSIONS = {"YoY": "year over year", "YTD": "year to date", "QoQ": "quarter over quarter", "MoM": "month over month",
+              "Qty": "quantity"}
 
 
 TITLE_OR_PLACE = {"dr.": ("Doctor", "Drive"), "st.": ("Saint", "Street")}  # "Dr. Lee" / "Elm Dr."
 
 
-UNIT_ABBREVIATIONS = {"ms.", "ft."}  # after a number, "200 ms." and "3 ft." are units, not Miz or Fort
+UNIT_ABBREVIATIONS = {"ms.", "ft.", "min.", "tab."}  # after a number, "200 ms." and "3 ft." are units, not Miz or Fort
 
 
 SENTENCE_FINAL_ABBREVIATIONS = {"etc.", "inc.", "ltd.", "co.", "jr.", "sr.", "ave.", "blvd.", "rd.", "dept.",
@@ -90,17 +124,32 @@ SPELLED_ACRONYMS = {"FBI", "CIA", "USA", "UK", "EU", "UN", "API", "CPU", "GPU", 
                     "PDF", "TTS", "AI", "ML", "CEO", "CTO", "DIY", "FAQ", "ID", "TV", "PC", "BBC", "CNN", "IBM",
                     "SQL", "USB", "DNA", "IT", "HR", "PR", "VIP", "ATM", "SUV", "BMW", "NYC", "LA", "DC", "AWS",
                     "NBA", "IRS", "FDA", "UFO", "SEC", "EPA", "MBA", "ICU", "IOU", "IQ", "UV", "EV", "ETA", "OS",
-                    "AD", "BCE", "CE", "UAE", "USSR", "UCLA", "MIT", "NYU", "ESPN", "ASAP"}
+                    "AD", "BCE", "CE", "UAE", "USSR", "UCLA", "MIT", "NYU", "ESPN", "ASAP", "WHO", "LED", "HDMI", "EPS",
+                    "APR", "ERA", "SKU", "EXP", "ISBN", "CVE", "SUV", "OLED", "IU"}
 
 
 VOWELS = set("AEIOUY")  # an all-capital word without one cannot be read as a word, so it is spelled ("NFL")
 
 
-TIME_ZONES = "UTC|GMT|EST|EDT|CST|CDT|MST|MDT|PST|PDT|AKST|HST|ET|CT|MT|PT|CET|CEST|BST|IST|JST|AEST|AEDT"
+# Zones said by name, as written (EST is eastern standard time even in July); UTC and GMT are said as letters.
+TIME_ZONE_NAMES = {
+    "EST": "eastern standard time", "EDT": "eastern daylight time", "CST": "central standard time",
+    "CDT": "central daylight time", "MST": "mountain standard time", "MDT": "mountain daylight time",
+    "PST": "pacific standard time", "PDT": "pacific daylight time", "AKST": "Alaska standard time",
+    "HST": "Hawaii standard time", "ET": "eastern time", "CT": "central time", "MT": "mountain time",
+    "PT": "pacific time", "CET": "central European time", "CEST": "central European summer time",
+    "BST": "British summer time", "IST": "India standard time", "JST": "Japan standard time",
+    "AEST": "Australian eastern standard time", "AEDT": "Australian eastern daylight time"}
+TIME_ZONES = "|".join(sorted([*TIME_ZONE_NAMES, "UTC", "GMT"], key=len, reverse=True))
 
 
 SYMBOLS = {"&": " and ", "@": " at ", "+": " plus ", "=": " equals ", "%": " percent", "#": " number ",
-           "©": " copyright "}
+           "©": " copyright ", "★": " star ", "×": " times ", "÷": " divided by ", "±": " plus or minus ",
+           "−": " minus ", "≈": " approximately ", "≠": " not equal to ", "≤": " less than or equal to ",
+           "≥": " greater than or equal to ", "√": " the square root of "}
+COMPARISONS = {"<": " less than ", ">": " greater than ", "*": " times "}  # only between spaces: "5 < 7"
+SUPERSCRIPTS = {"²": "squared", "³": "cubed"} | {digit: f"to the {ordinal}" for digit, ordinal in zip(
+    "⁰¹⁴⁵⁶⁷⁸⁹", ("zeroth", "first", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"))}
 
 
 DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
@@ -138,7 +187,9 @@ MODERN_YEARS = range(1900, 2100)
 # Numbers read digit by digit: after these words (a little filler between allowed: "the door code is 4821"),
 # the emergency numbers next to "call", and any number written with a leading zero ("0042", "007").
 DIGIT_CONTEXT = {"pin", "code", "passcode", "password", "combination", "otp", "extension", "account", "zip",
-                 "postcode", "ending", "serial", "confirmation", "tracking", "reference", "routing"}
+                 "postcode", "ending", "serial", "confirmation", "tracking", "reference", "routing", "sku"}
+# Numbers read in pairs, as they are said: "error 404" four oh four, "port 8080", "Boeing 737", "RTX 4090".
+PAIRED_CONTEXT = {"error", "port", "boeing", "rtx", "gtx", "rx", "airbus", "cessna", "embraer"}
 
 
 DIGIT_FILLERS = {"is", "was", "in", "number", "no.", "#"}

@@ -160,3 +160,33 @@ ABBREVIATED_YEAR: Rule = (re.compile(r"(?<!\w)['’](?P<year>\d\d)\b(?!['’])")
 
 
 FOUR_DIGIT_YEAR: Rule = (re.compile(r"(?<![\w.,$€£¥#/:+-])(?P<year>\d{4})(?![\w%°/:-]|[.,]\d)"), _year)
+
+
+EXPIRY_CONTEXT = {"exp", "exp.", "expires", "expiry", "expiration", "valid", "through", "until", "dated", "released"}
+
+
+def _month_year(match: re.Match) -> str:
+    """'since Sept. 2021', '12/2025' (a card's expiry): the month and the year."""
+    month = match.group("month")
+    name = MONTHS[int(month) - 1] if month.isdigit() else month_name(month)
+    return f"{name} {year(int(match.group('year')))}"
+
+
+def _year_month(match: re.Match) -> str:
+    """'EXP 2026-08' is August twenty twenty-six after an expiry word; '2008-09' alone is a season, a range."""
+    if (words_before(match, 1) or [""])[0].lower().rstrip(":") not in EXPIRY_CONTEXT:
+        return match.group(0)
+    return f"{MONTHS[int(match.group('month')) - 1]} {year(int(match.group('year')))}"
+
+
+def _date_span(match: re.Match) -> str:
+    return " to "
+
+
+MONTH_YEAR: Rule = (re.compile(rf"\b(?P<month>{MONTH_NAMES})\s(?P<year>1\d{{3}}|20\d\d)\b(?![.,]\d)"), _month_year)
+MONTH_SLASH_YEAR: Rule = (re.compile(r"(?<![\w/.])(?P<month>0?[1-9]|1[0-2])/(?P<year>(?:19|20)\d\d)\b(?!/)"),
+                          _month_year)
+YEAR_MONTH: Rule = (
+    re.compile(r"(?<![\w/.-])(?P<year>(?:19|20)\d\d)-(?P<month>0[1-9]|1[0-2])\b(?![-/]\d)"), _year_month)
+DATE_SPAN: Rule = (  # "Dec 25 - Jan 1": to
+    re.compile(rf"(?<=\d)(?:st|nd|rd|th)?\s[-–—]\s(?=(?:{MONTH_NAMES})\s\d)"), _date_span)

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import re
 
-from frontend.reading.normalize.data import DIGIT_CONTEXT, DIGIT_FILLERS, EMERGENCY_CONTEXT, EMERGENCY_NUMBERS
-from frontend.reading.normalize.spoken import Rule, cardinal, digits, letters, paired, word_after, words_before
+from frontend.reading.normalize.data import (
+    DIGIT_CONTEXT,
+    DIGIT_FILLERS,
+    EMERGENCY_CONTEXT,
+    EMERGENCY_NUMBERS,
+    PAIRED_CONTEXT,
+)
+from frontend.reading.normalize.spoken import Rule, cardinal, digits, letters, paired, word_after, words_before, year
 
 
 def _digit_string(match: re.Match) -> str:
@@ -17,6 +23,8 @@ def _digit_string(match: re.Match) -> str:
     if (number.startswith("0") and len(number) >= 3 or (previous and previous[-1] in DIGIT_CONTEXT)
             or (number in EMERGENCY_NUMBERS and neighbours & EMERGENCY_CONTEXT)):
         return ", ".join(digits(group) for group in number.split("-"))
+    if previous and previous[-1] in PAIRED_CONTEXT and "-" not in number:  # "error 404", "Boeing 737"
+        return paired(number)
     return number
 
 
@@ -38,10 +46,31 @@ def _local_phone(match: re.Match) -> str:
 
 
 def _version(match: re.Match) -> str:
+    """'v2.1' version two point one; '1.2.3-rc1' one point two point three R C one; '192.168.1.1' with dots."""
     parts = match.group("version").split(".")
     is_address = not match.group("v") and len(parts) == 4 and all(int(p) <= 255 for p in parts)
     spoken = (" dot " if is_address else " point ").join(cardinal(int(p)) for p in parts)
+    release = match.group("release")
+    if release:
+        label, number = re.match(r"-([a-zA-Z]+)\.?(\d*)", release).groups()
+        spoken += f" {label.lower() if label.lower() in ('alpha', 'beta') else letters(label.upper())}"
+        spoken += f" {cardinal(int(number))}" if number else ""
     return f"version {spoken}" if match.group("v") else spoken
+
+
+def _isbn(match: re.Match) -> str:
+    """'ISBN 978-0-14-044913-6': the letters, then each group digit by digit, as the number is printed."""
+    groups = re.split(r"[\s-]", match.group("number"))
+    spoken_groups = ", ".join(" ".join("X" if c in "Xx" else digits(c) for c in group) for group in groups)
+    return f"I S B N{match.group('colon') or ''} {spoken_groups}"
+
+
+def _cve(match: re.Match) -> str:
+    return f"C V E {year(int(match.group('year')))} {digits(match.group('number'))}"
+
+
+def _extension(match: re.Match) -> str:
+    return f" extension {digits(match.group('number'))}"
 
 
 FLIGHT: Rule = (
@@ -56,7 +85,8 @@ PHONE_NORTH_AMERICAN: Rule = (
      _phone)
 
 
-PHONE_INTERNATIONAL: Rule = (re.compile(r"\+\d{1,3}(?:[\s.-]\(?\d{1,8}\)?){2,5}(?![\d-])"), _phone)
+PHONE_INTERNATIONAL: Rule = (  # "+44 (0)20 7946 0958": the trunk zero in brackets, no space after it
+    re.compile(r"\+\d{1,3}(?:\s?\(0\)(?=\d))?(?:(?:[\s.-]|(?<=\)))\(?\d{1,8}\)?){2,5}(?![\d-])"), _phone)
 
 
 LOCAL_PHONE: Rule = (
@@ -68,4 +98,12 @@ DIGIT_STRING: Rule = (
 
 
 VERSION_NUMBER: Rule = (
-    re.compile(r"(?<![\w.,])(?P<v>[vV])?(?P<version>\d{1,4}(?:\.\d{1,4}){2,5})(?!\w|\.\d)"), _version)
+    re.compile(r"(?<![\w.,])(?:(?P<v>[vV])(?=\d)|(?=\d{1,4}\.\d{1,4}\.\d))(?P<version>\d{1,4}(?:\.\d{1,4}){0,5})"
+               r"(?P<release>-(?:alpha|beta|rc|RC)\.?\d{0,3})?(?!\w|\.\d)"), _version)
+
+
+ISBN: Rule = (
+    re.compile(r"\bISBN(?:-1[03])?(?P<colon>:)?\s?(?P<number>\d{1,13}(?:[\s-][\dX]{1,7}){0,4})(?![\w-])"), _isbn)
+CVE: Rule = (re.compile(r"\bCVE-(?P<year>\d{4})-(?P<number>\d{4,7})\b"), _cve)
+EXTENSION: Rule = (  # "555-123-4567 x204", "... ext 12"; "ext." is read by the abbreviations
+    re.compile(r"(?<=\d[-. ]\d{4})\s(?:x(?=\d)|ext\s?)(?P<number>\d{1,6})\b"), _extension)

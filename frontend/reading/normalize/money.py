@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from frontend.reading.normalize.data import CURRENCIES, SCALES
-from frontend.reading.normalize.spoken import CURRENCY, NUMBER, Rule, cardinal, decimal
+from frontend.reading.normalize.data import CURRENCIES, DOLLAR_COUNTRIES, SCALES
+from frontend.reading.normalize.spoken import CURRENCY, NUMBER, Rule, cardinal, decimal, describes_noun
 
 
 def _spoken_amount(amount: str, names: tuple, scale: str) -> str:
@@ -28,7 +28,13 @@ def _money(match: re.Match) -> str:
     groups = match.groupdict()
     sign = "minus " if groups.get("sign") else ""
     scale = (groups.get("scale") or "").lower()
-    return sign + _spoken_amount(groups["amount"], CURRENCIES[groups["symbol"]], scale)
+    names = CURRENCIES[groups["symbol"]]
+    if groups.get("country"):  # "C$100": one hundred Canadian dollars
+        country = DOLLAR_COUNTRIES[groups["country"]]
+        names = (f"{country} dollar", f"{country} dollars", "cent", "cents")
+    if "." not in groups["amount"] and describes_noun(match):  # "a $50 gift card": a fifty dollar gift card
+        names = (names[0], names[0], *names[2:])
+    return sign + _spoken_amount(groups["amount"], names, scale)
 
 
 def _percent(match: re.Match) -> str:
@@ -36,12 +42,12 @@ def _percent(match: re.Match) -> str:
 
 
 MONEY_SYMBOL_FIRST: Rule = (
-    re.compile(rf"(?:(?<![\w-])(?P<sign>-))?(?P<symbol>{CURRENCY})(?P<amount>{NUMBER})"
+    re.compile(rf"(?:(?<![\w-])(?P<sign>-))?(?:\b(?P<country>US|NZ|HK|[CAS])(?=\$))?(?P<symbol>{CURRENCY})(?P<amount>{NUMBER})"
                 r"(?:\s?(?P<scale>thousand|million|billion|trillion|[kKmMbBtT]|[mM]n|[bB]n)\b)?"), _money)
 
 
 MONEY_SYMBOL_AFTER: Rule = (
-    re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<amount>{NUMBER})\s?(?P<symbol>[$€£¥¢])"), _money)
+    re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<amount>{NUMBER})\s?(?P<symbol>[$€£¥₹¢])"), _money)
 
 
 PERCENTAGE: Rule = (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})\s?%"), _percent)

@@ -13,6 +13,7 @@ from frontend.reading.normalize.spoken import (
     decimal,
     digits,
     ordinal,
+    paired,
     words_before,
 )
 from frontend.reading.normalize.units import UNIT, with_unit
@@ -63,7 +64,8 @@ def spoken_fraction(match: re.Match, numerator: int, denominator: int) -> str:
 
 def _range(match: re.Match) -> str:
     first_symbol, second_symbol = match.group("symbol") or "", match.group("symbol2") or ""
-    return f"{first_symbol}{match.group('a')} to {second_symbol or first_symbol}{match.group('b')}"
+    percent = match.group("percent") or ""  # "5.25%–5.5%"
+    return f"{first_symbol}{match.group('a')}{percent} to {second_symbol or first_symbol}{match.group('b')}"
 
 
 def _number_with_letters(match: re.Match) -> str:
@@ -76,7 +78,16 @@ def _ratio(match: re.Match) -> str:
 
 
 def _letters_and_number(match: re.Match) -> str:
-    return f"{match.group('letters')} {match.group('number')}"
+    """'COVID-19', 'p99'; a model's capitals before three or four digits are read in pairs: 'A320' A three twenty,
+    'F-150' F one fifty."""
+    written_letters, number = match.group("letters"), match.group("number")
+    if written_letters.isupper() and len(number) >= 3 and not number.startswith("0"):
+        return f"{written_letters} {paired(number)}"
+    return f"{written_letters} {number}"
+
+
+def _batting_average(match: re.Match) -> str:
+    return paired(match.group("thousandths"))
 
 
 def _number(match: re.Match) -> str:
@@ -85,7 +96,7 @@ def _number(match: re.Match) -> str:
 
 
 NUMBER_RANGE: Rule = (
-    re.compile(rf"(?<![\w.,/:–-])(?P<symbol>{CURRENCY})?(?P<a>{CLOCK}|{NUMBER})(?:-|\s?[–—]\s?)"
+    re.compile(rf"(?<![\w.,/:–-])(?P<symbol>{CURRENCY})?(?P<a>{CLOCK}|{NUMBER})(?P<percent>%)?(?:-|\s?[–—]\s?)"
                 rf"(?P<symbol2>{CURRENCY})?(?!0\d)(?P<b>{CLOCK}|{NUMBER})(?![\d:/–-]|[.,]\d)"), _range)
 
 
@@ -117,3 +128,7 @@ NUMBER_WITH_LETTERS: Rule = (
 
 
 PLAIN_NUMBER: Rule = (re.compile(rf"(?<![\w-])(?P<sign>-)?(?P<number>{NUMBER})\b"), _number)
+
+
+BATTING_AVERAGE: Rule = (
+    re.compile(r"(?<![\w.])\.(?P<thousandths>\d{3})(?=\s(?:batting\s|slugging\s)?(?:average|avg)\b)"), _batting_average)

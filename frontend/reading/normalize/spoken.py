@@ -8,7 +8,14 @@ from typing import Callable
 
 from num2words import num2words
 
-from frontend.reading.normalize.data import DIGIT_WORDS, MONTH_ABBREVIATIONS, MONTHS, WEEKDAY_NAMES
+from frontend.reading.normalize.data import (
+    DETERMINERS,
+    DIGIT_WORDS,
+    MONTH_ABBREVIATIONS,
+    MONTHS,
+    NOT_NOUNS,
+    WEEKDAY_NAMES,
+)
 
 NEXT_WORD = re.compile(r"\s+(\S+)")
 
@@ -116,7 +123,7 @@ MONTH_NAMES = "|".join(m for m in MONTHS) + "|" + "|".join(
     m.capitalize() + r"\.?" for m in MONTH_ABBREVIATIONS)
 
 
-CURRENCY = "[$€£¥]"
+CURRENCY = "[$€£¥₹]"
 
 
 CLOCK = r"\d{1,2}:\d\d(?!\d)"
@@ -126,3 +133,12 @@ AM_PM = r"[aApP]\.?[mM]\.?"
 
 
 NAMED_DAYS = "|".join(sorted((key.capitalize() for key in WEEKDAY_NAMES), key=len, reverse=True))
+
+
+def describes_noun(match: re.Match, always: bool = False) -> bool:
+    """Whether an amount describes the noun after it ('a 500 mg tablet', 'the $50 card'): a lowercase noun follows
+    and a determiner comes before (or `always`, for units said so even without one: '100 W bulb')."""
+    following = word_after(match)
+    if not following.isalpha() or not following.islower() or following in NOT_NOUNS:
+        return False
+    return always or (words_before(match, 1) or [""])[0].lower() in DETERMINERS

@@ -1,9 +1,10 @@
-"""Clock times with a.m./p.m. and zones, 24-hour and military times, durations written as clocks."""
+"""Clock times with a.m./p.m. and zones, 24-hour and military times, durations written as clocks or compactly
+("2h30m")."""
 from __future__ import annotations
 
 import re
 
-from frontend.reading.normalize.data import TIME_ZONES
+from frontend.reading.normalize.data import TIME_ZONE_NAMES, TIME_ZONES
 from frontend.reading.normalize.numbers import _ratio
 from frontend.reading.normalize.spoken import AM_PM, Rule, cardinal, ends_sentence, letters, words_before
 
@@ -25,7 +26,7 @@ def _time(match: re.Match) -> str:
     zone = match.group("zone")
     end = "." if (match.group("ampm") or "").endswith(".") and not zone and ends_sentence(match) else ""
     spoken = f"{spoken} {' '.join(suffix.upper())}{end}" if suffix else spoken  # "... 9 p.m. Then"
-    return f"{spoken} {letters(zone)}" if zone else spoken
+    return f"{spoken} {TIME_ZONE_NAMES.get(zone) or letters(zone)}" if zone else spoken
 
 
 def _military_time(match: re.Match) -> str:
@@ -75,3 +76,36 @@ CLOCK_TIME: Rule = (
 
 HOUR_AM_PM: Rule = (
     re.compile(rf"\b(?P<h>\d{{1,2}})\s?(?P<ampm>{AM_PM})(?!\w)(?:\s(?P<zone>{TIME_ZONES})\b)?"), _time)
+
+
+COMPACT_UNITS = {"d": "day", "h": "hour", "m": "minute", "s": "second"}
+DURATION_WORDS = {"in", "after", "every", "for", "took", "within", "ttl", "timeout", "last", "eta", "about"}
+
+
+def _compact_duration(match: re.Match) -> str:
+    """'2h30m' -> 'two hours thirty minutes', '3d 4h' -> 'three days four hours'."""
+    return " ".join(counted(int(count), COMPACT_UNITS[unit]) for count, unit in COMPACT_PART.findall(match.group(0)))
+
+
+def _minutes(match: re.Match) -> str:
+    """'in 45m' is minutes; '400m' alone is left to the units (meters)."""
+    if (words_before(match, 1) or [""])[0].lower().rstrip(":") not in DURATION_WORDS:
+        return match.group(0)
+    return counted(int(match.group("count")), "minute")
+
+
+def _split_time(match: re.Match) -> str:
+    """'3:52.1', a race time: three minutes fifty-two point one seconds."""
+    seconds = f"{cardinal(int(match.group('s')))} point {' '.join(cardinal(int(d)) for d in match.group('f'))}"
+    return f"{counted(int(match.group('min')), 'minute')} {seconds} seconds"
+
+
+def counted(count: int, unit: str) -> str:
+    return f"{cardinal(count)} {unit}{'' if count == 1 else 's'}"
+
+
+COMPACT_PART = re.compile(r"(\d{1,3})([dhms])")
+COMPACT_DURATION: Rule = (re.compile(r"(?<![\w.,:])(?:\d{1,3}[dh](?:\s?\d{1,3}[hms]){1,3}|\d{1,3}m\s?\d{1,3}s)(?!\w)"),
+                          _compact_duration)
+MINUTES: Rule = (re.compile(r"(?<![\w.,])(?P<count>\d{1,3})m(?!\w)"), _minutes)
+SPLIT_TIME: Rule = (re.compile(r"(?<![\w.,:])(?P<min>\d{1,2}):(?P<s>[0-5]\d)\.(?P<f>\d{1,3})(?![\d:])"), _split_time)

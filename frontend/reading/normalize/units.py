@@ -3,8 +3,23 @@ from __future__ import annotations
 
 import re
 
-from frontend.reading.normalize.data import SCALES, SINGULAR_UNITS, UNIT_QUALIFIERS, UNITS
-from frontend.reading.normalize.spoken import NUMBER, Rule, cardinal, decimal, plural_number, word_after
+from frontend.reading.normalize.data import (
+    ADJECTIVE_UNITS,
+    SCALES,
+    SINGULAR_UNITS,
+    UNIT_QUALIFIERS,
+    UNITS,
+)
+from frontend.reading.normalize.spoken import (
+    NUMBER,
+    Rule,
+    cardinal,
+    decimal,
+    describes_noun,
+    paired,
+    plural_number,
+    word_after,
+)
 
 
 def unit_name(written: str) -> str:
@@ -35,10 +50,29 @@ def _unit(match: re.Match) -> str:
     if match.group(0).endswith("0s") and word_after(match) == "of":  # "1,000s of rows": thousands
         return plural_number(number)
     spoken_unit = unit_name(match.group("unit"))
-    if number.replace(",", "") in ("1", "1.0"):
+    if number.replace(",", "") in ("1", "1.0") or match.group("hyphen") or is_adjective(match, spoken_unit):
         spoken_unit = singular_unit(spoken_unit)
     sign = "minus " if match.group("sign") else ""
-    return f"{sign}{decimal(number)} {spoken_unit}"
+    return f"{sign}{decimal(number)}{'-' if match.group('hyphen') else ' '}{spoken_unit}"
+
+
+def is_adjective(match: re.Match, spoken_unit: str) -> bool:
+    """Whether an amount describes the noun after it, its unit then singular: 'a 500 mg tablet', '100 W bulb';
+    '200 g flour' in a list of ingredients stays plural, as cooks read it. Degrees stay plural."""
+    return "degree" not in spoken_unit and describes_noun(match, always=spoken_unit in ADJECTIVE_UNITS)
+
+
+def _dimensions(match: re.Match) -> str:
+    """'1920x1080' nineteen twenty by ten eighty, '9x13' nine by thirteen: sizes and resolutions."""
+    return f"{paired(match.group('a'))} by {paired(match.group('b'))}"
+
+
+def _resolution(match: re.Match) -> str:
+    return f"{paired(match.group('lines'))} p"
+
+
+def _unit_per_unit(match: re.Match) -> str:
+    return f"{match.group('first')} per "
 
 
 def singular_unit(plural: str) -> str:
@@ -57,7 +91,10 @@ def _scaled_number(match: re.Match) -> str:
 
 
 def _per(match: re.Match) -> str:
-    return " per "
+    return f" per {PER_NAMES.get(match.group('per'), match.group('per'))}"
+
+
+PER_NAMES = {"mo": "month", "yr": "year", "wk": "week", "hr": "hour"}
 
 
 def _times(match: re.Match) -> str:
@@ -66,8 +103,9 @@ def _times(match: re.Match) -> str:
 
 UNIT = (r"(?P<unit>km/h|m/s²|(?:k?m|ft)/s|(?i:[kmg]bit/s)|°[CF]|°|fl\.? oz|sq\.? (?:ft|mi|km|m)\b|(?:[kc]?m|ft)[²³]|"
         r"[kc]?m[23]\b|[µμ][gm]\b|(?:MW|GW|mW|mA)\b|"
-        r"(?i:mph|km|cm|mm|mi|ft|kg|mg|mcg|lbs|lb|oz|ml|cl|qt|kwh|kw|khz|mhz|ghz|hz|kbps|mbps|gbps|kb|mb|gb|tb|pb|kib|"
-        r"mib|gib|tib|hrs|hr|sec|min|ms|tbsp|tsp|gal|yd|fps|rpm|mah|kph|ha|nm|kcal|psi)\b|"
+        r"(?i:[kmg]b/s|mph|km|cm|mm|mi|ft|kg|mg|mcg|lbs|lb|oz|ml|cl|qt|kwh|kw|khz|mhz|ghz|hz|kbps|mbps|gbps|kb|mb|gb|tb|pb|kib|"
+        r"mib|gib|tib|hrs|hr|sec|mins|min|ms|tbsp|tsp|gal|yd|fps|rpm|mah|kph|ha|nm|kcal|psi|dpi|ppi|db|bps|bp|iu|mp|"
+        r"mmhg|pcs|tabs|tab)\b|[µμ]s\b|in\.(?=\s[a-z])|in(?=\sof\b)|"
         r"[mglLWVsh]\b)")  # single letters: "5G" is no gram
 
 
@@ -82,7 +120,12 @@ HEIGHT_WRITTEN: Rule = (
 HEIGHT_HYPHENATED: Rule = (re.compile(r"\b(?P<feet>\d)(?P<hyphen>-)foot-(?P<inches>1[01]|\d)\b"), _height)
 
 
-AMOUNT_WITH_UNIT: Rule = (re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})\s?{UNIT}"), _unit)
+AMOUNT_WITH_UNIT: Rule = (
+    re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})(?:\s?|(?P<hyphen>-)){UNIT}"), _unit)
+UNIT_PER_UNIT: Rule = (re.compile(rf"(?<![\w.,])(?P<first>{NUMBER}\s?{UNIT})/(?=\d)"), _unit_per_unit)  # 250mg/5mL
+DIMENSIONS: Rule = (
+    re.compile(r"(?<![\w.,])(?P<a>\d{1,4})(?:[x×]|\sx\s)(?P<b>\d{1,4})(?![\d.,]|\s?[x×]\s?\d)"), _dimensions)
+RESOLUTION: Rule = (re.compile(r"(?<![\w.,])(?P<lines>\d{3,4})p\b"), _resolution)
 
 
 SCALED_NUMBER: Rule = (
@@ -93,4 +136,4 @@ MULTIPLIER: Rule = (re.compile(rf"(?<![\w.,])(?P<number>{NUMBER})x\b"), _times)
 
 
 PER: Rule = (
-    re.compile(r"(?<=\w)/(?=(?:month|year|week|day|hour|night|person|unit|item)\b)"), _per)
+    re.compile(r"(?<=\w)/(?P<per>month|year|week|day|hour|night|person|unit|item|serving|dose|mo|yr|wk|hr)\b"), _per)

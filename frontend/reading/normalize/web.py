@@ -1,9 +1,11 @@
-"""Web addresses and e-mail addresses, read symbol by symbol."""
+"""Web addresses and e-mail addresses, read symbol by symbol; hashtags and handles split into words."""
 from __future__ import annotations
 
 import re
 
 from frontend.reading.normalize.spoken import Rule
+
+CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[A-Z])(?=[A-Z][a-z])|_")
 
 
 def _email(match: re.Match) -> str:
@@ -38,3 +40,26 @@ WEB_ADDRESS: Rule = (
 
 EMAIL_ADDRESS: Rule = (
     re.compile(r"(?<![\w.+-])(?P<user>[\w.+-]{1,64})@(?P<domain>[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})"), _email)
+
+
+def split_words(tag: str) -> str:
+    """'ThrowbackThursday' -> 'Throwback Thursday', 'COVID19' -> 'COVID 19', 'Help_Desk' -> 'Help Desk'."""
+    return " ".join(CAMEL_CASE.sub(" ", tag).split())
+
+
+def _hashtag(match: re.Match) -> str:
+    """'#ThrowbackThursday' is read as its words, as a newsreader reads a tag; '#1' stays a number."""
+    return split_words(match.group("tag"))
+
+
+def _handle(match: re.Match) -> str:
+    return f"at {split_words(match.group('handle'))}"
+
+
+def _dot_js(match: re.Match) -> str:
+    return " J S"
+
+
+HASHTAG: Rule = (re.compile(r"(?<![\w&#])#(?P<tag>\d{0,4}[A-Za-z]{2}[A-Za-z0-9_]{0,137})"), _hashtag)
+HANDLE: Rule = (re.compile(r"(?<![\w.@])@(?P<handle>[A-Za-z][A-Za-z0-9_]{0,30})\b"), _handle)
+DOT_JS: Rule = (re.compile(r"(?<=[A-Za-z])\.js\b"), _dot_js)  # "Node.js"
