@@ -607,6 +607,6 @@ def test_spoken_form(category, text, spoken):
     "0800 " * 20_000, "1 AD " * 20_000, "5 sq " * 20_000, "code 1" * 17_000, "2024/1/" * 15_000, "a(s)" * 25_000,
 ])
 def test_linear_time_on_100_kb_adversarial_input(adversarial):
-    started = time.monotonic()
+    started = time.process_time()  # this process's CPU: other work on a busy machine does not count
     normalize(adversarial[:100_000])
-    assert time.monotonic() - started < 5  # backtracking would take hours; linear rules take well under a second
+    assert time.process_time() - started < 5  # backtracking would take hours; linear rules take well under a second
