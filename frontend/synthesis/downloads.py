@@ -60,7 +60,8 @@ class Download:
         """The audio is complete: keep the file."""
         await asyncio.to_thread(self.encoder.finish)
         if self.owner is not None:
-            await self.store.keep(self.name, self.file.getvalue(), self.format.media_type, self.owner)
+            data = await asyncio.to_thread(self.file.getvalue)  # a spooled file read off the event loop
+            await self.store.keep(self.name, data, self.format.media_type, self.owner)
 
 
 class Downloads:

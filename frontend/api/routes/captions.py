@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from frontend.api.dependencies import PROTECTED, admission, speech_service
 from frontend.api.errors import ERROR_RESPONSES
@@ -33,7 +33,9 @@ async def captioned_speech(body: CaptionedSpeechRequest, request: Request, svc: 
             lines = await first_item_ready(captioned_lines(svc, plan))
             return StreamingResponse(slot.held(lines, line_error), media_type="application/json")
         data, words = await unless_disconnected(request, svc.whole(plan))
-    return captioned(plan, data, words)
+    # base64 and JSON of a whole file, rendered off the event loop
+    body = await asyncio.to_thread(lambda: captioned(plan, data, words).model_dump_json().encode())
+    return Response(body, media_type="application/json")
 
 
 def _speech_request(body: CaptionedSpeechRequest) -> SpeechRequest:
