@@ -25,7 +25,8 @@ class FrontendProcess:
 
     def __init__(self, log_path: Path, **settings: str):
         self.url = f"http://127.0.0.1:{free_port()}"
-        env = {**os.environ, "API_KEYS": "", **settings, "HOST": "127.0.0.1", "PORT": self.url.rsplit(":", 1)[1]}
+        env = {**os.environ, "API_KEYS": "", "WYOMING_PORT": "0", **settings, "HOST": "127.0.0.1",  # Wyoming if asked
+               "WYOMING_HOST": "127.0.0.1", "PORT": self.url.rsplit(":", 1)[1]}
         self.log_path = log_path
         with open(log_path, "wb") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "frontend"], env=env, stdout=log,

@@ -80,12 +80,24 @@ class Settings(BaseSettings):
                                     "for this long, and nothing left to speak, is closed (`session_idle`)")
     websocket_max_session_s: float = Field(1800.0, gt=0, description="how long one WebSocket session may last; "
                                            "then it is closed (`session_too_long`) and its synthesis stops")
-    websocket_max_chars: int = Field(50_000, ge=1, description="characters of text one WebSocket session may "
-                                     "append in all; more are refused (`session_input_too_long`)")
+    websocket_max_chars: int = Field(50_000, ge=1, description="characters of text one WebSocket session (or "
+                                     "Wyoming streaming synthesis) may append in all; more are refused "
+                                     "(`session_input_too_long`)")
     websocket_max_sessions: int = Field(64, ge=1, description="WebSocket sessions open at once, all keys together; "
                                         "more are refused (`too_many_sessions`, close code 1013)")
     websocket_max_sessions_per_key: int = Field(8, ge=1, description="WebSocket sessions open at once for one API "
                                                 "key (or client address); more are refused as above")
+    wyoming_host: str = Field("0.0.0.0", description="address the Wyoming server (Home Assistant's protocol) "
+                              "listens on")
+    wyoming_port: int = Field(10200, ge=0, le=65535, description="port of the Wyoming server, beside the API in "
+                              "the same process; 0 turns it off. Wyoming has no keys: with API_KEYS set it stays off "
+                              "unless WYOMING_OPEN is true (docs/home-assistant.md)")
+    wyoming_open: bool = Field(False, description="serve Wyoming, without keys, even when API_KEYS closes the API: "
+                               "for a port reachable only from Home Assistant's network")
+    wyoming_sample_rate: int = Field(24000, ge=8000, le=48000, description="rate of the 16-bit mono PCM the "
+                                     "Wyoming server sends (Home Assistant converts what its players need)")
+    wyoming_idle_s: float = Field(60.0, gt=0, description="a Wyoming connection that sends no event for this "
+                                  "long, with nothing being spoken, is closed")
     shutdown_grace_s: float = Field(30.0, ge=0,
                                     description="how long in-flight requests may finish on SIGTERM; then 503")
 

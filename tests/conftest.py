@@ -133,21 +133,33 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def api(triton, tiny_repository, tmp_path_factory):
+def wyoming_port() -> int:
+    """The port of the `api` stack's Wyoming server (open beside its keys: WYOMING_OPEN)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def api(triton, tiny_repository, wyoming_port, tmp_path_factory):
     """The real frontend (`python -m frontend`, uvicorn) in front of the real Triton, with an API key, in the
     containers' environment (docker/frontend.env) plus what compose sets per deployment."""
     log_path = tmp_path_factory.mktemp("frontend") / "frontend.log"
     with frontend(log_path, **deployment_env(), TRITON_URL=triton.http_url, MODEL_REPOSITORY=str(tiny_repository),
-                  API_KEYS=f"other-key,{API_KEY}") as stack:
+                  API_KEYS=f"other-key,{API_KEY}", WYOMING_PORT=str(wyoming_port), WYOMING_OPEN="true") as stack:
         yield stack.url
 
 
 @pytest.fixture(scope="session")
-def real_api(real_repository, tmp_path_factory):
+def real_wyoming_port() -> int:
+    """The port of the `real_api` stack's Wyoming server."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def real_api(real_repository, real_wyoming_port, tmp_path_factory):
     """The real stack (Triton and the API, no key) on Kokoro's released weights, for what a listener judges."""
     logs = tmp_path_factory.mktemp("real-stack")
     with TritonServer(real_repository, free_port(), free_port(), free_port(), log_path=logs / "tritonserver.log",
                       extra=["--exit-timeout-secs=3"]) as triton:
         with frontend(logs / "frontend.log", TRITON_URL=triton.http_url,
-                      MODEL_REPOSITORY=str(real_repository)) as stack:
+                      MODEL_REPOSITORY=str(real_repository), WYOMING_PORT=str(real_wyoming_port)) as stack:
             yield stack.url

@@ -14,13 +14,14 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from frontend.api import errors
+from frontend.api import errors, wyoming
 from frontend.api.dependencies import Access
 from frontend.api.guards import BodyLimit, Inflight, RateLimiter, ShutdownAnswer
 from frontend.api.observability import RequestTracking
 from frontend.api.routes import captions, dev, downloads, health, models, speech, voices, web, websocket
 from frontend.reading.phonemes import Phonemizer
 from frontend.settings import Settings, get_settings
+from frontend.synthesis.defaults import PRODUCT_VERSION
 from frontend.synthesis.downloads import Downloads, Quota
 from frontend.synthesis.metrics import Metrics
 from frontend.synthesis.service import SpeechService
@@ -34,7 +35,7 @@ DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 def create_app(settings: Settings | None = None, metrics: Metrics | None = None) -> FastAPI:
     settings = settings or get_settings()
     metrics = metrics or Metrics()
-    app = FastAPI(title="Kokoro TTS", version="0.1.0", lifespan=_lifespan, docs_url=None, redoc_url=None,
+    app = FastAPI(title="Kokoro TTS", version=PRODUCT_VERSION, lifespan=_lifespan, docs_url=None, redoc_url=None,
                   description="OpenAI-compatible text to speech: Kokoro-82M on Triton")
     app.state.settings, app.state.metrics = settings, metrics
     app.state.access = Access(settings.keys(), RateLimiter(settings.rate_limit_per_minute))
@@ -92,7 +93,13 @@ async def _lifespan(app: FastAPI):
                      settings.download_ttl_s)
     app.state.service = SpeechService(settings, synthesizer, phonemizer, voices, metrics, kept)
     _log_start(voices, settings.keys())
+    home_assistant = None
+    if wyoming.enabled(settings):  # Wyoming's port, in this event loop, through the same service and limits
+        home_assistant = wyoming.WyomingServer(app.state.service, app.state.inflight, app.state.access.rate_limit)
+        await home_assistant.start()
     yield
+    if home_assistant:
+        await home_assistant.close()
     await synthesizer.close()
     kept.close()
 

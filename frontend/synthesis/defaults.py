@@ -7,6 +7,7 @@ import re
 from frontend.errors import NotFound
 from kokoro_core.contract import UPSTREAM_REPO
 
+PRODUCT_VERSION = "0.1.0"  # this server's, as /docs and Wyoming's info show it
 MODEL_ID = UPSTREAM_REPO
 MODEL_OWNER = "hexgrad"
 CLIENT_NAMES = ("kokoro", "tts-1", "tts-1-hd", "gpt-4o-mini-tts")  # the names clients send for this model
