@@ -18,8 +18,9 @@ COPY kokoro_core/__init__.py kokoro_core/contract.py kokoro_core/
 RUN useradd --create-home --uid 10001 kokoro
 USER 10001
 
-ENV MODEL_REPOSITORY=/models PORT=8880
-EXPOSE 8880
+ENV MODEL_REPOSITORY=/models PORT=8880 WYOMING_PORT=10200
+# the API; Wyoming, for Home Assistant
+EXPOSE 8880 10200
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8880/ready', timeout=2)"]
 ENTRYPOINT ["tini", "--"]

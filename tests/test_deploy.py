@@ -320,13 +320,13 @@ TRITON_PORTS = {8000, 8001, 8002}
 @pytest.mark.parametrize("compose", COMPOSE_FILES, ids=lambda p: p.name)
 def test_compose_publishes_the_api_alone(compose):
     """docker-compose's own rendering: Triton's ports are exposed to the compose network (the API reaches
-    `triton:8000`) and published on no host address; the API's port is the one published port."""
+    `triton:8000`) and published on no host address; the API's ports (HTTP, Wyoming) are the ones published."""
     result = run("docker-compose", "-f", compose, "config", cwd=compose.parent)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     published = {name: service.get("ports", []) for name, service in services.items()}
     assert published["triton"] == [], f"Triton's ports are published on the host: {published['triton']}"
-    assert [int(p["target"]) for p in published["frontend"]] == [8880]
+    assert [int(p["target"]) for p in published["frontend"]] == [8880, 10200]  # the API, Wyoming
     assert {int(port) for port in services["triton"]["expose"]} == TRITON_PORTS
     assert int(services["frontend"]["environment"]["TRITON_URL"].rsplit(":", 1)[1]) in TRITON_PORTS
 
