@@ -17,7 +17,7 @@ import numpy as np
 from frontend.errors import InvalidRequest
 from frontend.reading import ssml, timing
 from frontend.reading.chunks import Chunk, phoneme_chunks, text_chunks
-from frontend.reading.languages import language_of
+from frontend.reading.languages import reading_language
 from frontend.reading.phonemes import Phonemizer
 from frontend.reading.timing import TimedWord
 from frontend.settings import Settings
@@ -47,6 +47,7 @@ class Plan:
     alignment: timing.Alignment | None = None  # when word timing is asked for
     volume: float = 1.0  # Kokoro-FastAPI's volume_multiplier
     download: Download | None = None  # Kokoro-FastAPI's return_download_link
+    language: str = "a"  # the Kokoro language whose G2P read the text (the X-Language header)
 
     @property
     def input_tokens(self) -> int:
@@ -85,7 +86,7 @@ class SpeechService:
         require_text(request.text, self.settings.max_input_chars, "input")
         require_text(request.phonemes or "", self.settings.max_input_chars, "phonemes")
         voice = await asyncio.to_thread(self.voices.resolve, request.voice or None, self.settings.max_blend_voices)
-        language = language_of(request.lang_code, request.language, voice.language_voice)
+        language = reading_language(request.lang_code, request.language, voice.language_voice, request.text)
         fmt = audio.output_format(request.format, request.encoding)
         mode = request.mode or (Mode.FILE if fmt.container in ("wav", "flac") else Mode.STREAM)
         first_words = (self.settings.first_chunk_words or None) if mode != Mode.FILE else None
@@ -99,7 +100,7 @@ class SpeechService:
         self.metrics.characters.inc(len(request.text))
         alignment = await asyncio.to_thread(self.aligned, request, chunks, language) if request.timed else None
         return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id, alignment,
-                    volume=request.volume, download=self.download(request))
+                    volume=request.volume, download=self.download(request), language=language)
 
     def aligned(self, request: SpeechInput, chunks: list[Chunk], language: str) -> timing.Alignment:
         if request.phonemes:

@@ -10,6 +10,7 @@ from frontend.api.guards import Admission
 from frontend.api.routes.responses import admitted, first_item_ready, unless_disconnected
 from frontend.api.schemas import SpeechEvent, SpeechRequest
 from frontend.api.streams import audio_bytes, event_error, events
+from frontend.reading.languages import language_tag
 from frontend.synthesis.defaults import response_format
 from frontend.synthesis.request import Mode
 from frontend.synthesis.service import SpeechService
@@ -35,6 +36,7 @@ async def speech(body: SpeechRequest, request: Request, svc: SpeechService = Dep
             plan.download.owned_by(inflight.client)  # only this client reads it back
         # Kokoro-FastAPI's header: the kept file's path under /v1, there once the audio is complete.
         headers = {"X-Download-Path": f"/download/{plan.download.name}"} if plan.download else {}
+        headers["X-Language"] = language_tag(plan.language)  # which G2P read the text
         if plan.mode in (Mode.SSE, Mode.TOGETHER):
             sse = await first_item_ready(events(svc, plan))
             return StreamingResponse(slot.held(sse, event_error), media_type="text/event-stream",
