@@ -17,7 +17,7 @@ import pytest
 import soundfile
 
 from bench.processes import rss_bytes
-from tests.conftest import API_KEY, deployment_env, frontend
+from tests.helpers import API_KEY, deployment_env, frontend
 
 MIB = 1 << 20
 # The stack's one departure from the deployments' settings: audio refused past 10 minutes, so that speed 0.25 on a
