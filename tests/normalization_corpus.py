@@ -15,6 +15,18 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 CORPUS = Path(__file__).with_name("normalization_corpus.tsv")
+# Adversarial input: each piece repeated to a few kilobytes, built against the rules (long digit runs, many symbols,
+# nested dots, thousands of "#", near-misses of every pattern). tests/test_normalize.py bounds every rule's time.
+ADVERSARIAL = [
+    "9", "1,", "$1,", "a@", "http://a.", "-1/", "12:", "Mr. ", "1st ", "1-", "1.1.", "a.", "555-", "+1 ", "1½", "1 1/",
+    "1999 ", "St. A ", "No. ", "the 9", "1:1:", "12-", "6'", "6'1", "XVI ", "Henry VIII ", "A.", "Mon-", "9am-",
+    "0800 ", "1 AD ", "5 sq ", "code 1", "2024/1/", "a(s)", "#", "#a", "##1", "@", "@a_", "~", "~1", "±", "<", " < ",
+    "x²", "²", "1h", "2h30m", "1m ", "1:1.", "1920x", "1x1x", "1080p", "ISBN 1-", "ISBN 9", "CVE-1-", "+44 (0)",
+    "(0)", "555-123-4567 x", "FY", "FY2", "Q1 ", "H1 2", "v1.", "v1.2.3-rc", "1.2.3-", "US$", "C$1", "₹", "12/20",
+    "2024-0", "exp 2024-01 ", "Dec 25 - ", "Jan ", ".312 ", "error 4", "port 80", "A320", "F-1", "a 5 mg ",
+    "Mon., ", "on Tues. ", ", Fla.", "Apt. ", "min. ", "EST. ", "7:05 p.m. EST ", "5 mg/", "1 in. ", "Node.js",
+    "$5/mo ", "5%-", "1 × ", "√", "Dr. Jr. ",
+]
 SPLITS = ("tune", "held")
 
 

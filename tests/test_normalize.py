@@ -1,612 +1,130 @@
-"""English normalization: input -> what a reader says, across every category the rules cover."""
+"""English normalization against the corpus (tests/normalization_corpus.tsv): every tuned case read right, the
+held-out part above the issue's bar, and every rule linear in its input."""
+import re
+import re._constants as sre_constants
+import re._parser as sre_parser
 import time
 
 import pytest
 
-from frontend.reading.normalize import normalize
+from frontend.reading.normalize import RULES, normalize
+from tests.normalization_corpus import ADVERSARIAL, cases, rates, read_right, words
 
-CASES = {
-    "cardinal": [
-        ("We sold 3,497 units.", "We sold three thousand four hundred ninety-seven units."),
-        ("3,497", "three thousand four hundred ninety-seven"),
-        ("1,000,000 people", "one million people"),
-        ("It has 12 legs", "It has twelve legs"),
-        ("0 errors", "zero errors"),
-        ("7", "seven"),
-        ("100", "one hundred"),
-        ("101 ways", "one hundred one ways"),
-        ("2,500 miles away", "two thousand five hundred miles away"),
-        ("999", "nine hundred ninety-nine"),
-        ("15 apples and 16 pears", "fifteen apples and sixteen pears"),
-        ("Page 42", "Page forty-two"),
-        ("12345", "twelve thousand three hundred forty-five"),
-        ("a 3 b", "a three b"),
-        ("1500 people", "one thousand five hundred people"),
-        ("He scored 2000 points.", "He scored two thousand points."),
-        ("Over 1500 people came.", "Over one thousand five hundred people came."),
-        ("It is 3x faster.", "It is three times faster."),
-        ("Load 1,000s of rows.", "Load thousands of rows."),
-    ],
-    "decimal": [
-        ("3.14", "three point one four"),
-        ("0.5", "zero point five"),
-        ("1.05 seconds", "one point zero five seconds"),
-        ("It grew 2.75 times", "It grew two point seven five times"),
-        ("1,234.5", "one thousand two hundred thirty-four point five"),
-        ("version 10.2", "version ten point two"),
-        ("pi is about 3.14159", "pi is about three point one four one five nine"),
-        ("99.9", "ninety-nine point nine"),
-        ("Version 2.0.1", "Version two point zero point one"),
-        ("kernel 6.5.0.", "kernel six point five point zero."),
-        ("v1.2.3", "version one point two point three"),
-        ("Ping 192.168.1.1 to test.",
-         "Ping one hundred ninety-two dot one hundred sixty-eight dot one dot one to test."),
-        ("1.5k", "one point five thousand"),
-        ("10k requests", "ten thousand requests"),
-        ("5M users", "five million users"),
-    ],
-    "negative": [
-        ("It was -5 outside.", "It was minus five outside."),
-        ("-3.5", "minus three point five"),
-        ("a drop of -12", "a drop of minus twelve"),
-        ("-1,000", "minus one thousand"),
-        ("down -40%", "down minus forty percent"),
-        ("-10°C", "minus ten degrees Celsius"),
-        ("-$5", "minus five dollars"),
-        ("a loss of -$1.5M", "a loss of minus one point five million dollars"),
-    ],
-    "ordinal": [
-        ("He was 1st.", "He was first."),
-        ("the 2nd time", "the second time"),
-        ("3rd place", "third place"),
-        ("4th of them", "fourth of them"),
-        ("the 21st century", "the twenty-first century"),
-        ("22nd", "twenty-second"),
-        ("101st Airborne", "one hundred first Airborne"),
-        ("the 11th hour", "the eleventh hour"),
-        ("12TH", "twelfth"),
-        ("her 100th birthday", "her one hundredth birthday"),
-    ],
-    "year": [
-        ("in 1999", "in nineteen ninety-nine"),
-        ("Back in 2005 we", "Back in two thousand five we"),
-        ("since 2024", "since twenty twenty-four"),
-        ("from 1066", "from ten sixty-six"),
-        ("in 1905", "in nineteen oh five"),
-        ("until 2010", "until twenty ten"),
-        ("by 2050", "by twenty fifty"),
-        ("the 1990s", "the nineteen nineties"),
-        ("the 1980s and 2000s", "the nineteen eighties and two thousands"),
-        ("in the year 1800", "in the year eighteen hundred"),
-        ("1999 people came", "one thousand nine hundred ninety-nine people came"),
-        ("after 1945", "after nineteen forty-five"),
-        ("June 2024", "June twenty twenty-four"),
-        ("The year was 1999.", "The year was nineteen ninety-nine."),
-        ("2024 was great.", "twenty twenty-four was great."),
-        ("Copyright 2023", "Copyright twenty twenty-three"),
-        ("© 2023 Acme", "copyright twenty twenty-three Acme"),
-        ("The 2024 Olympics were held in Paris.", "The twenty twenty-four Olympics were held in Paris."),
-        ("It happened in 2000.", "It happened in two thousand."),
-        ("in 2000 km", "in two thousand kilometers"),
-        ("the 90s", "the nineties"),
-        ("'90s music", "nineties music"),
-        ("He is in his 30s.", "He is in his thirties."),
-        ("The mid-80s were fun.", "The mid-eighties were fun."),
-        ("After the '08 crisis", "After the oh eight crisis"),
-        ("Results for FY2024", "Results for FY twenty twenty-four"),
-        ('since 1990 prices rose', 'since nineteen ninety prices rose'),
-        ('In 2019 sales fell.', 'In twenty nineteen sales fell.'),
-        ('the class of 2027 graduates', 'the class of twenty twenty-seven graduates'),
-        ('born 1950 in Ohio', 'born nineteen fifty in Ohio'),
-        ('the year 1000', 'the year one thousand'),
-        ('in the year 2100', 'in the year twenty-one hundred'),
-        ('476 AD', 'four seventy-six A D'),
-        ('AD 79', 'A D seventy-nine'),
-        ('44 BC', 'forty-four B C'),
-        ('1200 BCE', 'twelve hundred B C E'),
-        ('est. 1887', 'established eighteen eighty-seven'),
-        ('the summer of 1969 changed', 'the summer of nineteen sixty-nine changed'),
-        ('during 2020 schools closed', 'during twenty twenty schools closed'),
-        ('in 1500 cases', 'in one thousand five hundred cases'),
-    ],
-    "currency": [
-        ("It costs $12.50 today.", "It costs twelve dollars and fifty cents today."),
-        ("$1", "one dollar"),
-        ("$0.99", "ninety-nine cents"),
-        ("$0.01", "one cent"),
-        ("$100", "one hundred dollars"),
-        ("$1,000,000", "one million dollars"),
-        ("The $2.5M deal", "The two point five million dollars deal"),
-        ("$3B", "three billion dollars"),
-        ("$7.5 bn", "seven point five billion dollars"),
-        ("$20k", "twenty thousand dollars"),
-        ("€1,200.50", "one thousand two hundred euros and fifty cents"),
-        ("€1", "one euro"),
-        ("£5", "five pounds"),
-        ("£1.01", "one pound and one penny"),
-        ("£2.50", "two pounds and fifty pence"),
-        ("¥1000", "one thousand yen"),
-        ("$5.00", "five dollars"),
-        ("$12.5", "twelve dollars and fifty cents"),
-        ("between $10 and $20", "between ten dollars and twenty dollars"),
-        ("£3M", "three million pounds"),
-        ("$1.5 million", "one point five million dollars"),
-        ("$5 billion", "five billion dollars"),
-        ("€2 thousand", "two thousand euros"),
-        ("50¢", "fifty cents"),
-        ("1¢", "one cent"),
-        ("100€", "one hundred euros"),
-        ("I paid 1.50€.", "I paid one euro and fifty cents."),
-        ("$5.99/month", "five dollars and ninety-nine cents per month"),
-    ],
-    "percent": [
-        ("50% off", "fifty percent off"),
-        ("3.5%", "three point five percent"),
-        ("100 %", "one hundred percent"),
-        ("a 0.1% chance", "a zero point one percent chance"),
-        ("up 12%", "up twelve percent"),
-        ("1,000%", "one thousand percent"),
-    ],
-    "fraction": [
-        ("Add 1/2 cup", "Add one half cup"),
-        ("3/4", "three quarters"),
-        ("1/4 mile", "one quarter mile"),
-        ("2/3 of them", "two thirds of them"),
-        ("5/8 inch", "five eighths inch"),
-        ("1/3", "one third"),
-        ("7/10", "seven tenths"),
-        ("1/8", "one eighth"),
-        ("24/7", "twenty-four seven"),
-        ("9/11", "nine eleven"),
-        ("Split it 50/50.", "Split it fifty-fifty."),
-        ("1 1/2 cups", "one and a half cups"),
-        ("Add 2 1/2 tbsp oil.", "Add two and a half tablespoons oil."),
-        ("½", "one half"),
-        ("Add ¾ cup and 2½ cups", "Add three quarters cup and two and a half cups"),
-        ("¼ tsp salt", "one quarter teaspoon salt"),
-        ("⅓ and ⅔", "one third and two thirds"),
-        ("98/100", "ninety-eight hundredths"),
-        ("3/2", "three halves"),
-    ],
-    "date": [
-        ("On March 15, 2024 we met.", "On March fifteenth, twenty twenty-four we met."),
-        ("2024-03-15", "March fifteenth, twenty twenty-four"),
-        ("03/15/2024", "March fifteenth, twenty twenty-four"),
-        ("12/25/99", "December twenty-fifth, ninety-nine"),
-        ("1/5/05", "January fifth, oh five"),
-        ("15 March 2024", "the fifteenth of March, twenty twenty-four"),
-        ("1st of May", "the first of May"),
-        ("Jan 1, 2000", "January first, two thousand"),
-        ("Dec. 31", "December thirty-first"),
-        ("July 4th", "July fourth"),
-        ("Sept 11, 2001", "September eleventh, two thousand one"),
-        ("1999-12-31", "December thirty-first, nineteen ninety-nine"),
-        ("On Feb 29", "On February twenty-ninth"),
-        ("October 3", "October third"),
-        ("3 June", "the third of June"),
-        ("due 3/15", "due March fifteenth"),
-        ("on Mon 3/18", "on Mon March eighteenth"),
-        ("May 2024 was hot.", "May twenty twenty-four was hot."),
-        ('2024/03/15', 'March fifteenth, twenty twenty-four'),
-        ('15/03/2024', 'the fifteenth of March, twenty twenty-four'),
-        ('31.12.2023', 'the thirty-first of December, twenty twenty-three'),
-        ('12-25-2024', 'December twenty-fifth, twenty twenty-four'),
-        ('on 03/04/2024', 'on March fourth, twenty twenty-four'),
-        ('the 4th of July', 'the fourth of July'),
-        ('5 Jan 2024', 'the fifth of January, twenty twenty-four'),
-        ('Jan. 5th, 2024', 'January fifth, twenty twenty-four'),
-        ('2023-07-04T10:30', 'July fourth, twenty twenty-three, ten thirty'),
-        ('Due 2024-02-29.', 'Due February twenty-ninth, twenty twenty-four.'),
-        ('Monday, March 4', 'Monday, March fourth'),
-        ('3/15/24', 'March fifteenth, twenty-four'),
-        ('On 1.1.2000 it began.', 'On the first of January, two thousand it began.'),
-        ('December 7, 1941', 'December seventh, nineteen forty-one'),
-    ],
-    "time": [
-        ("Meet at 3:30 pm.", "Meet at three thirty P M."),
-        ("At 15:45 sharp", "At fifteen forty-five sharp"),
-        ("10:05", "ten oh five"),
-        ("12:00", "twelve o'clock"),
-        ("3pm", "three P M"),
-        ("7 am", "seven A M"),
-        ("9:15 AM", "nine fifteen A M"),
-        ("11:59 p.m.", "eleven fifty-nine P M."),
-        ("0:30", "zero thirty"),
-        ("at 6:00 am", "at six A M"),
-        ("23:10", "twenty-three ten"),
-        ("It opens at 8:45.", "It opens at eight forty-five."),
-        ("15:00", "fifteen hundred"),
-        ("at 10:30 a.m. in Room 204", "at ten thirty A M in Room two hundred four"),
-        ("Meet at 9 p.m. Bring food.", "Meet at nine P M. Bring food."),
-        ("She finished in 3:45:10.", "She finished in three hours forty-five minutes ten seconds."),
-        ("The ratio is 16:9.", "The ratio is sixteen to nine."),
-        ('at 3:30 p.m. EST', 'at three thirty P M E S T'),
-        ('10:30 UTC', 'ten thirty U T C'),
-        ('5:00 PM ET', 'five P M E T'),
-        ('11:00 a.m. PT', 'eleven A M P T'),
-        ('at 14:00 CET', 'at fourteen hundred C E T'),
-        ('9 a.m. GMT', 'nine A M G M T'),
-        ('9.30am', 'nine thirty A M'),
-        ('at 0800 hours', 'at oh eight hundred hours'),
-        ('at 1430 hours', 'at fourteen thirty hours'),
-        ('1:05 AM', 'one oh five A M'),
-        ('12 p.m.', 'twelve P M.'),
-        ('7:45pm PDT', 'seven forty-five P M P D T'),
-        ('It starts 8pm CST.', 'It starts eight P M C S T.'),
-        ('6:15 a.m. local time', 'six fifteen A M local time'),
-    ],
-    "phone": [
-        ("Call 555-123-4567 now", "Call five five five, one two three, four five six seven now"),
-        ("(555) 123-4567", "five five five, one two three, four five six seven"),
-        ("+1 555 123 4567", "one, five five five, one two three, four five six seven"),
-        ("555.123.4567", "five five five, one two three, four five six seven"),
-        ("+44 207 946 0958", "four four, two zero seven, nine four six, zero nine five eight"),
-        ("call 800-555-0199 today", "call eight zero zero, five five five, zero one nine nine today"),
-        ("555-1234", "five five five, one two three four"),
-        ("Call 1-800-555-0199.", "Call one, eight zero zero, five five five, zero one nine nine."),
-        ("+1 (555) 123-4567", "one, five five five, one two three, four five six seven"),
-        ("(555)123-4567", "five five five, one two three, four five six seven"),
-        ("Reach us at +1-555-123-4567.", "Reach us at one, five five five, one two three, four five six seven."),
-        ("+44 20 7946 0958", "four four, two zero, seven nine four six, zero nine five eight"),
-        ("200-1000 people", "two hundred to one thousand people"),
-        ('555 123 4567', 'five five five, one two three, four five six seven'),
-        ('+49 30 12345678', 'four nine, three zero, one two three four five six seven eight'),
-        ('+33 1 23 45 67 89', 'three three, one, two three, four five, six seven, eight nine'),
-        ('020 7946 0958', 'zero two zero, seven nine four six, zero nine five eight'),
-        ('0800 123 4567', 'zero eight zero zero, one two three, four five six seven'),
-        ('Call 555-123-4567 ext. 89.', 'Call five five five, one two three, four five six seven extension eight nine.'),
-        ('1 (800) 555-0199', 'one, eight zero zero, five five five, zero one nine nine'),
-        ('+1.555.123.4567', 'one, five five five, one two three, four five six seven'),
-        ('tel. 555-0199', 'telephone five five five, zero one nine nine'),
-        ('(555)-123-4567', 'five five five, one two three, four five six seven'),
-    ],
-    "unit": [
-        ("He ran 5 km in 20 min.", "He ran five kilometers in twenty minutes."),
-        ("It is 25°C", "It is twenty-five degrees Celsius"),
-        ("98.6°F", "ninety-eight point six degrees Fahrenheit"),
-        ("60 mph", "sixty miles per hour"),
-        ("1 km", "one kilometer"),
-        ("2 kg of rice", "two kilograms of rice"),
-        ("1 kg", "one kilogram"),
-        ("500 g", "five hundred grams"),
-        ("12 cm", "twelve centimeters"),
-        ("3 ft", "three feet"),
-        ("1 ft", "one foot"),
-        ("250 ml", "two hundred fifty milliliters"),
-        ("16 GB", "sixteen gigabytes"),
-        ("2.4 GHz", "two point four gigahertz"),
-        ("100 km/h", "one hundred kilometers per hour"),
-        ("5 lbs", "five pounds"),
-        ("8 oz", "eight ounces"),
-        ("45°", "forty-five degrees"),
-        ("10 mm", "ten millimeters"),
-        ("3 hrs", "three hours"),
-        ("200 ms", "two hundred milliseconds"),
-        ("1.5 m", "one point five meters"),
-        ("It took 200 ms.", "It took two hundred milliseconds."),
-        ("5G network", "five G network"),
-        ("A 4K TV", "A four K T V"),
-        ("1 kWh", "one kilowatt hour"),
-        ("3 kWh", "three kilowatt hours"),
-        ("Mix 1 tsp salt and 3 tbsp butter.", "Mix one teaspoon salt and three tablespoons butter."),
-        ("Timeout after 30s.", "Timeout after thirty seconds."),
-        ("draws 700 W", "draws seven hundred watts"),
-        ('500 mcg', 'five hundred micrograms'),
-        ('10 µg', 'ten micrograms'),
-        ('1 lb', 'one pound'),
-        ('1 oz', 'one ounce'),
-        ('2 L', 'two liters'),
-        ('1 L', 'one liter'),
-        ('500 mL', 'five hundred milliliters'),
-        ('1 gal', 'one gallon'),
-        ('12 fl oz', 'twelve fluid ounces'),
-        ('1 qt', 'one quart'),
-        ('75 cl', 'seventy-five centiliters'),
-        ('20 m³', 'twenty cubic meters'),
-        ('512 MB', 'five hundred twelve megabytes'),
-        ('1 TB', 'one terabyte'),
-        ('2 GiB', 'two gibibytes'),
-        ('16 MiB', 'sixteen mebibytes'),
-        ('3 PB', 'three petabytes'),
-        ('10 Gbit/s', 'ten gigabits per second'),
-        ('60 Hz', 'sixty hertz'),
-        ('100 kHz', 'one hundred kilohertz'),
-        ('5 GHz Wi-Fi', 'five gigahertz Wi-Fi'),
-        ('60 kph', 'sixty kilometers per hour'),
-        ('10 m/s', 'ten meters per second'),
-        ('300 ft/s', 'three hundred feet per second'),
-        ('9.8 m/s²', 'nine point eight meters per second squared'),
-        ('50 m²', 'fifty square meters'),
-        ('2 km²', 'two square kilometers'),
-        ('10 m2', 'ten square meters'),
-        ('1,200 sq ft', 'one thousand two hundred square feet'),
-        ('3 sq mi', 'three square miles'),
-        ('40 ha', 'forty hectares'),
-        ('5 nm', 'five nanometers'),
-        ('500 MW', 'five hundred megawatts'),
-        ('5 mA', 'five milliamps'),
-        ('200 kcal', 'two hundred kilocalories'),
-        ('32 psi', 'thirty-two P S I'),
-    ],
-    "url_email": [
-        ("Email john.doe@example.com", "Email john dot doe at example dot com"),
-        ("Visit https://example.com/docs", "Visit example dot com slash docs"),
-        ("www.google.com", "w w w dot google dot com"),
-        ("http://test.org", "test dot org"),
-        ("support@my-site.co.uk", "support at my dash site dot co dot uk"),
-        ("https://a.io/x?y=1", "a dot io slash x question mark y equals one"),
-        ("write to a_b@c.com", "write to a underscore b at c dot com"),
-        ("Visit https://example.com/docs.", "Visit example dot com slash docs."),
-        ("google.com", "google dot com"),
-        ("Go to python.org, then rest.", "Go to python dot org, then rest."),
-        ("(see https://a.io/x)", "(see a dot io slash x)"),
-        ("See https://shop.example.com/search?q=red+shoes&page=2.",
-         "See shop dot example dot com slash search question mark q equals red plus shoes and page equals two."),
-        ("Visit www.example.com/about?ref=home.",
-         "Visit w w w dot example dot com slash about question mark ref equals home."),
-        ("Email first.last+news@mail.example.co.uk today.",
-         "Email first dot last plus news at mail dot example dot co dot uk today."),
-        ("Email: jane+test@sub.example.org.", "Email: jane plus test at sub dot example dot org."),
-        ("john99@example.com", "john ninety-nine at example dot com"),
-    ],
-    "abbreviation": [
-        ("Dr. Smith lives on Main St. in St. Louis.", "Doctor Smith lives on Main Street in Saint Louis."),
-        ("Mr. and Mrs. Jones", "Mister and Missus Jones"),
-        ("Ms. Lee", "Miz Lee"),
-        ("Prof. X", "Professor X"),
-        ("apples, pears, etc.", "apples, pears, et cetera."),
-        ("etc. Then", "et cetera. Then"),
-        ("fruit, e.g. apples", "fruit, for example apples"),
-        ("i.e. this", "that is this"),
-        ("cats vs. dogs", "cats versus dogs"),
-        ("approx. ten", "approximately ten"),
-        ("No. 5", "number five"),
-        ("I said no.", "I said no."),
-        ("Are you coming? No. I am", "Are you coming? No. I am"),
-        ("I live on Elm Dr.", "I live on Elm Drive."),
-        ("I live on Elm Dr. Then we left.", "I live on Elm Drive. Then we left."),
-        ("Yesterday Dr. Smith came.", "Yesterday Doctor Smith came."),
-        ("Ask the Dr.", "Ask the Doctor."),
-        ("Elm Dr. is closed.", "Elm Drive is closed."),
-        ("Acme Co. Ltd. sells.", "Acme company limited sells."),
-        ("Meet me at Baker St. Sherlock waits.", "Meet me at Baker Street. Sherlock waits."),
-        ("See Fig. 3 and Vol. 2.", "See figure three and volume two."),
-        ("Mt. Everest", "Mount Everest"),
-        ("Martin Luther King Jr.", "Martin Luther King Junior."),
-        ("Acme Inc.", "Acme incorporated."),
-        ("Acme Inc. is big", "Acme incorporated is big"),
-        ("5th Ave.", "fifth Avenue."),
-        ("Turn left on 5th Ave. and walk.", "Turn left on fifth Avenue and walk."),
-        ('Smith et al. found it.', 'Smith and others found it.'),
-        ('cf. chapter two', 'compare chapter two'),
-        ('three colors, viz. red', 'three colors, namely red'),
-        ('ca. 1500', 'circa fifteen hundred'),
-        ('Lt. Col. Smith', 'lieutenant colonel Smith'),
-        ('Rev. King', 'Reverend King'),
-        ('Fr. Brown', 'Father Brown'),
-        ('Gov. Newsom', 'governor Newsom'),
-        ('Adm. Nelson', 'admiral Nelson'),
-        ('Maj. Gen. Lee', 'major general Lee'),
-        ("St. Paul's Cathedral", "Saint Paul's Cathedral"),
-        ("St. Patrick's Day", "Saint Patrick's Day"),
-        ('on Elm St. near the park', 'on Elm Street near the park'),
-        ('123 Main St.', 'one hundred twenty-three Main Street.'),
-        ('Mt. Fuji', 'Mount Fuji'),
-        ('Ft. Worth', 'Fort Worth'),
-        ('It is 3 ft. long.', 'It is three feet long.'),
-        ('Acme Corp.', 'Acme Corporation.'),
-        ('Warner Bros. Pictures', 'Warner Brothers Pictures'),
-        ('Harvard Univ.', 'Harvard University.'),
-        ('ext. 204', 'extension two zero four'),
-        ('Hon. Jane Doe', 'Honorable Jane Doe'),
-    ],
-    "acronym": [
-        ("The FBI and NASA", "The F B I and NASA"),
-        ("a GPU cluster", "a G P U cluster"),
-        ("Use the API", "Use the A P I"),
-        ("two CPUs", "two C P U's"),
-        ("the USA", "the U S A"),
-        ("TTS engines", "T T S engines"),
-        ("an HTTP request", "an H T T P request"),
-        ("AI and ML", "A I and M L"),
-        ("revenue for Q4", "revenue for Q four"),
-        ("COVID-19 cases rose", "COVID nineteen cases rose"),
-        ("p99 latency", "p ninety-nine latency"),
-        ('NASA and NATO', 'NASA and NATO'),
-        ('UNESCO', 'UNESCO'),
-        ('the NFL draft', 'the N F L draft'),
-        ('the NBA finals', 'the N B A finals'),
-        ('the IRS', 'the I R S'),
-        ('the CDC says', 'the C D C says'),
-        ('an FDA ruling', 'an F D A ruling'),
-        ('a UFO', 'a U F O'),
-        ('the NHS', 'the N H S'),
-        ('an MBA', 'an M B A'),
-        ('GPS data', 'G P S data'),
-        ('size XL', 'size X L'),
-        ('a CD player', 'a C D player'),
-        ('the U.S. economy', 'the U S economy'),
-        ('Washington, D.C.', 'Washington, D C.'),
-        ('the U.K. and U.S.A.', 'the U K and U S A.'),
-        ('RSVP by Friday', 'R S V P by Friday'),
-        ('two DVDs', "two D V D's"),
-        ('HELLO WORLD', 'HELLO WORLD'),
-        ('the SEC filing', 'the S E C filing'),
-    ],
-    "range": [
-        ("pages 10-20", "pages ten to twenty"),
-        ("1990-1995", "nineteen ninety to nineteen ninety-five"),
-        ("1990-95", "nineteen ninety to ninety-five"),
-        ("bake for 25-30 minutes", "bake for twenty-five to thirty minutes"),
-        ("5-10%", "five to ten percent"),
-        ("$5-10", "five dollars to ten dollars"),
-        ("Tickets are $25-$40.", "Tickets are twenty-five dollars to forty dollars."),
-        ("10–20 km", "ten to twenty kilometers"),
-        ("The team won 3-2.", "The team won three to two."),
-        ("From 9:00-17:00 daily.", "From nine o'clock to seventeen hundred daily."),
-        ("The meeting is 2-3pm.", "The meeting is two to three P M."),
-        ('Mon-Fri', 'Monday through Friday'),
-        ('Open Mon–Fri 9am–5pm', 'Open Monday through Friday nine A M to five P M'),
-        ('Monday-Friday', 'Monday through Friday'),
-        ('Jan-Mar 2024', 'January through March twenty twenty-four'),
-        ('June–August', 'June through August'),
-        ('Sat–Sun', 'Saturday through Sunday'),
-        ('March 4-6', 'March fourth to sixth'),
-        ('10am-2pm', 'ten A M to two P M'),
-        ('3–5 p.m.', 'three to five P M.'),
-        ('pp. 10-15', 'pages ten to fifteen'),
-        ('ages 5–12', 'ages five to twelve'),
-        ('20–30°C', 'twenty to thirty degrees Celsius'),
-        ('2020–2024', 'twenty twenty to twenty twenty-four'),
-        ('1939–45', 'nineteen thirty-nine to forty-five'),
-        ('5-7 years', 'five to seven years'),
-        ('$10–$20', 'ten dollars to twenty dollars'),
-    ],
-    "symbol": [
-        ("Rock & roll", "Rock and roll"),
-        ("me @ home", "me at home"),
-        ("2 + 2 = 4", "two plus two equals four"),
-        ("#1", "number one"),
-        ("A&B", "A and B"),
-        ("C++", "C plus plus"),
-        ("Attach the file(s) below.", "Attach the files below."),  # an optional plural: the plural covers one too
-        ("SELECT ITEM(S)", "SELECT ITEMS"),
-        ("Option (s) stays.", "Option (s) stays."),
-    ],
-    "roman_numeral": [
-        ('King Henry VIII had six wives.', 'King Henry the eighth had six wives.'),
-        ('Queen Elizabeth II', 'Queen Elizabeth the second'),
-        ('Elizabeth I ruled England.', 'Elizabeth the first ruled England.'),
-        ('Louis XIV built Versailles.', 'Louis the fourteenth built Versailles.'),
-        ('Pope John Paul II', 'Pope John Paul the second'),
-        ('Pope Benedict XVI resigned.', 'Pope Benedict the sixteenth resigned.'),
-        ("Henry VIII's wives", "Henry the eighth's wives"),
-        ('Henry V', 'Henry the fifth'),
-        ('Read Chapter IV tonight.', 'Read Chapter four tonight.'),
-        ('chapter XII', 'chapter twelve'),
-        ('Act III, Scene II', 'Act three, Scene two'),
-        ('Volume IX', 'Volume nine'),
-        ('See Vol. III.', 'See volume three.'),
-        ('Part I', 'Part one'),
-        ('World War II ended in 1945.', 'World War two ended in nineteen forty-five.'),
-        ('after World War I', 'after World War one'),
-        ('Rocky II was a hit.', 'Rocky two was a hit.'),
-        ('Final Fantasy VII', 'Final Fantasy seven'),
-        ('Star Wars: Episode IV', 'Star Wars: Episode four'),
-        ('Super Bowl LVIII', 'Super Bowl fifty-eight'),
-        ('Malcolm X spoke.', 'Malcolm X spoke.'),
-        ('I think I can.', 'I think I can.'),
-        ('Title IX', 'Title nine'),
-        ('a Phase III trial', 'a Phase three trial'),
-    ],
-    "height": [
-        ('He is 6\'2".', 'He is six foot two.'),
-        ('She stands 5\'10" tall.', 'She stands five foot ten tall.'),
-        ('5\' 4"', 'five foot four'),
-        ('a 6\'0" guard', 'a six foot guard'),
-        ('5′11″', 'five foot eleven'),
-        ("He is 6'2 and fast.", 'He is six foot two and fast.'),
-        ('5 ft 10 in', 'five feet ten inches'),
-        ('6ft 1in', 'six feet one inch'),
-        ('a 6-foot-2 center', 'a six-foot-two center'),
-        ("a 7' ceiling", 'a seven foot ceiling'),
-        ('The shelf is 6 ft tall.', 'The shelf is six feet tall.'),
-    ],
-    "decade": [
-        ("the '60s", 'the sixties'),
-        ('the 1800s', 'the eighteen hundreds'),
-        ('the 2010s', 'the twenty tens'),
-        ('in the 1900s', 'in the nineteen hundreds'),
-        ("the late '90s", 'the late nineties'),
-        ('She is in her 20s.', 'She is in her twenties.'),
-        ("the 60's", 'the sixties'),
-        ("the 1960's", 'the nineteen sixties'),
-        ('the mid-1970s', 'the mid-nineteen seventies'),
-        ('the early 2000s', 'the early two thousands'),
-        ('the roaring ’20s', 'the roaring twenties'),
-        ('1950s cars', 'nineteen fifties cars'),
-    ],
-    "ratio_score": [
-        ('a 3-1 win', 'a three to one win'),
-        ('They beat Boston 102-99.', 'They beat Boston one hundred two to ninety-nine.'),
-        ('a ratio of 3:1', 'a ratio of three to one'),
-        ('a 2:1 majority', 'a two to one majority'),
-        ('a 1:100 scale model', 'a one to one hundred scale model'),
-        ('The score was 21–17.', 'The score was twenty-one to seventeen.'),
-        ('a 4-0 win', 'a four to zero win'),
-        ('She won 6-4, 6-3.', 'She won six to four, six to three.'),
-        ('by a 5–4 vote', 'by a five to four vote'),
-        ('a 50:50 split', 'a fifty-fifty split'),
-        ('odds of 3 to 1', 'odds of three to one'),
-        ('a 16:9 screen', 'a sixteen to nine screen'),
-    ],
-    "digit_string": [
-        ('Call 911 now.', 'Call nine one one now.'),
-        ('dial 999', 'dial nine nine nine'),
-        ('In Europe, call 112.', 'In Europe, call one one two.'),
-        ('a 911 call', 'a nine one one call'),
-        ('Her PIN is 0042.', 'Her PIN is zero zero four two.'),
-        ('The door code is 4821.', 'The door code is four eight two one.'),
-        ('code 1234', 'code one two three four'),
-        ('passcode 7590', 'passcode seven five nine zero'),
-        ('Your verification code: 583920', 'Your verification code: five eight three nine two zero'),
-        ('card ending in 4242', 'card ending in four two four two'),
-        ('account number 12345678', 'account number one two three four five six seven eight'),
-        ('ZIP 02139', 'ZIP zero two one three nine'),
-        ('zip code 90210', 'zip code nine zero two one zero'),
-        ('Room 007', 'Room zero zero seven'),
-        ('Flight 370 vanished.', 'Flight three seventy vanished.'),
-        ('flight 1549', 'flight fifteen forty-nine'),
-        ('Flight 93', 'Flight ninety-three'),
-        ('Flight MH370', 'Flight M H three seventy'),
-        ('flight BA 2490', 'flight B A twenty-four ninety'),
-        ('on flight UA305', 'on flight U A three oh five'),
-        ('combination 36-24-36', 'combination three six, two four, three six'),
-    ],
-    "mixed": [
-        ("On 2024-01-05 at 9:30 am, Dr. Lee paid $45.10 for 3 kg.",
-         "On January fifth, twenty twenty-four at nine thirty A M, Doctor Lee paid forty-five dollars and ten cents "
-         "for three kilograms."),
-        ("The 3rd run took 12.5 s at 40%.", "The third run took twelve point five seconds at forty percent."),
-        ("Plain text stays plain.", "Plain text stays plain."),
-        ("Hello, world!", "Hello, world!"),
-        ("The Dow fell 2.3% to 38,500 on Tuesday, its worst day since March 2020.",
-         "The Dow fell two point three percent to thirty-eight thousand five hundred on Tuesday, its worst day since "
-         "March twenty twenty."),
-        ("Apple reported revenue of $89.5 billion, up 8%.",
-         "Apple reported revenue of eighty-nine point five billion dollars, up eight percent."),
-        ("Preheat the oven to 350°F and add ½ cup sugar.",
-         "Preheat the oven to three hundred fifty degrees Fahrenheit and add one half cup sugar."),
-        ("The hurricane hit on Aug. 29, 2005, killing over 1,800 people.",
-         "The hurricane hit on August twenty-ninth, two thousand five, killing over one thousand eight hundred "
-         "people."),
-        ("The company was founded in 1998 and went public in 2004.",
-         "The company was founded in nineteen ninety-eight and went public in two thousand four."),
-        ("", ""),
-    ],
+CORPUS = cases()
+TUNED = [case for case in CORPUS if case.split == "tune"]
+HELD_OUT = [case for case in CORPUS if case.split == "held"]
+# Known misreadings (docs/text.md): the rules read these wrong, and a fix should drop them from here.
+KNOWN_MISREADINGS = {
+    "1 (14.5 oz) can tomatoes",  # the unit inside brackets describes the can: "ounce"
+    "E = mc²",  # "mc" is two letters, m c
 }
-ALL = [(category, text, spoken) for category, pairs in CASES.items() for text, spoken in pairs]
+MIN_HELD_OUT_RATE = 0.95  # issue 34: >= 95 % of a held-out set read right
+MIN_CATEGORY_RATE = 0.80  # ... and no category under 80 %
+MIN_CATEGORY_CASES = 5  # a category is judged on five held-out cases or more
+# Linear time: each rule on an adversarial input eight times longer (2 kB to 16 kB, past the issue's 4,096
+# characters) takes at most this many times longer (linear: 8, quadratic: 64), or under the floor, far below what a
+# quadratic rule takes on 16 kB (`\d+x` on 16 kB of digits: 3.6 s here).
+SIZES = (2048, 16384)
+MAX_GROWTH = 24
+TIME_FLOOR_S = 0.1
 
 
-def test_the_corpus_is_large_and_broad():
-    assert len(ALL) >= 500
-    assert len(CASES) >= 20
+def test_the_corpus_is_large_broad_and_holds_out_a_part():
+    assert len(CORPUS) >= 1000
+    assert len({case.category for case in CORPUS}) >= 25
+    assert len(HELD_OUT) >= 200
+    assert {"recipe", "product", "sports", "medication", "release_notes", "news", "finance", "support"} <= {
+        case.genre for case in CORPUS}
 
 
-@pytest.mark.parametrize("category, text, spoken", ALL, ids=[f"{c}:{t[:30]}" for c, t, _ in ALL])
-def test_spoken_form(category, text, spoken):
-    assert normalize(text) == spoken
+@pytest.mark.parametrize("case", TUNED, ids=[f"{case.category}:{case.written[:30]}" for case in TUNED])
+def test_tuned_case_is_read_right(case):
+    spoken = normalize(case.written)
+    if case.written in KNOWN_MISREADINGS:
+        assert not read_right(spoken, case), "fixed: drop it from KNOWN_MISREADINGS"
+    else:
+        assert read_right(spoken, case), f"{spoken!r} is none of {case.readings}"
 
 
-@pytest.mark.parametrize("adversarial", [
-    "1," * 50_000, "$" + "1," * 30_000, "a@" * 40_000, "http://" + "a." * 40_000, "9" * 100_000,
-    "-1/" * 30_000, "12:" * 30_000, "Mr. " * 20_000, "1st " * 20_000, "1-" * 50_000, "1.1." * 25_000,
-    "a." * 50_000, "555-" * 25_000, "+1 " * 33_000, "1½" * 50_000, "1 1/" * 25_000, "1999 " * 20_000,
-    "St. A " * 16_000, "No. " * 25_000, "the 9" * 20_000, "1:1:" * 25_000, "12-" * 34_000, "6'" * 50_000,
-    "6'1" * 34_000, "XVI " * 25_000, "Henry VIII " * 9_100, "A." * 50_000, "Mon-" * 25_000, "9am-" * 25_000,
-    "0800 " * 20_000, "1 AD " * 20_000, "5 sq " * 20_000, "code 1" * 17_000, "2024/1/" * 15_000, "a(s)" * 25_000,
-])
-def test_linear_time_on_100_kb_adversarial_input(adversarial):
-    started = time.process_time()  # this process's CPU: other work on a busy machine does not count
-    normalize(adversarial[:100_000])
-    assert time.process_time() - started < 5  # backtracking would take hours; linear rules take well under a second
+def test_held_out_cases_are_read_right_in_every_category():
+    counts = rates(normalize, HELD_OUT)
+    right, total = counts[("held", "all")]
+    assert right / total >= MIN_HELD_OUT_RATE, counts
+    weak = {category: (r, t) for (_, category), (r, t) in counts.items()
+            if t >= MIN_CATEGORY_CASES and r / t < MIN_CATEGORY_RATE}
+    assert not weak
+
+
+def test_a_reading_is_compared_by_its_words():
+    assert words("Twenty-five, P.M.!") == "twenty five p m"
+    assert words("o'clock 'quoted'") == "o'clock quoted"
+
+
+def test_normalization_categories_can_be_turned_off():
+    assert normalize("a 500 mg tablet", frozenset({"units"})) == "a five hundred mg tablet"
+    assert normalize("Yields 5 < 7", frozenset({"symbols"})) == "Yields five < seven"
+
+
+def unbounded_repeats_nested(pattern: str) -> list[str]:
+    """Unbounded repetitions inside unbounded repetitions (the shape of catastrophic backtracking)."""
+    found = []
+
+    def walk(items, inside_unbounded: bool):
+        for op, argument in items:
+            if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT):
+                low, high, body = argument
+                unbounded = high == sre_constants.MAXREPEAT
+                if unbounded and inside_unbounded:
+                    found.append(str(body)[:60])
+                walk(body, inside_unbounded or unbounded)
+            elif op == sre_constants.SUBPATTERN:
+                walk(argument[-1], inside_unbounded)
+            elif op == sre_constants.BRANCH:
+                for branch in argument[1]:
+                    walk(branch, inside_unbounded)
+            elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+                walk(argument[1], inside_unbounded)
+
+    walk(sre_parser.parse(pattern), False)
+    return found
+
+
+def test_no_rule_nests_unbounded_repetition():
+    assert unbounded_repeats_nested(r"(?:a+)+b") and unbounded_repeats_nested(r"(\d+,?)*x")  # the check sees them
+    assert {pattern.pattern: nested for pattern, _ in RULES if (nested := unbounded_repeats_nested(pattern.pattern))
+            } == {}
+
+
+def rule_times(rules, text: str) -> list[float]:
+    """Seconds each rule took, run in order as normalize runs them (each on the text the rules before left)."""
+    spent = []
+    for pattern, spoken in rules:
+        started = time.perf_counter()
+        text = pattern.sub(spoken, text)
+        spent.append(time.perf_counter() - started)
+    return spent
+
+
+def superlinear_rules(rules, piece: str, tries: int = 3) -> set[str]:
+    """Rules whose time on `piece` repeated to 16 kB grows more than MAX_GROWTH times from 2 kB (best of three), in
+    every one of `tries` measurements: a pause of this loaded machine may slow one, a quadratic rule is slow in all."""
+    slow = None
+    for _ in range(tries):
+        small, large = ([min(times) for times in zip(*(rule_times(rules, (piece * size)[:size]) for _ in range(3)))]
+                        for size in SIZES)
+        measured = {pattern.pattern for (pattern, _), a, b in zip(rules, small, large)
+                    if b > max(MAX_GROWTH * a, TIME_FLOOR_S)}
+        slow = measured if slow is None else slow & measured
+        if not slow:
+            break
+    return slow
+
+
+def test_the_linear_time_check_catches_a_quadratic_rule():
+    quadratic = (re.compile(r"\d+x"), lambda match: "times")  # from every digit, a scan to the end of the run
+    assert superlinear_rules([quadratic], "9")
+
+
+@pytest.mark.parametrize("piece", ADVERSARIAL)
+def test_every_rule_is_linear_on_adversarial_input(piece):
+    assert not superlinear_rules(RULES, piece)

@@ -1,0 +1,69 @@
+"""Normalization judged by the listener (issue 34, item 4): sentences of each new category spoken by the real stack
+(Kokoro's released weights, `alloy`), heard by Whisper base, scored against the reading the corpus accepts with
+both sides through Whisper's English normalizer (which writes numbers back as digits). Normalizing must beat the
+same sentences sent with `"normalize": false`, and English sent to `jf_alpha` by id (read with English G2P) must be
+heard as well as through `alloy`."""
+import httpx
+import pytest
+
+from bench import intelligibility as intel
+from bench.listener import Listener, word_error_rate
+from tests.helpers import ROOT
+from tests.normalization_corpus import cases
+
+pytestmark = pytest.mark.real
+
+CATEGORIES = ("unit", "resolution_data", "duration", "finance", "math", "identifier", "hashtag_handle", "time_zone",
+              "phone", "version", "currency", "abbreviation")
+PER_CATEGORY = 3
+# Not yet measured on this machine: a first bound, a little above the corpus sentences' 3 % (README) for text
+# written to be hard; tighten it to the measured figure plus a margin once `make test` has run it.
+MAX_WER = 0.15
+MAX_WER_ABOVE_ALLOY = 0.02  # issue 34: English to jf_alpha by id heard at the WER of alloy
+
+
+def sentences() -> list[tuple[str, str]]:
+    """(written, the first accepted reading): the first sentences of each category, held-out ones first."""
+    chosen = []
+    for category in CATEGORIES:
+        of_category = sorted((case for case in cases() if case.category == category), key=lambda c: c.split != "held")
+        chosen += [(case.written, case.readings[0]) for case in of_category[:PER_CATEGORY]]
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def listener() -> Listener:
+    return Listener(ROOT / "build")
+
+
+@pytest.fixture(scope="module")
+def http(real_api):
+    with httpx.Client(base_url=real_api, timeout=intel.HTTP_TIMEOUT_S) as client:
+        yield client
+
+
+def heard(http, listener, texts: list[str], voice: str = intel.VOICE, normalize: bool = True) -> list[str]:
+    clips = []
+    for text in texts:
+        response = http.post("/v1/audio/speech", json={"model": "kokoro", "input": text, "voice": voice,
+                                                       "response_format": "wav", "normalize": normalize})
+        response.raise_for_status()
+        clips.append(intel.decode(response.content, "wav"))
+    return intel.transcripts(listener, clips)
+
+
+def test_each_category_is_heard_as_the_reading_meant(http, listener):
+    written, readings = zip(*sentences())
+    normalized = word_error_rate(list(readings), heard(http, listener, list(written)))
+    raw = word_error_rate(list(readings), heard(http, listener, list(written), normalize=False))
+    print(f"WER over {len(written)} sentences: normalized {normalized:.3f}, sent as written {raw:.3f}")
+    assert normalized <= MAX_WER
+    assert normalized < raw  # what the rules write out is heard better than what G2P makes of the symbols
+
+
+def test_english_to_a_japanese_voice_by_id_is_heard_as_through_alloy(http, listener):
+    written = [text for text, _ in sentences()[:12]]
+    alloy = word_error_rate(written, heard(http, listener, written))
+    japanese_voice = word_error_rate(written, heard(http, listener, written, voice="jf_alpha"))
+    print(f"WER alloy {alloy:.3f}, jf_alpha by id {japanese_voice:.3f}")
+    assert japanese_voice <= alloy + MAX_WER_ABOVE_ALLOY
