@@ -63,8 +63,12 @@ def is_adjective(match: re.Match, spoken_unit: str) -> bool:
 
 
 def _dimensions(match: re.Match) -> str:
-    """'1920x1080' nineteen twenty by ten eighty, '9x13' nine by thirteen: sizes and resolutions."""
-    return f"{paired(match.group('a'))} by {paired(match.group('b'))}"
+    """'1920x1080' nineteen twenty by ten eighty (resolutions in pairs); '10 x 20 cm' 10 by 20 cm, its numbers and
+    unit left to the rules after."""
+    a, b = match.group("a"), match.group("b")
+    if max(len(a), len(b)) == 4:  # a resolution: 1280x720, twelve eighty by seven twenty
+        a, b = paired(a), paired(b)
+    return f"{a} by {b}"
 
 
 def _resolution(match: re.Match) -> str:
@@ -124,7 +128,7 @@ AMOUNT_WITH_UNIT: Rule = (
     re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})(?:\s?|(?P<hyphen>-)){UNIT}"), _unit)
 UNIT_PER_UNIT: Rule = (re.compile(rf"(?<![\w.,])(?P<first>{NUMBER}\s?{UNIT})/(?=\d)"), _unit_per_unit)  # 250mg/5mL
 DIMENSIONS: Rule = (
-    re.compile(r"(?<![\w.,])(?P<a>\d{1,4})(?:[x×]|\sx\s)(?P<b>\d{1,4})(?![\d.,]|\s?[x×]\s?\d)"), _dimensions)
+    re.compile(r"(?<![\w.,])(?P<a>\d{1,4})(?:[x×]|\sx\s)(?P<b>\d{1,4})(?![\w.,]|\s?[x×]\s?\d)"), _dimensions)
 RESOLUTION: Rule = (re.compile(r"(?<![\w.,])(?P<lines>\d{3,4})p\b"), _resolution)
 
 
