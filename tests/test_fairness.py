@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import time
 from contextlib import contextmanager
 
@@ -15,7 +16,6 @@ import tritonclient.http as tritonhttp
 from tests.helpers import frontend, inflight, wait_until
 
 LONG_TEXT = " ".join(f"Sentence number {i} is here to make this input long enough." for i in range(60))
-LONGEST_TEXT = LONG_TEXT[:4000]
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -24,12 +24,18 @@ def bearer(key: str) -> dict[str, str]:
 
 @contextmanager
 def held_stream(url: str, key: str):
-    """A long stream of `key` (32-bit samples at 48 kHz: more than the sockets' buffers hold), open and unread
-    after its first bytes: it holds one of the key's slots."""
-    with httpx.stream("POST", f"{url}/v1/audio/speech", headers=bearer(key), timeout=120, json={
-            "model": "kokoro", "input": LONGEST_TEXT, "response_format": "raw", "sample_rate": 48000}) as response:
-        assert response.status_code == 200
-        next(response.iter_raw())
+    """A long audio stream of `key`, open and unread after its first bytes, on a socket whose small receive
+    buffer (set before connecting, so the kernel does not grow it) soon stops the server's sending: the
+    stream holds one of the key's slots until it is closed."""
+    body = json.dumps({"model": "kokoro", "input": "Hello there. [pause:10s] " * 25, "response_format": "raw",
+                       "sample_rate": 48000, "stream_format": "audio"}).encode()
+    address = httpx.URL(url)
+    with socket.socket() as client:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect((address.host, address.port))
+        client.sendall(b"POST /v1/audio/speech HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\n"
+                       + f"Authorization: Bearer {key}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
         yield
 
 
@@ -118,7 +124,8 @@ def test_the_stream_cap_ends_a_long_stream_and_its_synthesis(triton, tiny_reposi
                   SYNTHESIS_LOOKAHEAD="1", TRITON_MAX_INFLIGHT="1") as stack:
         speech = {"model": "kokoro", "input": LONG_TEXT, "response_format": "pcm"}
         before = settled(count)
-        assert httpx.post(f"{stack.url}/v1/audio/speech", json=speech, timeout=300).status_code == 200  # uncapped
+        whole = httpx.post(f"{stack.url}/v1/audio/speech", json={**speech, "response_format": "wav"}, timeout=300)
+        assert whole.status_code == 200  # a whole file is not a stream: not capped
         chunks = settled(count) - before
         with httpx.stream("POST", f"{stack.url}/v1/audio/speech", json={**speech, "stream_format": "sse"},
                           timeout=120) as response:
