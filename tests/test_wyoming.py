@@ -120,6 +120,23 @@ def test_streaming_synthesis_speaks_before_the_text_ends(api, wyoming_port):
     np.testing.assert_array_equal(samples, expected)
 
 
+def test_a_stream_whose_sentence_is_refused_ends_in_an_error(api, wyoming_port):
+    """A sentence the API refuses (a pause over 10 s) in a stream: the audio before it, then the error event, then the
+    connection closed (Home Assistant's client reads that as a failed synthesis, not as audio that ended)."""
+    async def stream():
+        async with AsyncTcpClient("127.0.0.1", wyoming_port) as client:
+            await client.write_event(SynthesizeStart().event())
+            await client.write_event(SynthesizeChunk(FIRST + " Then [pause:99s] nothing.").event())
+            await client.write_event(SynthesizeStop().event())
+            events = await events_until(client, "synthesize-stopped")
+            return events, await asyncio.wait_for(client.read_event(), TIMEOUT_S)
+
+    events, after = asyncio.run(stream())
+    assert [e.type for e in events][:2] == ["audio-start", "audio-chunk"], events
+    assert (events[-1].type, events[-1].data.get("code")) == ("error", "invalid_ssml") and after is None
+    assert not any(AudioStop.is_type(e.type) or SynthesizeStopped.is_type(e.type) for e in events)
+
+
 BAD_EVENTS = {  # what a client sends: the error code it gets
     "not json\n": "invalid_event",
     '["a list"]\n': "invalid_event",
