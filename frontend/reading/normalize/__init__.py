@@ -113,9 +113,9 @@ RULES: list[Rule] = [
 # Categories a request may turn off (Kokoro-FastAPI's normalization_options), each with the rules it names.
 CATEGORIES = {"urls": {web.WEB_ADDRESS}, "emails": {web.EMAIL_ADDRESS},
               "phones": {identifiers.PHONE_TRUNK_PREFIX, identifiers.PHONE_NORTH_AMERICAN,
-                         identifiers.PHONE_INTERNATIONAL, identifiers.LOCAL_PHONE},
-              "units": {units.AMOUNT_WITH_UNIT}, "optional_plurals": {symbols.OPTIONAL_PLURAL},
-              "symbols": {symbols.LEFTOVER_SYMBOL}}
+                         identifiers.PHONE_INTERNATIONAL, identifiers.LOCAL_PHONE, identifiers.EXTENSION},
+              "units": {units.AMOUNT_WITH_UNIT, units.UNIT_PER_UNIT}, "optional_plurals": {symbols.OPTIONAL_PLURAL},
+              "symbols": {symbols.LEFTOVER_SYMBOL, symbols.COMPARISON, symbols.APPROXIMATELY, symbols.SUPERSCRIPT}}
 
 
 def normalize(text: str, skip: frozenset[str] = frozenset()) -> str:

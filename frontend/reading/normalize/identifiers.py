@@ -94,7 +94,7 @@ LOCAL_PHONE: Rule = (
 
 
 DIGIT_STRING: Rule = (
-    re.compile(r"(?<![\w.,$€£¥#/:+-])\d{2,}(?:-\d{2,})*(?![\w%°/:'′-]|[.,]\d)"), _digit_string)
+    re.compile(r"(?<![\w.,$€£¥#/:+-])\d{2,}(?:-\d{2,}){0,8}(?![\w%°/:'′-]|[.,]\d)"), _digit_string)
 
 
 VERSION_NUMBER: Rule = (
