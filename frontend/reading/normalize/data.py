@@ -117,7 +117,7 @@ UNIT_ABBREVIATIONS = {"ms.", "ft.", "min.", "tab."}  # after a number, "200 ms."
 
 
 SENTENCE_FINAL_ABBREVIATIONS = {"etc.", "inc.", "ltd.", "co.", "jr.", "sr.", "ave.", "blvd.", "rd.", "dept.",
-                                "et al.", "corp.", "univ.", "assn."}
+                                "et al.", "corp.", "univ.", "assn.", "min.", "tab."}  # "Stir for 2 min. Serve."
 
 
 SPELLED_ACRONYMS = {"FBI", "CIA", "USA", "UK", "EU", "UN", "API", "CPU", "GPU", "URL", "HTTP", "HTTPS", "HTML", "CSS",
