@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from kokoro_core.contract import ASSETS, MAX_PHONEMES
+from kokoro_core.contract import ASSETS, MAX_PHONEMES, SAMPLE_RATE
 
 ROOT = Path(__file__).resolve().parent.parent
 CommaSeparated = Annotated[list[str], NoDecode]  # from the environment as a,b,c
@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     max_inflight_per_key: int = Field(0, ge=0, description="requests doing work at once for one API key (the "
                                       "client's address when the API is open); more get 429; 0: a quarter of "
                                       "MAX_INFLIGHT")
-    max_stream_seconds: float = Field(600.0, gt=0, description="wall-clock limit of one streamed response: past it "
+    max_stream_seconds: float = Field(10 * 60.0, gt=0, description="wall-clock limit of one streamed response: past it "
                                       "the stream ends (an error event in SSE, the connection cut otherwise) and "
                                       "its synthesis stops")
     first_chunk_words: int = Field(0, ge=0, le=50, description="0: a stream's first chunk is its first sentence, "
@@ -94,7 +94,7 @@ class Settings(BaseSettings):
                               "unless WYOMING_OPEN is true (docs/home-assistant.md)")
     wyoming_open: bool = Field(False, description="serve Wyoming, without keys, even when API_KEYS closes the API: "
                                "for a port reachable only from Home Assistant's network")
-    wyoming_sample_rate: int = Field(24000, ge=8000, le=48000, description="rate of the 16-bit mono PCM the "
+    wyoming_sample_rate: int = Field(SAMPLE_RATE, ge=8000, le=48000, description="rate of the 16-bit mono PCM the "
                                      "Wyoming server sends (Home Assistant converts what its players need)")
     wyoming_idle_s: float = Field(60.0, gt=0, description="a Wyoming connection that sends no event for this "
                                   "long, with nothing being spoken, is closed")
