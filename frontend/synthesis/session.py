@@ -46,6 +46,9 @@ class Words:
 
 @dataclass(frozen=True)
 class Done:
+    """The audio of every item up to this one is complete, and no other item is queued. Not one per item: Pipecat's
+    TogetherTTSService ends its reply's audio at the first `done` (it commits every sentence), and would drop the
+    audio of the items after it."""
     item_id: str
 
 
@@ -169,22 +172,26 @@ class SpeechSession:
         await item.pieces.put(END)
 
     async def _send_items(self) -> None:
-        """Each item's events in turn, while there are items."""
+        """Each item's events in turn, while there are items; Done after the last one queued."""
         while self.items:
-            await self._send(self.items[0])
+            item = self.items[0]
+            spoken = await self._send(item)
             self.items.popleft()
             self._start_ahead()
+            if spoken and not self.items:
+                await self.emit(Done(item.id))
         self.sender = None
 
-    async def _send(self, item: Item) -> None:
+    async def _send(self, item: Item) -> bool:
+        """The item's audio and words, or its failure (False)."""
         while (piece := await item.pieces.get()) is not END:
             if isinstance(piece, APIError):
-                if piece.code != "empty_input":  # a piece with nothing to speak ("...") is an item without audio
-                    await self.emit(Failed(item.id, piece))
-                    return
-                break
+                if piece.code == "empty_input":  # a piece with nothing to speak ("...") is an item without audio
+                    return True
+                await self.emit(Failed(item.id, piece))
+                return False
             await self._emit_piece(item, piece)
-        await self.emit(Done(item.id))
+        return True
 
     async def _emit_piece(self, item: Item, piece: Encoded) -> None:
         if piece.data:
