@@ -50,6 +50,7 @@ if [ "$gpu" = 1 ]; then
   "${pip[@]}" onnxruntime-gpu==1.31.1
 fi
 "${pip[@]}" --no-deps nvidia-pytriton==0.7.0
+"${pip[@]}" --no-deps -r requirements-pipecat.txt  # Pipecat's client for the tests; its own pins conflict
 # The project's core package, editable: the Triton model imports it by name from this environment.
 "${pip[@]}" --no-deps --editable .
 
