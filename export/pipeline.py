@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from export import checkpoint, onnx_trace, parity, pypi_weights, quantize, repository
+from export import checkpoint, fidelity, onnx_trace, parity, pypi_weights, quantize, repository
 from kokoro_core import dsp
 from kokoro_core.batched_model import fold_weight_norm
 from kokoro_core.batching import KokoroBatch, SpeechRequest
-from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER, style_row
+from kokoro_core.contract import CHECKPOINT, CURVES_GRAPH, INT8_VOCODER, MODEL, MODEL_CONFIG, SAMPLE_RATE, style_row
 from kokoro_core.stages import cpu_stages, onnxruntime_stages
 from kokoro_core.torch_stages import TorchStages
 
@@ -65,12 +65,18 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "(model_repository_torch/; default %(default)s)")
     parser.add_argument("--precision", choices=("fp32", "int8", "auto", "bf16", "fp16"), default="fp32",
                         help="decoder precision; int8 (cpu target) quantizes the vocoder's convolutions and "
-                             "states its SNR and speed against fp32; auto: int8 where the CPU has VNNI and int8 "
-                             "holds its SNR and is faster, else fp32; bf16, fp16 (torch runner): the vocoder "
-                             "under autocast, refused below the same SNR (default %(default)s)")
-    parser.add_argument("--min-snr-db", type=float, default=quantize.MIN_SNR_DB,
-                        help="a reduced precision is kept only within this SNR of fp32's audio; lower it only to "
-                             "judge such a decoder by ear or by Whisper (default %(default)s)")
+                             "states its fidelity and speed against fp32; auto: measures bf16 (where the CPU has "
+                             "AVX512_BF16 or AMX-BF16: the torch runner's layout) and int8 (where it has VNNI) "
+                             "against fp32 and keeps the fastest that is faithful and faster, else fp32; bf16, fp16 "
+                             "(torch runner): the vocoder under autocast, refused if not faithful "
+                             "(default %(default)s)")
+    parser.add_argument("--max-log-mel-db", type=float, default=fidelity.THRESHOLD_DB,
+                        help="a reduced precision is kept only within this log-mel distance of fp32's audio "
+                             "(export/fidelity.py); raise it only to judge such a decoder by ear or by Whisper "
+                             "(default %(default)s)")
+    parser.add_argument("--min-snr-db", type=float,
+                        help="also require this SNR against fp32 (reported either way; none by default: a "
+                             "vocoder's phase drifts without being heard)")
     parser.add_argument("--output", type=Path, help="model repository to write (default: the target's)")
     parser.add_argument("--parity-lengths", default=",".join(map(str, parity.LENGTHS)),
                         help="phoneme counts of the verification batch (default %(default)s)")
@@ -188,7 +194,8 @@ def export(args) -> Path:
     _remove(decoder_path.parent / name for name in (CURVES_GRAPH, INT8_VOCODER))  # a former int8 export
 
     decision = decide_precision(args.precision)
-    steps = Steps(6 if decision["chosen"] == "int8" else 4)
+    probing = decision["candidates"] if args.precision == "auto" else [args.precision] * (args.precision == "int8")
+    steps = Steps(4 + ("bf16" in probing) + 2 * ("int8" in probing))
     steps.started = started
     steps.timed("weights", started)
     with steps.step("load", "loading the checkpoint into upstream KModel"):
@@ -210,45 +217,114 @@ def export(args) -> Path:
         report = parity.verify(reference_model, parity.probed_stages(text_path, decoder_path, args.threads),
                                voice_pack, noise_table, weights.config["vocab"], lengths)
 
-    options = {"target": args.target, "opset": onnx_trace.OPSET, "precision": decision["chosen"], "tiny": args.tiny,
+    options = {"target": args.target, "opset": onnx_trace.OPSET, "precision": "fp32", "tiny": args.tiny,
                "noise_table": {"size": dsp.NOISE_TABLE_SIZE, "seed": 0}, "parity_voice": voice,
                "precision_decision": decision}
-    if decision["chosen"] == "int8":
-        int8 = Int8Build(onnxruntime_stages(text_path, decoder_path, args.threads), export_model, weights.config,
-                         noise_table, decoder_path.parent, voice_pack, lengths, args.min_snr_db)
+    if not probing:
+        return _finish(output, weights, options, report, steps)
+    fp32_stages = onnxruntime_stages(text_path, decoder_path, args.threads)
+    measured = {}
+    if "bf16" in probing:
+        with steps.step("bf16_probe", "probing bf16 (the torch runner under autocast) against fp32"):
+            measured["bf16"] = probe_bf16(weights, fp32_stages, voice_pack)
+    int8 = None
+    if "int8" in probing:
+        int8 = Int8Build(fp32_stages, export_model, weights.config, noise_table, decoder_path.parent, voice_pack,
+                         lengths, args.max_log_mel_db, args.min_snr_db)
         try:
             with steps.step("int8_probe", "quantizing the vocoder to int8 and probing it against fp32 (eager, "
                             "before any compilation)"):
-                decision["probe"] = int8.probe()
+                measured["int8"] = decision["probe"] = int8.probe()
                 int8.hold_floor(decision["probe"])
             with steps.step("int8_compile", "compiling the int8 vocoder and measuring it against fp32"):
-                options["int8"] = int8.compile(faster_only=args.precision == "auto")
+                options["int8"] = int8.compile()
+                measured["int8"] = {**measured["int8"], "speedup": options["int8"]["speed_against_fp32"]}
         except quantize.QuantizationError as e:
             if args.precision != "auto":
                 raise
-            log.warning("precision auto: serving fp32, since %s", e)
-            decision.update(chosen="fp32", reason=str(e))
-            options.update(precision="fp32", int8={"refused": str(e)})
-        # the steps int8 ran before it was kept or refused: the probe alone when the probe refused it
-        decision["decided_in_s"] = round(sum(steps.seconds.get(name, 0) for name in ("int8_probe", "int8_compile")), 1)
+            log.warning("precision auto: not int8, since %s", e)
+            options["int8"] = {"refused": str(e)}
+            measured["int8"] = {**measured.get("int8", {}), "refused": str(e)}
+    decision["decided_in_s"] = round(sum(steps.seconds.get(name, 0)
+                                         for name in ("bf16_probe", "int8_probe", "int8_compile")), 1)
+    if args.precision == "int8":
+        options["precision"] = decision["chosen"] = "int8"
+        return _finish(output, weights, options, report, steps)
+    chosen, decision["verdicts"] = quantize.choose_precision(measured, args.max_log_mel_db)
+    decision.update(chosen=chosen, measured=measured, reason=decision["verdicts"].get(chosen, _NONE_KEPT))
+    log.info("precision auto: %s (%s)", chosen, "; ".join(f"{p}: {v}" for p, v in decision["verdicts"].items()))
+    if int8 and chosen != "int8":
+        int8.discard()
+    if chosen == "bf16":
+        return _export_bf16(args, weights, output, decision, steps)
+    options["precision"] = chosen
     return _finish(output, weights, options, report, steps)
 
 
+_NONE_KEPT = "no reduced precision was both faithful and faster"
+
+
+def _export_bf16(args, weights: checkpoint.Weights, output: Path, decision: dict, steps: Steps) -> Path:
+    """`auto` chose bf16: the torch runner's layout in `output` in place of the graphs (model_repository_torch/'s
+    config, the checkpoint), proven against upstream in fp32 and measured in bf16 as `--runner torch --precision
+    bf16` does."""
+    log.info("precision auto: writing the torch runner's layout (bf16) into %s", output)
+    _remove(output.glob(f"{MODEL}/1/*.onnx"))
+    repository.prepare(output, "torch")
+    steps.count += 3
+    torch_args = argparse.Namespace(**{**vars(args), "precision": "bf16", "runner": "torch", "target": "torch"})
+    options, report = _export_torch(torch_args, weights, output, steps)
+    options["precision_decision"] = decision
+    return _finish(output, weights, options, report, steps)
+
+
+def probe_bf16(weights: checkpoint.Weights, fp32_stages, voice_pack: np.ndarray) -> dict:
+    """bf16's fidelity and speed before anything is written: the torch runner's decoder under bf16 autocast
+    against the fp32 graphs' decoder on the probe utterance (the same decoder feeds), each timed on its second
+    run."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as assets:  # TorchStages reads the model from a repository's assets
+        (Path(assets) / MODEL_CONFIG).write_text(json.dumps(weights.config), encoding="utf-8")
+        (Path(assets) / CHECKPOINT).symlink_to(Path(weights.checkpoint).resolve())
+        bf16 = TorchStages(Path(assets), "cpu", "bf16", graph_max_items=0)
+    feeds = KokoroBatch(*fp32_stages, max_items=1).decoder_feeds([probe_request(weights.config["vocab"],
+                                                                                voice_pack)])[0]
+    (fp32_audio, fp32_lengths), fp32_seconds = _timed(fp32_stages[1], feeds)
+    (bf16_audio, _), bf16_seconds = _timed(bf16.decoder_stage, feeds)
+    samples = int(fp32_lengths[0])
+    probe = {**fidelity.compare(fp32_audio[0, :samples], bf16_audio[0, :samples]),
+             "speedup": round(fp32_seconds / bf16_seconds, 2), "audio_s": round(samples / SAMPLE_RATE, 2),
+             "fp32_s": round(fp32_seconds, 2), "bf16_s": round(bf16_seconds, 2)}
+    log.info("  bf16 probe: log-mel %.3f dB, SNR %.1f dB, %.2fx fp32's speed (%.1f s of audio)", probe["log_mel_db"],
+             probe["snr_db"], probe["speedup"], probe["audio_s"])
+    return probe
+
+
+def probe_request(vocab: dict, voice_pack: np.ndarray) -> SpeechRequest:
+    """The probe utterance (`quantize.PROBE_PHONEMES`, real phonemes) as a request in `voice_pack`'s voice."""
+    ids = np.array([0, *(vocab[p] for p in quantize.PROBE_PHONEMES if p in vocab), 0])
+    return SpeechRequest(ids, voice_pack[style_row(len(ids) - 2), 0].astype(np.float32), 1.0, 0)
+
+
 def decide_precision(asked: str, capabilities: dict | None = None) -> dict:
-    """Which decoder to build, before any work: fp32 when asked or when `auto` finds no VNNI (there int8 runs
-    through 16-bit sums and is no faster); int8 when asked, or for `auto` on a VNNI CPU, where the int8 probe
-    (the quantized vocoder run eagerly, seconds) still decides before Inductor's minutes of compilation."""
+    """What to measure, before any work: nothing when a precision is asked for or when `auto` finds neither bf16
+    nor VNNI instructions (fp32 at once: it is then the fastest); otherwise `auto`'s candidates, each kept only
+    when its probe is faithful and faster (`quantize.choose_precision`)."""
     started = time.monotonic()
-    chosen = quantize.resolve_precision(asked, capabilities)
+    candidates = quantize.precision_candidates(capabilities) if asked == "auto" else []
     if asked != "auto":
-        reason = "asked for"
-    elif chosen == "int8":
-        reason = "this CPU has VNNI; kept if the int8 probe holds the SNR floor and the compiled decoder is faster"
+        chosen, reason = asked, "asked for"
+    elif candidates:
+        chosen, reason = "fp32", f"measuring {', '.join(candidates)} against fp32 (probe before any compilation)"
     else:
-        reason = quantize.without_vnni(capabilities)
+        chosen, reason = "fp32", quantize.without_reduced_precision(capabilities)
     if asked == "auto":
-        log.info("precision auto: %s (%s)", chosen, reason)
-    return {"asked": asked, "chosen": chosen, "reason": reason, "cpu": quantize.cpu_report(capabilities),
+        log.info("precision auto: %s (%s)", chosen if not candidates else "deciding", reason)
+    return {"asked": asked, "chosen": chosen, "candidates": candidates, "reason": reason,
+            "cpu": quantize.cpu_report(capabilities),
+            "threshold": {"log_mel_db": fidelity.THRESHOLD_DB, "min_speedup": quantize.MIN_SPEEDUP},
             "decided_in_s": round(time.monotonic() - started, 3)}
 
 
@@ -280,73 +356,81 @@ def _export_torch(args, weights: checkpoint.Weights, output: Path, steps: Steps)
         with steps.step("reduced", "measuring the %s decoder against fp32 (%s)", args.precision, stages.device):
             requests = parity.sample_requests(voice_pack, weights.config["vocab"], lengths)
             reduced = TorchStages(assets, str(stages.device), args.precision, args.threads, graph_max_items=0)
-            snr = quantize.fidelity(stages.batch(max_items=1).synthesize(requests),
-                                    reduced.batch(max_items=1).synthesize(requests), args.precision, args.min_snr_db)
+            measured = quantize.fidelity(stages.batch(max_items=1).synthesize(requests),
+                                         reduced.batch(max_items=1).synthesize(requests), args.precision,
+                                         args.max_log_mel_db, args.min_snr_db)
             repository.set_parameter(output, "precision", args.precision)
-            options.update(precision=args.precision, snr_db_against_fp32=snr, min_snr_db=args.min_snr_db)
+            options.update(precision=args.precision, fidelity_against_fp32=measured,
+                           max_log_mel_db=args.max_log_mel_db, min_snr_db=args.min_snr_db)
     return options, report
 
 
 class Int8Build:
     """The int8 decoder (curves graph and compiled vocoder) next to the fp32 graphs, in two steps: `probe`
-    quantizes and calibrates the vocoder and measures it eagerly on one utterance (refusing it below
-    `min_snr_db` before anything is compiled); `compile` writes it and keeps it only within `min_snr_db` of fp32
-    on the parity utterances (and, with `faster_only`, only if it is faster). `kmodel` is the exported one
+    quantizes and calibrates the vocoder and measures it eagerly on one utterance (refused there, before anything
+    is compiled, where it is not faithful); `compile` writes it, measures it on the parity utterances (refused
+    there where it is not faithful) and times it against fp32; `discard` removes it. `kmodel` is the exported one
     (weight norm folded); its decoder is changed."""
 
     def __init__(self, fp32_stages, kmodel, config: dict, noise_table, version_dir: Path, voice_pack, lengths,
-                 min_snr_db: float):
+                 max_log_mel_db: float, min_snr_db: float | None = None):
         self.fp32_batch = KokoroBatch(*fp32_stages, max_items=1)
         self.kmodel, self.vocab, self.noise_table, self.version_dir = kmodel, config["vocab"], noise_table, version_dir
-        self.voice_pack, self.lengths, self.min_snr_db = voice_pack, lengths, min_snr_db
+        self.voice_pack, self.lengths = voice_pack, lengths
+        self.max_log_mel_db, self.min_snr_db = max_log_mel_db, min_snr_db
+        self.written = [version_dir / CURVES_GRAPH, version_dir / INT8_VOCODER]
         self.quantized = None
 
     def probe(self) -> dict:
         calibration = [self.fp32_batch.decoder_feeds([r])[0] for r in
                        parity.sample_requests(self.voice_pack, self.vocab, quantize.CALIBRATION_LENGTHS, seed=1)]
         self.quantized = quantize.quantize_int8_vocoder(self.kmodel, self.noise_table, calibration)
-        ids = np.array([0, *(self.vocab[p] for p in quantize.PROBE_PHONEMES if p in self.vocab), 0])
-        request = SpeechRequest(ids, self.voice_pack[style_row(len(ids) - 2), 0].astype(np.float32), 1.0, 0)
+        request = probe_request(self.vocab, self.voice_pack)
         probe = quantize.probe_int8(self.quantized, self.fp32_batch.decoder_feeds([request])[0])
-        probe["phonemes"] = len(ids) - 2
-        log.info("  int8 probe: SNR %.1f dB against fp32 on %d phonemes (%.1f s of audio, %.1f s)", probe["snr_db"],
-                 probe["phonemes"], probe["audio_s"], probe["seconds"])
+        probe["phonemes"] = len(request.token_ids) - 2
+        log.info("  int8 probe: log-mel %.3f dB, SNR %.1f dB against fp32 on %d phonemes (%.1f s of audio, %.1f s)",
+                 probe["log_mel_db"], probe["snr_db"], probe["phonemes"], probe["audio_s"], probe["seconds"])
         return probe
 
     def hold_floor(self, probe: dict) -> None:
-        """Refuse the int8 decoder now, before compiling it, where the probe is below the SNR floor."""
-        if probe["snr_db"] < self.min_snr_db:
-            cause = "" if quantize.has_vnni() else f"; {quantize.without_vnni()}"
+        """Refuse the int8 decoder now, before compiling it, where the probe is not faithful."""
+        cause = "" if quantize.has_vnni() else f"; {quantize.without_vnni()}"
+        if probe["log_mel_db"] > self.max_log_mel_db:
+            raise quantize.QuantizationError(
+                f"the int8 probe is too far from fp32: log-mel distance {probe['log_mel_db']:.3f} dB > "
+                f"{self.max_log_mel_db} dB on {probe['phonemes']} phonemes, before compiling{cause}")
+        if self.min_snr_db is not None and probe["snr_db"] < self.min_snr_db:
             raise quantize.QuantizationError(
                 f"the int8 probe is too far from fp32: SNR {probe['snr_db']:.1f} dB < {self.min_snr_db} dB on "
                 f"{probe['phonemes']} phonemes, before compiling{cause}")
 
-    def compile(self, faster_only: bool) -> dict:
-        written = [onnx_trace.export_curves_stage(self.kmodel, self.noise_table, self.version_dir / CURVES_GRAPH),
-                   self.version_dir / INT8_VOCODER]
+    def compile(self) -> dict:
+        onnx_trace.export_curves_stage(self.kmodel, self.noise_table, self.written[0])
         try:
-            names = quantize.compile_int8_vocoder(self.quantized, written[1])
+            names = quantize.compile_int8_vocoder(self.quantized, self.written[1])
             measured = parity.sample_requests(self.voice_pack, self.vocab, self.lengths)
             int8_batch = KokoroBatch(*cpu_stages(self.version_dir), max_items=1)
             (fp32_speech, fp32_seconds), (int8_speech, int8_seconds) = (_timed(b.synthesize, measured)
                                                                         for b in (self.fp32_batch, int8_batch))
-            snr = quantize.fidelity(fp32_speech, int8_speech, min_snr_db=self.min_snr_db)
+            report = quantize.fidelity(fp32_speech, int8_speech, "int8", self.max_log_mel_db, self.min_snr_db)
             speedup = quantize.speed_against_fp32(fp32_seconds, int8_seconds)
-            if faster_only and speedup < 1:
-                raise quantize.QuantizationError(f"the int8 decoder ran at {speedup}x fp32's speed")
         except BaseException:
-            _remove(written)  # a repository without them serves the proven fp32 decoder
+            self.discard()  # a repository without them serves the proven fp32 decoder
             raise
         return {"quantized_convolutions": names, "runtime": "AOTInductor (torchao X86InductorQuantizer)",
-                "calibration_phonemes": list(quantize.CALIBRATION_LENGTHS), "snr_db_against_fp32": snr,
-                "min_snr_db": self.min_snr_db, "speed_against_fp32": speedup, "cpu": quantize.cpu_report()}
+                "calibration_phonemes": list(quantize.CALIBRATION_LENGTHS), "fidelity_against_fp32": report,
+                "max_log_mel_db": self.max_log_mel_db, "min_snr_db": self.min_snr_db, "speed_against_fp32": speedup,
+                "cpu": quantize.cpu_report()}
+
+    def discard(self) -> None:
+        _remove(self.written)
 
 
-def _timed(synthesize, requests):
-    """(speeches, seconds) of the second of two runs: the first pays for kernel generation and caches."""
-    synthesize(requests)
+def _timed(run, inputs):
+    """(outputs, seconds) of the second of two runs: the first pays for kernel generation and caches."""
+    run(inputs)
     started = time.perf_counter()
-    return synthesize(requests), time.perf_counter() - started
+    return run(inputs), time.perf_counter() - started
 
 
 def _remove(paths) -> None:

@@ -18,10 +18,11 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
+from export import fidelity as measure
+from export.fidelity import snr_db  # noqa: F401  (bench/gpu_check.py reads it here)
 from kokoro_core.batched_model import DecoderStage, VocoderStage
 from kokoro_core.contract import SAMPLE_RATE
 
@@ -34,8 +35,12 @@ CALIBRATION_LENGTHS = (16, 64, 160)  # phonemes; each utterance calibrated alone
 # Frame counts the package accepts: from one phoneme at speed 4 (three tokens, at least a frame each) to 512
 # tokens of at most 200 frames (a duration is a sum of 50 sigmoids, divided by the lowest speed, 0.25).
 MIN_FRAMES, MAX_FRAMES = 3, 512 * 200
-MIN_SNR_DB = 25.0
 VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+MIN_SNR_DB = 25.0  # the former floor, which bench/gpu_check.py still reports against; the export judges by log-mel
+# A reduced precision is kept only this much faster than fp32 on the probe: less is within one run's timing noise
+# on a loaded machine, and not worth a precision that is not exact.
+MIN_SPEEDUP = 1.2
 INDUCTOR = {
     # Folds the int8 weights into oneDNN's packed layout; without it they are repacked at every call.
     "freezing": True,
@@ -61,7 +66,15 @@ def cpu_report(capabilities: dict | None = None) -> dict:
     capabilities = torch.cpu.get_capabilities() if capabilities is None else capabilities
     vnni = has_vnni(capabilities)
     return {"name": capabilities.get("cpu_name", "unknown"), "vnni": vnni, "weight_bits": 8 if vnni else 7,
-            "flags": [flag for flag in ("avx2", "fma3", "avx512_f", *VNNI_FLAGS) if capabilities.get(flag)]}
+            "flags": [flag for flag in ("avx2", "fma3", "avx512_f", *VNNI_FLAGS, *BF16_FLAGS)
+                      if capabilities.get(flag)]}
+
+
+def without_reduced_precision(capabilities: dict | None = None) -> str:
+    """Why `auto` serves fp32 on this CPU without measuring anything."""
+    cpu = cpu_report(capabilities)
+    return (f"this CPU ({cpu['name']}: {', '.join(cpu['flags'])}) has none of {', '.join(BF16_FLAGS)} (bf16) nor "
+            f"{', '.join(VNNI_FLAGS)} (int8): no reduced precision runs faster than fp32 on it")
 
 
 def without_vnni(capabilities: dict | None = None) -> str:
@@ -71,12 +84,38 @@ def without_vnni(capabilities: dict | None = None) -> str:
             "runs int8 convolutions through 16-bit sums and the weights keep 7 bits")
 
 
-def resolve_precision(precision: str, capabilities: dict | None = None) -> str:
-    """`auto`: int8 where the CPU has VNNI (there it can be faster than fp32; the export's int8 probe then still
-    decides whether the weights hold the SNR floor), else fp32."""
-    if precision != "auto":
-        return precision
-    return "int8" if has_vnni(capabilities) else "fp32"
+def has_bf16(capabilities: dict | None = None) -> bool:
+    """Whether the CPU (`torch.cpu.get_capabilities()` by default) multiplies bf16 natively (AVX512_BF16, AMX-BF16),
+    where oneDNN runs the vocoder's convolutions in bf16 at about twice fp32's speed."""
+    capabilities = torch.cpu.get_capabilities() if capabilities is None else capabilities
+    return any(capabilities.get(flag) for flag in BF16_FLAGS)
+
+
+def precision_candidates(capabilities: dict | None = None) -> list[str]:
+    """The reduced precisions `auto` measures against fp32 on this CPU: bf16 (the torch runner) where the CPU has
+    bf16 instructions, int8 (the compiled vocoder) where it has VNNI; none on an AVX2-only CPU."""
+    return [precision for precision, present in (("bf16", has_bf16(capabilities)), ("int8", has_vnni(capabilities)))
+            if present]
+
+
+def choose_precision(measured: dict[str, dict], threshold_db: float, min_speedup: float = MIN_SPEEDUP) -> tuple:
+    """The decision table: (chosen precision, a verdict per candidate). `measured`: candidate -> its figures on the
+    probe, `log_mel_db` against fp32 and `speedup` over fp32 (None where it was not timed), or `refused` (why a
+    later step refused it). A candidate is kept when it is within `threshold_db` and at least `min_speedup` times
+    fp32's speed; the fastest kept one wins, else fp32."""
+    verdicts, kept = {}, {}
+    for precision, figures in measured.items():
+        speedup = figures.get("speedup")
+        if "refused" in figures:
+            verdicts[precision] = f"refused: {figures['refused']}"
+        elif figures["log_mel_db"] > threshold_db:
+            verdicts[precision] = f"not faithful: log-mel {figures['log_mel_db']} dB > {threshold_db} dB"
+        elif speedup is None or speedup < min_speedup:
+            verdicts[precision] = f"not faster: {speedup}x fp32's speed < {min_speedup}x"
+        else:
+            verdicts[precision] = f"kept: log-mel {figures['log_mel_db']} dB, {speedup}x fp32's speed"
+            kept[precision] = speedup
+    return (max(kept, key=kept.get) if kept else "fp32"), verdicts
 
 
 class Conv1dAs2d(nn.Conv2d):
@@ -182,9 +221,10 @@ def quantize_int8_vocoder(kmodel: nn.Module, noise_table: torch.Tensor,
 
 def probe_int8(quantized: QuantizedVocoder, decoder_feeds: dict) -> dict:
     """The int8 vocoder's fidelity before any compilation: the quantized vocoder run eagerly against the fp32
-    one on one utterance (the decoder stage's feeds), as the SNR of the audio. Seconds, not the minutes Inductor takes;
-    the compiled decoder's int8 kernels compute the same rounded values (with VNNI; without it the weights
-    keep 7 bits so that its 16-bit sums do not saturate), so the figure predicts the export's own measurement."""
+    one on one utterance (the decoder stage's feeds), as `export.fidelity.compare` (log-mel distance and SNR).
+    Seconds, not the minutes Inductor takes; the compiled decoder's int8 kernels compute the same rounded values
+    (with VNNI; without it the weights keep 7 bits so that its 16-bit sums do not saturate), so the figure predicts
+    the export's own measurement."""
     import time
 
     started = time.perf_counter()
@@ -194,7 +234,7 @@ def probe_int8(quantized: QuantizedVocoder, decoder_feeds: dict) -> dict:
         int8, _ = quantized.module(*feeds)
     samples = int(lengths[0])
     reference, int8 = reference.reshape(len(lengths), -1)[0, :samples], int8.reshape(len(lengths), -1)[0, :samples]
-    return {"snr_db": round(snr_db(reference.numpy(), int8.numpy()), 2), "audio_s": round(samples / SAMPLE_RATE, 2),
+    return {**measure.compare(reference.numpy(), int8.numpy()), "audio_s": round(samples / SAMPLE_RATE, 2),
             "seconds": round(time.perf_counter() - started, 1), "runtime": "eager, PyTorch's reference int8 arithmetic"}
 
 
@@ -228,26 +268,22 @@ def _quantizer(x86, traced: torch.fx.GraphModule, expected: int):
     return quantizer
 
 
-def snr_db(reference: np.ndarray, actual: np.ndarray) -> float:
-    """10 log10(signal energy / error energy); infinite when identical, -inf for a length mismatch."""
-    if reference.shape != actual.shape:
-        return float("-inf")
-    reference = reference.astype(np.float64)
-    error = float(np.sum((reference - actual) ** 2))
-    signal = float(np.sum(reference ** 2))
-    return float("inf") if error == 0 else 10 * np.log10(max(signal, 1e-30) / error)
-
-
-def fidelity(fp32_speeches, speeches, precision: str = "int8", min_snr_db: float = MIN_SNR_DB) -> list[dict]:
-    """Each utterance's SNR of the `precision` audio against the fp32 audio; raises below `min_snr_db`."""
-    report = [{"phonemes": len(ref.durations) - 2, "snr_db": round(snr_db(ref.samples_24k, got.samples_24k), 2)}
+def fidelity(fp32_speeches, speeches, precision: str = "int8", max_log_mel_db: float = measure.THRESHOLD_DB,
+             min_snr_db: float | None = None) -> list[dict]:
+    """Each utterance's `export.fidelity.compare` of the `precision` audio against the fp32 audio; raises where the
+    log-mel distance is above `max_log_mel_db`, or the SNR below `min_snr_db` when one is given."""
+    report = [{"phonemes": len(ref.durations) - 2, **measure.compare(ref.samples_24k, got.samples_24k)}
               for ref, got in zip(fp32_speeches, speeches)]
     for item in report:
-        log.info("  %3d phonemes: %s SNR %.1f dB against fp32", item["phonemes"], precision, item["snr_db"])
-    worst = min(item["snr_db"] for item in report)
-    if worst < min_snr_db:
-        cause = "" if precision != "int8" or has_vnni() else f"; {without_vnni()}"
-        raise QuantizationError(f"{precision} decoder too far from fp32: SNR {worst:.1f} dB < {min_snr_db} dB "
+        log.info("  %3d phonemes: %s log-mel %.3f dB, SNR %.1f dB against fp32", item["phonemes"], precision,
+                 item["log_mel_db"], item["snr_db"])
+    farthest, worst_snr = max(item["log_mel_db"] for item in report), min(item["snr_db"] for item in report)
+    cause = "" if precision != "int8" or has_vnni() else f"; {without_vnni()}"
+    if farthest > max_log_mel_db:
+        raise QuantizationError(f"{precision} decoder not faithful: log-mel distance {farthest:.3f} dB > "
+                                f"{max_log_mel_db} dB from fp32 ({report}){cause}")
+    if min_snr_db is not None and worst_snr < min_snr_db:
+        raise QuantizationError(f"{precision} decoder too far from fp32: SNR {worst_snr:.1f} dB < {min_snr_db} dB "
                                 f"({report}){cause}")
     return report
 

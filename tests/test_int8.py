@@ -8,7 +8,7 @@ import pytest
 import torch
 import tritonclient.http as httpclient
 
-from export import quantize
+from export import fidelity, quantize
 from export.parity import sample_phonemes
 from export.pipeline import main as export_main
 from kokoro_core.contract import CURVES_GRAPH, INT8_VOCODER
@@ -72,13 +72,14 @@ def test_the_phases_of_a_dilated_convolution_export_for_any_length():
             assert torch.equal(program(x), model(x))
 
 
-def test_provenance_states_precision_and_snr(int8_repository):
+def test_provenance_states_precision_and_fidelity(int8_repository):
     provenance = json.loads((int8_repository / "kokoro" / "assets" / "provenance.json").read_text())
     options = provenance["export_options"]
     assert options["precision"] == "int8"
-    snr = options["int8"]["snr_db_against_fp32"]
+    snr = options["int8"]["fidelity_against_fp32"]
     assert [item["phonemes"] for item in snr] == [8, 37]
-    assert all(quantize.MIN_SNR_DB <= item["snr_db"] < 60 for item in snr)  # close to fp32, not identical
+    assert all(0 < item["log_mel_db"] <= options["int8"]["max_log_mel_db"] for item in snr)  # close, not identical
+    assert all(item["snr_db"] < 60 for item in snr)
     probe = options["precision_decision"]["probe"]  # measured eagerly before compiling: predicts the compiled SNR
     assert probe["phonemes"] == len(quantize.PROBE_PHONEMES)
     assert abs(probe["snr_db"] - min(item["snr_db"] for item in snr)) < 3
@@ -97,64 +98,56 @@ def test_triton_serves_the_int8_decoder_within_its_stated_snr(int8_repository, i
                       log_path=tmp_path / "int8.log") as server:
         int8, int8_durations = infer(httpclient.InferenceServerClient(server.http_url), ids, style, seed=5)
     assert np.array_equal(fp32_durations, int8_durations)  # the text stage is untouched
-    assert quantize.MIN_SNR_DB <= quantize.snr_db(fp32, int8) < 60
+    measured = fidelity.compare(fp32, int8)
+    assert fidelity.faithful(measured) and measured["snr_db"] < 60
 
 
 def test_snr_measures_the_error_energy():
     rng = np.random.default_rng(0)
     signal = rng.standard_normal(48000).astype(np.float32)
     noisy = signal + 0.1 * rng.standard_normal(48000).astype(np.float32)  # 1 % of the energy: 20 dB
-    assert quantize.snr_db(signal, noisy) == pytest.approx(20.0, abs=0.2)
-    assert quantize.snr_db(signal, signal) == float("inf")
-    assert quantize.snr_db(signal, signal[:-1]) == float("-inf")
+    assert fidelity.snr_db(signal, noisy) == pytest.approx(20.0, abs=0.2)
+    assert fidelity.snr_db(signal, signal) == float("inf")
+    assert fidelity.snr_db(signal, signal[:-1]) == float("inf")  # over the aligned lengths
 
 
-def test_an_int8_decoder_below_the_floor_is_refused():
+def test_an_unfaithful_int8_decoder_is_refused():
     class Speech:
         def __init__(self, samples):
             self.samples_24k, self.durations = samples, np.ones(12, dtype=np.int64)
 
     rng = np.random.default_rng(1)
     reference = rng.standard_normal(24000).astype(np.float32)
-    with pytest.raises(quantize.QuantizationError, match="SNR"):
+    with pytest.raises(quantize.QuantizationError, match="log-mel distance"):
         quantize.fidelity([Speech(reference)], [Speech(reference + rng.standard_normal(24000).astype(np.float32))])
-    assert quantize.fidelity([Speech(reference)], [Speech(reference * 1.001)]) == [{"phonemes": 10, "snr_db": 60.0}]
+    kept = quantize.fidelity([Speech(reference)], [Speech(reference * 1.001)])
+    assert kept == [{"phonemes": 10, "log_mel_db": 0.009, "snr_db": 60.0}]
+    with pytest.raises(quantize.QuantizationError, match="SNR"):  # an SNR floor only when one is asked for
+        quantize.fidelity([Speech(reference)], [Speech(reference * 1.001)], min_snr_db=70)
     noisy = [Speech(reference + 0.5 * rng.standard_normal(24000).astype(np.float32))]
-    kept = quantize.fidelity([Speech(reference)], noisy, min_snr_db=0)  # what --min-snr-db 0 keeps
-    assert kept[0]["snr_db"] < quantize.MIN_SNR_DB
-
-
-AVX2 = {"cpu_name": "AMD EPYC", "avx2": True, "fma3": True}  # as read on this project's AVX2-only machines
-AVX512_VNNI = {**AVX2, "cpu_name": "Intel Xeon", "avx512_f": True, "avx512_vnni": True}
-
-
-@pytest.mark.parametrize("capabilities, precision", [
-    (AVX2, "fp32"), (AVX512_VNNI, "int8"), ({**AVX2, "avx_vnni": True}, "int8"), ({**AVX2, "amx_int8": True}, "int8"),
-])
-def test_auto_precision_is_int8_only_where_the_cpu_has_vnni(capabilities, precision):
-    assert quantize.resolve_precision("auto", capabilities) == precision
-    assert quantize.resolve_precision("fp32", capabilities) == "fp32"
-    assert quantize.resolve_precision("int8", capabilities) == "int8"  # asked for: measured and stated, not refused
+    kept = quantize.fidelity([Speech(reference)], noisy, max_log_mel_db=10)  # what --max-log-mel-db 10 keeps
+    assert kept[0]["log_mel_db"] > fidelity.THRESHOLD_DB
 
 
 @pytest.mark.export  # runs one itself
 def test_auto_refuses_int8_from_its_probe_before_compiling(tmp_path, monkeypatch, caplog):
-    """`--precision auto` on a CPU with VNNI (this one said to have it; the probe is the real one) with an SNR
-    floor the tiny int8 vocoder cannot hold: decided by the eager probe in seconds, nothing compiled, fp32 served,
-    the decision and the probe's figures in the provenance."""
-    monkeypatch.setattr(quantize, "has_vnni", lambda capabilities=None: True)
+    """`--precision auto` on a CPU with VNNI (int8 said to be this one's candidate; the probe is the real one) with
+    a log-mel threshold the tiny int8 vocoder cannot hold: decided by the eager probe in seconds, nothing
+    compiled, fp32 served, the decision and the probe's figures in the provenance."""
+    monkeypatch.setattr(quantize, "precision_candidates", lambda capabilities=None: ["int8"])
     caplog.set_level(logging.INFO, logger="export")
     output = tmp_path / "model_repository"
-    assert export_main(["--synthetic", "--tiny", "--precision", "auto", "--min-snr-db", "60", "--parity-lengths", "8",
-                        "--output", str(output)]) == 0
+    assert export_main(["--synthetic", "--tiny", "--precision", "auto", "--max-log-mel-db", "0.001",
+                        "--parity-lengths", "8", "--output", str(output)]) == 0
     provenance = json.loads((output / "kokoro" / "assets" / "provenance.json").read_text())
     options, steps = provenance["export_options"], provenance["export_seconds"]["steps"]
     decision = options["precision_decision"]
     assert options["precision"] == decision["chosen"] == "fp32" and decision["asked"] == "auto"
-    assert "int8 probe is too far from fp32" in decision["reason"] and 15 < decision["probe"]["snr_db"] < 60
+    assert "int8 probe is too far from fp32: log-mel distance" in decision["verdicts"]["int8"]
+    assert decision["reason"].startswith("no reduced precision") and 0.001 < decision["probe"]["log_mel_db"]
     assert decision["decided_in_s"] == steps["int8_probe"] and "int8_compile" not in steps
     assert not any((output / "kokoro" / "1" / name).exists() for name in (INT8_VOCODER, CURVES_GRAPH))
-    assert "compiling the int8 vocoder" not in caplog.text and "int8 probe: SNR" in caplog.text
+    assert "compiling the int8 vocoder" not in caplog.text and "int8 probe: log-mel" in caplog.text
 
 
 def test_the_int8_decoder_records_the_cpu_it_was_built_for(int8_repository):
