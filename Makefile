@@ -4,7 +4,7 @@ SETUP := .venv/.setup-complete
 MODEL_REPOSITORY ?= model_repository
 PRECISION ?= auto
 
-.PHONY: help setup serve export export-synthetic triton perf bench soak wer word-timing lint test test-fast screenshot clean
+.PHONY: help setup serve export export-synthetic triton perf bench bench-sessions soak wer word-timing lint test test-fast screenshot clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,6 +32,9 @@ perf: $(SETUP) ## perf_analyzer against a running `make triton`, concurrency 1 t
 
 bench: $(SETUP) ## throughput and first-audio latency of the HTTP stack vs the batch-1 baselines (results/bench/)
 	$(PY) -m bench --repository $(MODEL_REPOSITORY)
+
+bench-sessions: $(SETUP) ## 1, 8, 32 token-paced WebSocket sessions against a running API (URL=, KEY=): first audio per sentence, underruns
+	$(PY) -m bench.sessions --url $(or $(URL),http://localhost:8880) $(if $(KEY),--key $(KEY))
 
 soak: $(SETUP) ## 32 clients for 5 minutes against a fresh stack: failures, latency and memory (results/soak/)
 	$(PY) -m bench.soak --repository $(MODEL_REPOSITORY)
