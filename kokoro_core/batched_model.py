@@ -18,6 +18,7 @@ features repeated for its duration) is a gather done by the serving model (`koko
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -59,10 +60,8 @@ def load_kmodel(config: dict, checkpoint: Path | None) -> nn.Module:
 def fold_weight_norm(kmodel: nn.Module) -> nn.Module:
     """Fold weight norm into plain weights, in place, so that no pass recomputes them."""
     for module in kmodel.modules():
-        try:
+        with contextlib.suppress(ValueError):  # a module without weight norm
             torch.nn.utils.remove_weight_norm(module)
-        except ValueError:
-            pass
     return kmodel
 
 
@@ -179,7 +178,7 @@ def adain_res_block1(block: nn.Module, x: torch.Tensor, style: torch.Tensor,
     """Upstream `AdaINResBlock1` (Snake activations, dilated convolutions), masked."""
     mask = length_mask(lengths, x.shape[2])
     for c1, c2, n1, n2, a1, a2 in zip(block.convs1, block.convs2, block.adain1, block.adain2,
-                                      block.alpha1, block.alpha2):
+                                      block.alpha1, block.alpha2, strict=True):
         xt = c1(masked_adain_snake(n1, a1, x, style, mask, lengths))
         xt = c2(masked_adain_snake(n2, a2, xt, style, mask, lengths))
         x = xt + x

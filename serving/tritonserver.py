@@ -143,7 +143,7 @@ class TritonServer:
         self.process: subprocess.Popen | None = None
         self.instances: set[int] = set()  # the stub of each Python model instance, as found when ready
 
-    def start(self, timeout: float = 300.0) -> "TritonServer":
+    def start(self, timeout: float = 300.0) -> TritonServer:
         self.launch()
         self.wait_ready(timeout)
         return self
@@ -215,7 +215,7 @@ class TritonServer:
         except OSError:
             return "(no log)"
 
-    def __enter__(self) -> "TritonServer":
+    def __enter__(self) -> TritonServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

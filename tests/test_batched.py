@@ -96,9 +96,9 @@ def test_batched_forward_matches_upstream_alone(tiny_kmodel, tiny_weights):
     voice = torch.load(tiny_weights.voices["af_heart"], weights_only=True).numpy()
     phonemes = sample_phonemes(tiny_weights.config["vocab"], (8, 37, 120), seed=3)
     requests = [SpeechRequest(ids, voice[len(ids) - 1, 0], speed, seed)
-                for seed, (ids, speed) in enumerate(zip(phonemes, (1.0, 0.8, 1.3)))]
+                for seed, (ids, speed) in enumerate(zip(phonemes, (1.0, 0.8, 1.3), strict=True))]
     speeches = batch.synthesize(requests)
-    for request, speech in zip(requests, speeches):
+    for request, speech in zip(requests, speeches, strict=True):
         upstream = reference_speech(tiny_kmodel, request.token_ids.tolist(), request.style, table, request.speed,
                                     request.seed)
         assert np.array_equal(speech.durations, upstream.durations)

@@ -60,7 +60,7 @@ def test_orchestrator_serves_mixed_lengths_through_the_stage_models(gpu_layout, 
 
     graphs = (repository / "kokoro_text" / "1" / "model.onnx", repository / "kokoro_decoder" / "1" / "model.onnx")
     alone = KokoroBatch(*onnxruntime_stages(*graphs), max_items=1)
-    for seed, (ids, (audio, durations)) in enumerate(zip(phonemes, served)):
+    for seed, (ids, (audio, durations)) in enumerate(zip(phonemes, served, strict=True)):
         [expected] = alone.synthesize([SpeechRequest(ids, voice[len(ids) - 1, 0], 1.1, seed)])
         assert np.array_equal(durations, expected.durations)
         assert relative_l2(audio, expected.samples_24k) <= 1e-4

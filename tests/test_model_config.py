@@ -79,7 +79,7 @@ def graph_shape(value_info) -> list[int | None]:
 
 def fits(shape, declared) -> bool:
     """A concrete shape against a config's dims (-1: any length)."""
-    return len(shape) == len(declared) and all(d in (-1, n) for n, d in zip(shape, declared))
+    return len(shape) == len(declared) and all(d in (-1, n) for n, d in zip(shape, declared, strict=True))
 
 
 @pytest.mark.parametrize("stage", GPU_STAGES)
@@ -90,11 +90,12 @@ def test_gpu_stage_tensors_match_the_exported_graph(tiny_gpu_repository, stage):
     graph = onnx.load(str(tiny_gpu_repository / stage / "1" / "model.onnx"), load_external_data=False).graph
     for declared, tensors in ((config.input, graph.input), (config.output, graph.output)):
         assert [t.name for t in declared] == [t.name for t in tensors]
-        for tensor, value_info in zip(declared, tensors):
+        for tensor, value_info in zip(declared, tensors, strict=True):
             assert numpy_type(tensor) == onnx.helper.tensor_dtype_to_np_dtype(value_info.type.tensor_type.elem_type)
             shape, in_graph = model_shape(tensor), graph_shape(value_info)
             assert len(shape) == len(in_graph), tensor.name
-            assert all((g is None) if d == -1 else g in (None, d) for d, g in zip(shape, in_graph)), tensor.name
+            assert all((g is None) if d == -1 else g in (None, d)
+                       for d, g in zip(shape, in_graph, strict=True)), tensor.name
             if not shape:
                 assert list(tensor.dims) == [1], tensor.name
 
@@ -147,6 +148,6 @@ def test_gpu_stage_graph_runs_the_shortest_warmup_into_the_declared_outputs(tiny
                                            providers=["CPUExecutionProvider"])
     shortest = config.model_warmup[0]
     names = [o.name for o in config.output]
-    for tensor, array in zip(config.output, session.run(names, warmup_feeds(config, shortest))):
+    for tensor, array in zip(config.output, session.run(names, warmup_feeds(config, shortest)), strict=True):
         assert array.dtype == numpy_type(tensor), tensor.name
         assert array.shape[0] == shortest.batch_size and fits(list(array.shape[1:]), model_shape(tensor)), tensor.name

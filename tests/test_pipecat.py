@@ -13,7 +13,7 @@ from bench import intelligibility as intel
 from tests.helpers import API_KEY
 
 pytest.importorskip("pipecat.services.together.tts")
-from pipecat.frames.frames import (  # noqa: E402
+from pipecat.frames.frames import (
     EndFrame,
     ErrorFrame,
     LLMFullResponseEndFrame,
@@ -21,11 +21,11 @@ from pipecat.frames.frames import (  # noqa: E402
     LLMTextFrame,
     TTSAudioRawFrame,
 )
-from pipecat.pipeline.pipeline import Pipeline  # noqa: E402
-from pipecat.pipeline.worker import PipelineParams, PipelineWorker  # noqa: E402
-from pipecat.processors.frame_processor import FrameDirection, FrameProcessor  # noqa: E402
-from pipecat.services.together.tts import TogetherTTSService  # noqa: E402
-from pipecat.workers.runner import WorkerRunner  # noqa: E402
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.services.together.tts import TogetherTTSService
+from pipecat.workers.runner import WorkerRunner
 
 TOKENS_PER_S = 30  # an LLM's pace
 QUIET_S = 10.0  # no audio for this long after the reply's last token: Pipecat has all of it

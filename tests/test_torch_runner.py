@@ -103,7 +103,7 @@ def test_passes_padded_to_buckets_give_each_item_its_own_audio(torch_repository,
     voice_pack = np.load(assets / "voices" / "af_heart.npy")
     requests = parity.sample_requests(voice_pack, tiny_weights.config["vocab"], (5, 9, 14))
     for alone, padded in zip(plain.batch(max_items=1).synthesize(requests),
-                             bucketed.batch(max_items=8).synthesize(requests)):
+                             bucketed.batch(max_items=8).synthesize(requests), strict=True):
         assert np.array_equal(alone.durations, padded.durations)
         assert parity.relative_l2(padded.samples_24k, alone.samples_24k) <= 1e-5
 
@@ -187,7 +187,7 @@ def test_triton_batches_mixed_lengths_and_each_item_is_upstreams(torch_triton, t
     executions = after["execution_count"] - before["execution_count"]
     assert inferences == len(LENGTHS) and executions < inferences, f"{inferences} requests in {executions} batches"
     noise_table = dsp.make_noise_table()
-    for seed, (ids, (audio, durations)) in enumerate(zip(phonemes, served)):
+    for seed, (ids, (audio, durations)) in enumerate(zip(phonemes, served, strict=True)):
         upstream = reference_speech(tiny_kmodel, ids.tolist(), voice[len(ids) - 1, 0], noise_table, seed=seed)
         assert np.array_equal(durations, upstream.durations)
         assert parity.relative_l2(audio, upstream.audio) <= parity.MAX_RELATIVE_L2

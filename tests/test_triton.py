@@ -129,6 +129,6 @@ def test_a_model_that_cannot_load_fails_loudly_with_the_reason(tiny_repository, 
     broken = tmp_path / "model_repository"
     shutil.copytree(tiny_repository, broken, ignore=shutil.ignore_patterns("decoder_stage.onnx"))
     server = TritonServer(broken, free_port(), free_port(), free_port(), log_path=tmp_path / "triton.log")
-    with pytest.raises(TritonStartError, match="decoder_stage.onnx"):
+    with pytest.raises(TritonStartError, match=r"decoder_stage\.onnx"):
         server.start(timeout=120)
     server.stop()

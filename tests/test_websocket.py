@@ -117,7 +117,7 @@ def test_text_in_single_characters_comes_back_as_each_sentences_audio(api):
     deltas = [e["item_id"] for e in of(events, "conversation.item.audio_output.delta")]
     assert deltas == sorted(deltas)  # each item's audio in turn, none interleaved
     assert set(deltas) == {"tts_1", "tts_2", "tts_3"}
-    for item_id, sentence in zip(("tts_1", "tts_2", "tts_3"), SENTENCES):
+    for item_id, sentence in zip(("tts_1", "tts_2", "tts_3"), SENTENCES, strict=True):
         got, want = np.frombuffer(item_audio(events, item_id), "<i2").astype(np.int32), rest_pcm(api, sentence)
         assert len(got) == len(want) and np.abs(got - want).max() <= 4, f"{item_id}: not the REST API's samples"
     assert not of(events, "conversation.item.tts.failed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Collection
+from collections.abc import Collection
 
 from fastapi import Depends, Request
 

@@ -8,8 +8,8 @@ import math
 import time
 import weakref
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from frontend.api import errors
 from frontend.errors import BackendUnavailable, PayloadTooLarge, TooManyRequests

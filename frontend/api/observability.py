@@ -51,9 +51,8 @@ class RequestTracking:
                 self.metrics.total.observe(seconds)
                 if first_byte is not None and status == 200:
                     self.metrics.first_audio.observe(first_byte)
-            if scope["path"] in QUIET_PATHS:
-                return
-            log.info(json.dumps({"request_id": request_id, "method": scope["method"], "path": scope["path"],
-                                 "status": status, "seconds": round(seconds, 4),
-                                 "first_byte_seconds": None if first_byte is None else round(first_byte, 4),
-                                 "format": scope["state"].get("format")}))
+            if scope["path"] not in QUIET_PATHS:
+                log.info(json.dumps({"request_id": request_id, "method": scope["method"], "path": scope["path"],
+                                     "status": status, "seconds": round(seconds, 4),
+                                     "first_byte_seconds": None if first_byte is None else round(first_byte, 4),
+                                     "format": scope["state"].get("format")}))

@@ -3,7 +3,7 @@ Kokoro-FastAPI's captioned JSON lines. A failure after the first item is sent in
 from __future__ import annotations
 
 import base64
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 from pydantic import BaseModel
 

@@ -23,7 +23,8 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error

@@ -75,7 +75,7 @@ def _pause_within(text: str, limit: int) -> int:
     last word within it, else at the limit (a run without spaces)."""
     head = text[:limit + 1]
     for boundaries in (CLAUSE_END, WHITESPACE):
-        ends = [m.end() for m in boundaries.finditer(head) if 0 < m.start() and m.end() <= limit + 1]
+        ends = [m.end() for m in boundaries.finditer(head) if m.start() > 0 and m.end() <= limit + 1]
         if ends:
             return ends[-1]
     return limit

@@ -42,7 +42,7 @@ def cues(words: list[TimedWord], text: str) -> list[Cue]:
     shown = [Cue(group[0].start_s, group[-1].end_s, _text(text, group[0].word.start, group[-1].word.end))
              for group in groups]
     return [Cue(cue.start, _held_until(cue, following), _lines(cue.text))
-            for cue, following in zip(shown, [*shown[1:], None])]
+            for cue, following in zip(shown, [*shown[1:], None], strict=True)]
 
 
 def _held_until(cue: Cue, following: Cue | None) -> float:
@@ -65,10 +65,7 @@ def _text(text: str, start: int, end: int) -> str:
     while end < len(text) and text[end] in EDGE_PUNCTUATION - OPENING:
         end += 1
     shown = text[start:end]
-    if ssml.is_ssml(text):
-        shown = html.unescape(SSML_MARKUP.sub(" ", shown))
-    else:
-        shown = ssml.INLINE_PAUSE.sub(" ", shown)
+    shown = html.unescape(SSML_MARKUP.sub(" ", shown)) if ssml.is_ssml(text) else ssml.INLINE_PAUSE.sub(" ", shown)
     return " ".join(OVERRIDE.sub(r"\1", shown).split())
 
 

@@ -53,7 +53,7 @@ def parse(text: str) -> list[Part]:
     for match in INLINE_PAUSE.finditer(text):
         parts.append(Part(text[position:match.start()], pause_s=pause_seconds(match.group("duration"), "[pause]")))
         position = match.end()
-    return parts + [Part(text[position:])]
+    return [*parts, Part(text[position:])]
 
 
 def is_ssml(text: str) -> bool:

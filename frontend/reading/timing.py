@@ -24,8 +24,8 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -111,7 +111,7 @@ def _stretches(text: str) -> list[tuple[int, int]]:
     for match in markup.finditer(text):
         stretches.append((position, match.start()))
         position = match.end()
-    return stretches + [(position, len(text))]
+    return [*stretches, (position, len(text))]
 
 
 def _tokens(text: str, start: int, end: int, language: str, unescape: Callable[[str], str]) -> Iterator[Token]:
@@ -127,8 +127,8 @@ def _token(text: str, start: int, end: int, unescape: Callable[[str], str]) -> T
         first += 1
     while last > first and text[last - 1] in EDGE_PUNCTUATION:
         last -= 1
-    if last < end and (text[last] == "." and "." in text[first:last]  # U.S., e.g.
-                       or text[last] == ";" and ENDS_IN_ENTITY.search(text, first, last)):
+    if last < end and ((text[last] == "." and "." in text[first:last])  # U.S., e.g.
+                       or (text[last] == ";" and ENDS_IN_ENTITY.search(text, first, last))):
         last += 1
     return Token(unescape(text[start:end]), Word(unescape(text[first:last]), first, last) if first < last else None)
 
@@ -219,7 +219,7 @@ def _match(expected: list[str], actual: list[str]) -> list[list[int | None]]:
     matched: list[list[int | None]] = [[None] * len(item) for item in actual]
     for tag, i1, i2, j1, j2 in _opcodes(expected, actual):
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-            for i, j in zip(range(i1, i2), range(j1, j2)):
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                 matched[j] = [i] * len(actual[j])
         elif tag == "replace":
             _match_symbols(expected[i1:i2], actual[j1:j2], i1, j1, matched)
@@ -286,7 +286,7 @@ def _fill(word_of: list[list[int | None]], actual: list[str], places: list[tuple
 
 def _spans(word_of: list[list[int | None]], places: list[tuple[int, int]], chunk_count: int) -> list[list]:
     spans: list[dict[int, list[int]]] = [{} for _ in range(chunk_count)]
-    for owners, (chunk, first) in zip(word_of, places):
+    for owners, (chunk, first) in zip(word_of, places, strict=True):
         for k, word in enumerate(owners):
             if word is not None:
                 span = spans[chunk].setdefault(word, [first + k, first + k + 1])

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Iterator
 
 import av
 import numpy as np

@@ -3,10 +3,10 @@ turns its wire schema into one, and the service plans it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """How a response is sent."""
     FILE = "file"  # whole, with its length known (wav, flac)
     STREAM = "stream"  # the audio file as it is produced

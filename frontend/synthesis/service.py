@@ -9,8 +9,8 @@ import itertools
 import logging
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
-from typing import AsyncIterator, Iterator
 
 import numpy as np
 

@@ -13,8 +13,8 @@ import contextlib
 import itertools
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Awaitable, Callable, Union
 
 from frontend.errors import APIError, InvalidRequest
 from frontend.reading.appended import TextBuffer
@@ -63,7 +63,7 @@ class Cleared:
     item_ids: list[str]  # the items cancelled, in order
 
 
-Event = Union[Audio, Words, Done, Failed, Cleared]
+Event = Audio | Words | Done | Failed | Cleared
 END = object()
 
 

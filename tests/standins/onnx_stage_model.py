@@ -32,4 +32,4 @@ class TritonPythonModel:
         results = self.session.run(list(self.outputs), feeds)
         return pb_utils.InferenceResponse(output_tensors=[
             pb_utils.Tensor(name, result if dims is None else result.reshape(len(result), *dims))
-            for (name, dims), result in zip(self.outputs.items(), results)])
+            for (name, dims), result in zip(self.outputs.items(), results, strict=True)])
