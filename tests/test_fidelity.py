@@ -91,11 +91,12 @@ def real_fp32(real_weights, tmp_path_factory):
     assets = tmp_path_factory.mktemp("real-assets")
     (assets / MODEL_CONFIG).write_text(json.dumps(real_weights.config))
     (assets / CHECKPOINT).symlink_to(real_weights.checkpoint.resolve())
+    threads = torch.get_num_threads()
     stages = TorchStages(assets, "cpu", "fp32", threads=2)
     voice_pack = checkpoint.read_voice(real_weights.voices[sorted(real_weights.voices)[0]]).numpy()
     request = probe_request(real_weights.config["vocab"], voice_pack)
     yield stages, voice_pack, request, synthesize(stages, request)
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
 
 
 def synthesize(stages: TorchStages, request: SpeechRequest, threads: int = 2) -> np.ndarray:
