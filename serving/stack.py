@@ -45,7 +45,7 @@ def main() -> int:
         log.info("Triton ready at %s; API on http://%s:%d", ",".join(settings.triton_url), settings.host, settings.port)
         log.info("try it in a browser: %s", page_address(settings.host, settings.port))
         uvicorn.run(create_app(settings, metrics), host=settings.host, port=settings.port, log_level="info",
-                    timeout_graceful_shutdown=settings.shutdown_grace_s)
+                    timeout_graceful_shutdown=settings.shutdown_grace_s)  # type: ignore[arg-type]  # seconds, any number
     finally:
         log.info("stopping tritonserver")
         supervisor.stop()

@@ -119,8 +119,8 @@ class Supervisor:
 
     def _fault(self, unanswered_since: float | None) -> tuple[str | None, str]:
         process = self.server.process
-        if process.poll() is not None:
-            return "exited", f"status {process.returncode}"
+        if process is None or process.poll() is not None:
+            return "exited", f"status {process.returncode if process else 'never started'}"
         dead = self.server.dead_instances()
         if dead:
             return "instance_died", f"stub {', '.join(map(str, dead))} gone"

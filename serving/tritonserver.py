@@ -36,7 +36,7 @@ class TritonStartError(RuntimeError):
 def _pytriton_dir() -> Path:
     """Located, not imported: only the server binaries are used, installed without pytriton's deps."""
     spec = importlib.util.find_spec("pytriton")
-    if spec is None:
+    if spec is None or not spec.submodule_search_locations:
         raise TritonStartError("nvidia-pytriton is not installed: run `make setup`")
     return Path(spec.submodule_search_locations[0]).resolve()
 
@@ -159,6 +159,8 @@ class TritonServer:
                                             start_new_session=True)
 
     def wait_ready(self, timeout: float = 300.0) -> None:
+        if self.process is None:
+            raise TritonStartError("tritonserver was not launched")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -24,7 +24,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
@@ -89,6 +89,7 @@ class WyomingServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        assert task is not None  # a coroutine the stream server runs as a task
         self.connections.add(task)
         try:
             await Connection(self, reader, writer).run()
@@ -186,7 +187,7 @@ async def read_event(reader: asyncio.StreamReader, max_bytes: int) -> Event | No
 def parsed(kind: type[E], event: Event) -> E:
     """The event as the package reads it, or 400 `invalid_event` naming what is missing or wrong."""
     try:
-        result = kind.from_event(event)
+        result = cast(E, kind.from_event(event))
     except (KeyError, TypeError, ValueError, AttributeError):
         raise InvalidRequest(f"a {event.type} event without the fields the protocol defines", None,
                              "invalid_event") from None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from frontend.errors import InvalidRequest
 from frontend.reading.normalize import normalize as normalize_english
@@ -23,7 +25,7 @@ class Phonemizer:
 
     def __init__(self, assets: Path):
         self.vocab: dict[str, int] = json.loads((assets / "config.json").read_text(encoding="utf-8"))["vocab"]
-        self._g2p = {}
+        self._g2p: dict[str, Callable[[str], tuple[str, Any]]] = {}
         self._lock = threading.Lock()
 
     def _g2p_phonemes(self, text: str, language: str) -> str:

@@ -127,8 +127,8 @@ class _SsmlReader:
         strength = node.get("strength")
         if strength is not None and strength not in BREAK_STRENGTHS:
             raise invalid(f"<break> strength '{strength}' is not one of {', '.join(BREAK_STRENGTHS)}")
-        seconds = pause_seconds(node.get("time"), "<break>") if node.get("time") is not None \
-            else BREAK_STRENGTHS[strength or "medium"]
+        time = node.get("time")
+        seconds = pause_seconds(time, "<break>") if time is not None else BREAK_STRENGTHS[strength or "medium"]
         if self.parts and not self.pending:  # two breaks in a row: one longer silence
             self.parts[-1].pause_s = min(self.parts[-1].pause_s + seconds, MAX_PAUSE_S)
         else:
@@ -185,9 +185,10 @@ def leaf_text(node: Element, name: str) -> str:
     """What <phoneme>, <say-as> and <sub> stand for, as text the rest of the pipeline reads."""
     content = (node.text or "").strip()
     if name == "sub":
-        if node.get("alias") is None:
+        alias = node.get("alias")
+        if alias is None:
             raise invalid("<sub> needs an alias")
-        return node.get("alias")
+        return alias
     if name == "phoneme":
         return phoneme_override(node, content)
     return say_as(node.get("interpret-as"), content)

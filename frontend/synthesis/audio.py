@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import cast
 
 import av
 import numpy as np
@@ -122,7 +123,7 @@ class AudioEncoder:
             self.rate = min(fmt.rates, key=lambda r: abs(r - self.rate))
         self.sink = sink or _Sink()
         self.container = av.open(self.sink, mode="w", format=fmt.container)
-        self.stream = self.container.add_stream(fmt.codec, rate=self.rate, layout="mono")
+        self.stream = cast(av.AudioStream, self.container.add_stream(fmt.codec, rate=self.rate, layout="mono"))
         self.stream.time_base = Fraction(1, self.rate)
         if fmt.bit_rate:
             self.stream.bit_rate = fmt.bit_rate

@@ -9,7 +9,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -144,7 +144,7 @@ class SpeechService:
                 return []
             raise
 
-    async def pieces(self, plan: Plan) -> AsyncIterator[Piece]:
+    async def pieces(self, plan: Plan) -> AsyncGenerator[Piece, None]:
         """Each piece at the request's volume; into its download too, which is kept once the audio is complete."""
         async with contextlib.aclosing(self.synthesized(plan)) as synthesized:  # a consumer gone stops it at once
             async for piece in synthesized:
@@ -155,7 +155,7 @@ class SpeechService:
         if plan.download:
             await plan.download.finish()
 
-    async def synthesized(self, plan: Plan) -> AsyncIterator[Piece]:
+    async def synthesized(self, plan: Plan) -> AsyncGenerator[Piece, None]:
         """Each chunk's audio in order, and its pause. Up to SYNTHESIS_LOOKAHEAD chunks are submitted at once
         (Triton's batcher joins them); the rest wait, so a consumer that stops (a client gone) leaves little
         work behind, and a long input does not hold every chunk's audio at once. Each chunk is due when
@@ -168,9 +168,10 @@ class SpeechService:
         numbered = zip(itertools.count(), plan.chunks, itertools.accumulate(seconds, initial=began))
 
         def submit_next() -> None:
-            index, chunk, deadline = next(numbered, (None, None, None))
-            if chunk is None:
+            item = next(numbered, None)
+            if item is None:
                 return
+            index, chunk, deadline = item
             if not chunk.token_ids:  # a pause alone
                 pending.append((asyncio.create_task(asyncio.sleep(0, SILENCE)), index, chunk))
                 return
@@ -199,7 +200,7 @@ class SpeechService:
             for task, _, _ in pending:
                 task.cancel()
 
-    async def encoded(self, plan: Plan) -> AsyncIterator[Encoded]:
+    async def encoded(self, plan: Plan) -> AsyncGenerator[Encoded, None]:
         """Each piece of audio encoded, with its words; last, the encoder's tail."""
         encoder = audio.AudioEncoder(plan.format, plan.sample_rate)
         produced = 0

@@ -105,12 +105,13 @@ class VoiceCatalog:
 
     def pack(self, blend: list[tuple[str, float]]) -> np.ndarray:
         """The blend's whole voice pack [rows, 1, 256], as Kokoro-FastAPI's voice combination gives it."""
-        return sum(weight * np.asarray(self.packs[name], dtype=np.float32) for name, weight in blend)
+        return np.sum([weight * np.asarray(self.packs[name], dtype=np.float32) for name, weight in blend], axis=0)
 
     def style(self, blend: list[tuple[str, float]], phonemes: int) -> np.ndarray:
         """The style vector [256] for an utterance of `phonemes` tokens."""
         row = style_row(phonemes)
-        return sum(weight * np.asarray(self.packs[name][row, 0], dtype=np.float32) for name, weight in blend)
+        rows = [weight * np.asarray(self.packs[name][row, 0], dtype=np.float32) for name, weight in blend]
+        return np.sum(rows, axis=0)
 
 
 def stand_in(voice: str, available: list[str]) -> str:

@@ -34,8 +34,8 @@ async def captioned_speech(body: CaptionedSpeechRequest, request: Request, svc: 
             return StreamingResponse(slot.held(lines, line_error), media_type="application/json")
         data, words = await unless_disconnected(request, svc.whole(plan))
     # base64 and JSON of a whole file, rendered off the event loop
-    body = await asyncio.to_thread(lambda: captioned(plan, data, words).model_dump_json().encode())
-    return Response(body, media_type="application/json")
+    rendered = await asyncio.to_thread(lambda: captioned(plan, data, words).model_dump_json().encode())
+    return Response(rendered, media_type="application/json")
 
 
 def _speech_request(body: CaptionedSpeechRequest) -> SpeechRequest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,14 +23,14 @@ class Slot:
         self.deadline = asyncio.get_running_loop().time() + admission.stream_s  # MAX_STREAM_SECONDS
         self.handed_over = False
 
-    def held(self, stream: AsyncIterator, in_band: Callable[[APIError], Any] | None = None) -> AsyncIterator:
+    def held(self, stream: AsyncGenerator, in_band: Callable[[APIError], Any] | None = None) -> AsyncIterator:
         """The stream, ended at the deadline; `in_band` renders its error as the stream's last item (SSE,
         JSON lines), else the response is cut off."""
         self.handed_over = True
         return Admission.held(capped(stream, self.deadline, in_band), self.release)
 
 
-async def capped(stream: AsyncIterator, deadline: float, in_band: Callable[[APIError], Any] | None) -> AsyncIterator:
+async def capped(stream: AsyncGenerator, deadline: float, in_band: Callable[[APIError], Any] | None) -> AsyncIterator:
     """`stream` until it ends or the deadline (the loop's clock) passes; then its work is cancelled where it
     waits (its Triton calls with it) and it ends visibly."""
     async with contextlib.aclosing(stream):

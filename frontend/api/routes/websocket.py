@@ -11,6 +11,7 @@ import base64
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -183,7 +184,7 @@ class Connection:
             except APIError as e:
                 await self.send_error(e)
 
-    async def handle(self, session: SpeechSession, message: dict[str, Any]) -> None:
+    async def handle(self, session: SpeechSession, message: Mapping[str, Any]) -> None:
         if message.get("text") is None:
             raise InvalidRequest("messages are JSON text; binary messages are not accepted", code="invalid_message")
         try:
