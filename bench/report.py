@@ -75,6 +75,7 @@ def markdown(result: dict) -> str:
     lines += _triton_alone(result, where)
     over = result["overhead"]
     lines += _first_audio(result["first_audio"], where)
+    lines += _breakdown(result.get("first_audio_breakdown", []), where)
     lines += ["", f"Stack overhead at one client: {over['http_s']:.1f} s over HTTP against "
               f"{over['in_process_s']:.1f} s for the served graphs in process ({over['overhead'] * 100:+.1f} %)."]
     return "\n".join(lines) + "\n"
@@ -88,6 +89,34 @@ def _first_audio(rows: list[dict], where: str) -> list[str]:
     return lines + [f"| {row['text']} | {row['first_chunk']} | {row['requests']} | {_ms(row['first_audio_p50_s'])} / "
                     f"{_ms(row['first_audio_p95_s'])} / {_ms(row['first_audio_p99_s'])} | {row['total_p50_s']:.2f} |"
                     for row in rows]
+
+
+def first_audio_markdown(result: dict) -> str:
+    """`--first-audio-only`: first audio and its breakdown by stage."""
+    where = f"_{describe(result['machine'], result['fidelity']['precision'])}._"
+    lines = [f"# First audio ({result['machine']['cpu']})", "", f"Model repository `{result['repository']}`.", ""]
+    lines += _first_audio(result["first_audio"], where) + _breakdown(result["first_audio_breakdown"], where)
+    return "\n".join(lines) + "\n"
+
+
+def _breakdown(rows: list[dict], where: str) -> list[str]:
+    """One column per first sentence: each stage's milliseconds (means) and share of its mean first audio."""
+    if not rows:
+        return []
+    lines = ["", "## First audio by stage (one client, streamed pcm, the first sentence alone)", "", where, "",
+             "| stage | " + " | ".join(f"\"{row['text']}\" ({row['words']} words, {row['phonemes']} phonemes)"
+                                       for row in rows) + " |", "|---" * (len(rows) + 1) + "|"]
+    for stage in rows[0]["stages_s"]:
+        lines.append(f"| {stage} | " + " | ".join(
+            f"{_ms(row['stages_s'][stage])} ({row['stages_s'][stage] / row['served']['first_audio_mean_s']:.0%})"
+            for row in rows) + " |")
+    lines.append("| **first audio, mean (p50)** | " + " | ".join(
+        f"**{_ms(row['served']['first_audio_mean_s'])}** ({_ms(row['served']['first_audio_p50_s'])})"
+        for row in rows) + " |")
+    lines.append("| audio of the chunk (s); in process: first call, text stage, decoder (ms) | " + " | ".join(
+        f"{row['in_process']['audio_s']:.2f}; {_ms(row['in_process']['first_call_s'])}, "
+        f"{_ms(row['in_process']['text_stage_s'])}, {_ms(row['in_process']['decoder_s'])}" for row in rows) + " |")
+    return lines
 
 
 def _pair(row: dict, name: str) -> str:

@@ -22,9 +22,9 @@ import tritonclient.http as tritonhttp
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
-from bench import baselines, load, perf, report
+from bench import baselines, breakdown, load, perf, report
 from bench.processes import FrontendProcess, free_port
-from bench.texts import LONG_FIRST_SENTENCE, MIXED, SHORT_REPLIES, TWO_SENTENCES
+from bench.texts import LONG_FIRST, LONG_FIRST_SENTENCE, MIXED, SHORT_FIRST, SHORT_REPLIES, TWO_SENTENCES
 from export import repository as repository_paths
 from frontend.reading.chunks import text_chunks
 from frontend.reading.languages import language_of
@@ -147,6 +147,13 @@ def first_audio_rows(url: str, clause_cut_url: str, requests: int) -> list[dict]
             first_audio(clause_cut_url, requests, LONG_FIRST_SENTENCE, clause)]
 
 
+def first_audio_breakdowns(url: str, triton_url: str, repository: Path, requests: int) -> list[dict]:
+    """Where the first audio of the short and the long first sentence goes, stage by stage (bench.breakdown)."""
+    language = language_of(None, None, baselines.voice_catalog(repository).resolve(VOICE).language_voice)
+    return [breakdown.first_sentence_breakdown(url, triton_url, repository, served_threads(repository), text, VOICE,
+                                               language, requests, repeats=20) for text in (SHORT_FIRST, LONG_FIRST)]
+
+
 def triton_alone(triton_url: str, texts_chunks, voices, levels: list[int], window: int, stability: int,
                  output: Path) -> list[dict]:
     """perf_analyzer on the same phoneme chunks, straight to Triton: the model without the frontend. Each
@@ -184,6 +191,36 @@ def fidelity(repository: Path) -> dict:
     return result
 
 
+@contextlib.contextmanager
+def stack(repository: Path, output: Path, triton_url: str | None):
+    """Triton (unless `triton_url` names a running one) and two frontends, the second cutting a stream's first
+    chunk at a clause: (Triton's URL, the API's URL, the clause-cutting API's URL)."""
+    with contextlib.ExitStack() as running:
+        triton_url = triton_url or running.enter_context(TritonServer(
+            repository, free_port(), free_port(), free_port(), log_path=output / "tritonserver.log")).http_url
+        frontend = {"TRITON_URL": triton_url, "MODEL_REPOSITORY": str(repository), "MAX_INFLIGHT": "1024",
+                    "REQUEST_TIMEOUT_S": "3600"}
+        api = FrontendProcess(output / "frontend.log", **frontend)
+        running.callback(api.stop)
+        clause_cut = FrontendProcess(output / "frontend-clause-cut.log", **frontend,
+                                     FIRST_CHUNK_WORDS=str(CLAUSE_CUT_WORDS))
+        running.callback(clause_cut.stop)
+        yield triton_url, api.url, clause_cut.url
+
+
+def first_audio_only(args) -> int:
+    """First audio and its breakdown alone: results/bench/first_audio.{json,md}."""
+    with stack(args.repository, args.output, args.triton_url) as (triton_url, url, clause_cut_url):
+        stages = first_audio_breakdowns(url, triton_url, args.repository, args.first_audio_requests)
+        first = first_audio_rows(url, clause_cut_url, args.first_audio_requests)
+    result = {"machine": report.machine(), "repository": str(args.repository), "first_audio": first,
+              "first_audio_breakdown": stages, "fidelity": fidelity(args.repository)}
+    (args.output / "first_audio.json").write_text(json.dumps(result, indent=1))
+    (args.output / "first_audio.md").write_text(report.first_audio_markdown(result))
+    print(report.first_audio_markdown(result))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repository", type=Path, default=ROOT / "model_repository")
@@ -197,30 +234,25 @@ def main(argv=None) -> int:
                         help="perf_analyzer: requests per measurement window (at least the concurrency)")
     parser.add_argument("--perf-stability", type=int, default=50,
                         help="perf_analyzer: allowed variation between windows, in %% (default %(default)s)")
+    parser.add_argument("--first-audio-only", action="store_true",
+                        help="only first audio and its breakdown by stage (no baselines, levels or perf_analyzer)")
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "bench")
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
+    if args.first_audio_only:
+        return first_audio_only(args)
     weights = baselines.weights_of(args.repository, args.checkpoint)
     voices = baselines.voice_catalog(args.repository)
     texts = TEXT_SETS[args.texts]
     client_counts = [int(n) for n in args.levels.split(",")]
     texts_chunks = chunks_of(texts, args.repository)
     before = baseline_pass(weights, args.repository, texts_chunks, voices)
-    with contextlib.ExitStack() as running:
-        triton_url = args.triton_url or running.enter_context(TritonServer(
-            args.repository, free_port(), free_port(), free_port(), log_path=args.output / "tritonserver.log")).http_url
-        frontend = {"TRITON_URL": triton_url, "MODEL_REPOSITORY": str(args.repository), "MAX_INFLIGHT": "1024",
-                    "REQUEST_TIMEOUT_S": "3600"}
-        api = FrontendProcess(args.output / "frontend.log", **frontend)
-        running.callback(api.stop)
-        clause_cut = FrontendProcess(args.output / "frontend-clause-cut.log", **frontend,
-                                     FIRST_CHUNK_WORDS=str(CLAUSE_CUT_WORDS))
-        running.callback(clause_cut.stop)
-        stats = tritonhttp.InferenceServerClient(triton_url)
-        running.callback(stats.close)
-        first = first_audio_rows(api.url, clause_cut.url, args.first_audio_requests)
-        levels = http_levels(api.url, stats, client_counts, texts)
-        one_client = asyncio.run(load.run(api.url, [load.Spec(t, "pcm", False, VOICE) for t in texts], 1))[0]
+    with stack(args.repository, args.output, args.triton_url) as (triton_url, url, clause_cut_url), \
+            contextlib.closing(tritonhttp.InferenceServerClient(triton_url)) as stats:
+        stages = first_audio_breakdowns(url, triton_url, args.repository, args.first_audio_requests)
+        first = first_audio_rows(url, clause_cut_url, args.first_audio_requests)
+        levels = http_levels(url, stats, client_counts, texts)
+        one_client = asyncio.run(load.run(url, [load.Spec(t, "pcm", False, VOICE) for t in texts], 1))[0]
         alone = triton_alone(triton_url, texts_chunks, voices, client_counts, args.perf_window,
                              args.perf_stability, args.output)
     reference = faster_of(before, baseline_pass(weights, args.repository, texts_chunks, voices))
@@ -230,7 +262,7 @@ def main(argv=None) -> int:
             row["audio_s_per_s"] = row["inferences_per_s"] * audio_per_chunk_s
     result = {"machine": report.machine(),
               "repository": str(args.repository), "texts": f"{args.texts} ({len(texts)})", "baselines": reference,
-              "first_audio": first,
+              "first_audio": first, "first_audio_breakdown": stages,
               "levels": levels, "overhead": report.overhead(one_client, reference[2]), "triton_alone": alone,
               "fidelity": fidelity(args.repository)}
     (args.output / "bench.json").write_text(json.dumps(result, indent=1))

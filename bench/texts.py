@@ -48,8 +48,9 @@ ARTICLE = " ".join([
     "simple exchange of trust is worth protecting.",
 ])
 
-TWO_SENTENCES = "Thanks for calling. Your table for four is booked for eight o'clock tonight."
+SHORT_FIRST = "Thanks for calling."
+TWO_SENTENCES = f"{SHORT_FIRST} Your table for four is booked for eight o'clock tonight."
 # A first sentence of 16 words: streamed, it is the first chunk whole unless FIRST_CHUNK_WORDS cuts it at a clause.
-LONG_FIRST_SENTENCE = ("To reset the device, hold the power button for ten seconds until the light blinks twice. "
-                       "Then release it.")
+LONG_FIRST = "To reset the device, hold the power button for ten seconds until the light blinks twice."
+LONG_FIRST_SENTENCE = f"{LONG_FIRST} Then release it."
 MIXED = SHORT_REPLIES + PARAGRAPHS + [ARTICLE]

@@ -55,9 +55,30 @@ def test_bench_reports_every_part_of_one_run(tiny_repository, triton, tmp_path):
         ("the first sentence (default)", 0), ("the first sentence (default)", 0), ("clauses within 8 words", 0)]
     assert all(row["first_audio_p50_s"] > 0 for row in result["first_audio"])
     assert result["fidelity"]["precision"] == "fp32" and result["fidelity"]["max_relative_l2_vs_kmodel"] <= 1e-4
+    assert_breakdowns(result["first_audio_breakdown"], requests=2)
     markdown = (tmp_path / "bench.md").read_text()
     tables = markdown.split("\n## ")[1:]
-    assert len(tables) == 4 and all(report.describe(report.machine(), "fp32") in table for table in tables)
+    assert len(tables) == 5 and all(report.describe(report.machine(), "fp32") in table for table in tables)
     assert "## Triton alone (perf_analyzer" in markdown and "Served graphs: fp32" in markdown
-    assert "## First audio" in markdown
+    assert "## First audio" in markdown and "## First audio by stage" in markdown
     assert (tmp_path / "bench.png").stat().st_size > 10_000
+
+
+def assert_breakdowns(rows: list[dict], requests: int) -> None:
+    """The short and the long first sentence, each sent alone: every inference Triton counted was a first chunk,
+    one per request, and the frontend's reading and the model's stages were each measured."""
+    assert [row["words"] for row in rows] == [3, 16]
+    assert all(row["served"]["inferences"] == requests == row["served"]["requests"] for row in rows)
+    assert all(row["reading"]["g2p_s"] > 0 and row["in_process"]["decoder_s"] > row["in_process"]["encoding_s"] > 0
+               for row in rows)
+    assert rows[1]["phonemes"] > 2 * rows[0]["phonemes"]
+
+
+def test_first_audio_alone(tiny_repository, triton, tmp_path):
+    """`--first-audio-only`: the first-audio series and their breakdown by stage, nothing else."""
+    assert bench_main(["--repository", str(tiny_repository), "--triton-url", triton.http_url,
+                       "--first-audio-only", "--first-audio-requests", "2", "--output", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "first_audio.json").read_text())
+    assert [row["errors"] for row in result["first_audio"]] == [0, 0, 0] and "levels" not in result
+    assert_breakdowns(result["first_audio_breakdown"], requests=2)
+    assert "## First audio by stage" in (tmp_path / "first_audio.md").read_text()
