@@ -15,8 +15,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -273,7 +273,7 @@ def fidelity(fp32_speeches, speeches, precision: str = "int8", max_log_mel_db: f
     """Each utterance's `export.fidelity.compare` of the `precision` audio against the fp32 audio; raises where the
     log-mel distance is above `max_log_mel_db`, or the SNR below `min_snr_db` when one is given."""
     report = [{"phonemes": len(ref.durations) - 2, **measure.compare(ref.samples_24k, got.samples_24k)}
-              for ref, got in zip(fp32_speeches, speeches)]
+              for ref, got in zip(fp32_speeches, speeches, strict=True)]
     for item in report:
         log.info("  %3d phonemes: %s log-mel %.3f dB, SNR %.1f dB against fp32", item["phonemes"], precision,
                  item["log_mel_db"], item["snr_db"])
