@@ -91,7 +91,7 @@ async def _first_audio_s(client: httpx.AsyncClient, spec: load.Spec) -> float:
 
 
 async def _series(url: str, spec: load.Spec, requests: int) -> list[float]:
-    async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=10 * 60.0) as client:
         return [await _first_audio_s(client, spec) for _ in range(requests)]
 
 

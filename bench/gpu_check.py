@@ -97,7 +97,7 @@ def nvidia_smi(field: str) -> str | None:
 class MemoryPeak:
     """The GPU's memory in use (MiB, all processes: the server's instances), sampled while the block runs."""
 
-    def __enter__(self) -> "MemoryPeak":
+    def __enter__(self) -> MemoryPeak:
         self.peak_mib, self.running = None, True
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
@@ -141,7 +141,7 @@ def reduced_precision(assets: Path, requests) -> dict:
     for precision in REDUCED:
         speeches = TorchStages(assets, precision=precision, graph_max_items=0).batch(max_items=1).synthesize(requests)
         items = [{"phonemes": len(r.token_ids), "snr_db": round(quantize.snr_db(a.samples_24k, b.samples_24k), 2)}
-                 for r, a, b in zip(requests, fp32, speeches)]
+                 for r, a, b in zip(requests, fp32, speeches, strict=True)]
         worst = min(item["snr_db"] for item in items)
         holds = bool(worst >= quantize.MIN_SNR_DB)
         report[precision] = {"items": items, "min_snr_db": worst, "holds": holds}
@@ -182,7 +182,7 @@ def level_specs(chunks: list[list[int]], voice_pack: np.ndarray, clients: int) -
     """The chunks in turn, MIN_LEVEL_REQUESTS or REQUESTS_PER_CLIENT per client, each with its voice pack row."""
     count = max(MIN_LEVEL_REQUESTS, REQUESTS_PER_CLIENT * clients)
     return [load.TritonSpec(tuple(ids), tuple(voice_pack[style_row(len(ids)), 0].tolist()), seed)
-            for seed, ids in zip(range(count), chunks * (count // len(chunks) + 1))]
+            for seed, ids in zip(range(count), chunks * (count // len(chunks) + 1), strict=False)]
 
 
 def statistics(url: str) -> dict:

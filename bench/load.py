@@ -8,8 +8,8 @@ import asyncio
 import io
 import json
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Iterable, Iterator
 
 import httpx
 import numpy as np

@@ -50,7 +50,7 @@ def _ms(seconds: float | None) -> str:
 
 
 def markdown(result: dict) -> str:
-    kmodel, onnx_single, served = result["baselines"]
+    kmodel, onnx_single, _served = result["baselines"]
     where = f"_{describe(result['machine'], result['fidelity']['precision'])}._"
     lines = [f"# Benchmark ({result['machine']['cpu']})", "",
              f"Model repository `{result['repository']}`, {result['texts']} texts (bench/texts.py), 24 kHz pcm.", "",
@@ -169,7 +169,7 @@ def plot(result: dict, path: Path) -> None:
     alone = [r for r in result["triton_alone"] if "error" not in r]
     throughput.plot([r["concurrency"] for r in alone], [r["audio_s_per_s"] for r in alone], "^:", color="gray",
                     label="Triton alone (perf_analyzer)")
-    for baseline, color in zip(result["baselines"][:2], ("tab:red", "tab:purple")):
+    for baseline, color in zip(result["baselines"][:2], ("tab:red", "tab:purple"), strict=False):
         throughput.axhline(baseline["audio_s_per_s"], color=color, linestyle=":", label=baseline["name"][:40])
     throughput.set(xscale="log", xlabel="concurrent clients", ylabel="audio seconds per second",
                    title="Throughput", ylim=(0, None))

@@ -81,7 +81,7 @@ def faster_of(before: list[dict], after: list[dict]) -> list[dict]:
     this machine's speed drifts by tens of percent within an hour: the stack is compared with the best
     its baselines did in the same run, never with a slow moment."""
     return [{**max(pair, key=lambda b: b["audio_s_per_s"]),
-             "passes_audio_s_per_s": [b["audio_s_per_s"] for b in pair]} for pair in zip(before, after)]
+             "passes_audio_s_per_s": [b["audio_s_per_s"] for b in pair]} for pair in zip(before, after, strict=True)]
 
 
 def served_threads(repository: Path) -> int:

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kokoro_core.contract import SAMPLE_RATE
+
 REPLY = ("Sure, I can help with that. The library opens at nine in the morning and closes at six in the evening. "
          "Children can borrow up to five books at a time, and adults can borrow ten. Late returns cost a small fee "
          "for each day. Is there anything else you would like to know?")
 TOKENS_PER_S = 30.0
-BYTES_PER_SECOND = 2 * 24000  # pcm: 16-bit samples at 24 kHz
+BYTES_PER_SECOND = 2 * SAMPLE_RATE  # pcm: 16-bit samples
 
 
 def tokens(text: str) -> list[str]:
@@ -44,7 +46,7 @@ class Session:
 
     def latencies(self) -> list[float]:
         firsts = [self.first_audio[k] for k in sorted(self.first_audio, key=lambda k: int(k.split("_")[1]))]
-        return [audio - end for audio, end in zip(firsts, self.sentence_ends)]
+        return [audio - end for audio, end in zip(firsts, self.sentence_ends, strict=False)]
 
 
 async def run_session(url: str, key: str | None, text: str) -> Session:

@@ -28,7 +28,7 @@ def specs() -> list[load.Spec]:
     """Every text in every format, streamed and not, interleaved so that each minute sees all kinds. Short
     texts: on two CPU cores Kokoro makes about twice real time, so 32 clients of paragraphs would wait
     minutes in Triton's queue (past REQUEST_TIMEOUT_S) - a capacity question for `make bench`, not a soak."""
-    texts = SHORT_REPLIES + [TWO_SENTENCES]
+    texts = [*SHORT_REPLIES, TWO_SENTENCES]
     kinds = list(itertools.product(FORMATS, (False, True)))
     return [load.Spec(text, fmt, stream) for i, text in enumerate(texts * len(kinds))
             for fmt, stream in [kinds[i % len(kinds)]]]

@@ -139,7 +139,7 @@ def check(kmodel, stages, voice_pack: np.ndarray, noise_table: torch.Tensor, voc
     for i, request in enumerate(requests):
         samples = int(audio_lengths[i])
         given = dict(zip(PROBES, (probes[0][i, 0, :2 * samples // SAMPLES_PER_FRAME],
-                                  probes[1][i, :, :samples // hop + 1]))) if probes else {}
+                                  probes[1][i, :, :samples // hop + 1]), strict=True)) if probes else {}
         upstream = reference_speech(kmodel, request.token_ids.tolist(), request.style, noise_table, request.speed,
                                     request.seed, **given)
         item = ItemParity(len(request.token_ids), int(upstream.durations.sum()),

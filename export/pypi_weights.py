@@ -285,6 +285,6 @@ def weight_norm_pair(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def torch_gate_order(gates: np.ndarray) -> np.ndarray:
     """Rows (or entries) in ONNX's gate blocks i, o, f, c reordered to PyTorch's i, f, g, o."""
-    blocks = dict(zip(ONNX_GATES, np.split(gates, 4, axis=0)))
+    blocks = dict(zip(ONNX_GATES, np.split(gates, 4, axis=0), strict=True))
     return np.concatenate([blocks[gate] for gate in TORCH_GATES], axis=0)
 

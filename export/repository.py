@@ -7,7 +7,7 @@ import json
 import platform
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +107,7 @@ def write_provenance(repository: Path, weights: Weights, options: dict, parity: 
         "export_seconds": seconds,
         "versions": {"torch": torch.__version__, "kokoro": importlib.metadata.version("kokoro"),
                      "onnxruntime": onnxruntime.__version__, "python": platform.python_version()},
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     path = Path(repository) / ASSETS / PROVENANCE
     path.write_text(json.dumps(record, indent=1))

@@ -7,9 +7,9 @@ Plain NumPy around two callables, so that the same code runs the graphs in proce
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -66,7 +66,7 @@ class KokoroBatch:
     def synthesize(self, requests: Sequence[SpeechRequest]) -> list[Speech]:
         speeches: list[Speech | None] = [None] * len(requests)
         for group in self.passes([len(r.token_ids) for r in requests]):
-            for i, speech in zip(group, self._forward([requests[i] for i in group])):
+            for i, speech in zip(group, self._forward([requests[i] for i in group]), strict=True):
                 speeches[i] = speech
         return speeches
 
@@ -75,7 +75,7 @@ class KokoroBatch:
         groups: list[list[int]] = []
         for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
             if (not groups or len(groups[-1]) == self.max_items
-                    or self.length_growth and lengths[i] > self.length_growth * lengths[groups[-1][0]]):
+                    or (self.length_growth and lengths[i] > self.length_growth * lengths[groups[-1][0]])):
                 groups.append([])
             groups[-1].append(i)
         return groups
@@ -103,7 +103,7 @@ def pad_tokens(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
     """Frame each sequence by the pad id and right-pad to the longest: [B, T], lengths [B]."""
     lengths = np.array([len(s) + 2 for s in sequences], dtype=np.int64)
     token_ids = np.full((len(sequences), lengths.max()), PAD_ID, dtype=np.int64)
-    for row, sequence in zip(token_ids, sequences):
+    for row, sequence in zip(token_ids, sequences, strict=True):
         row[1:len(sequence) + 1] = sequence
     return token_ids, lengths
 
@@ -113,7 +113,7 @@ def frame_index(durations: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     frame_lengths = durations.sum(axis=1).astype(np.int64)
     frames = int(frame_lengths.max())
     index = np.zeros((len(durations), frames), dtype=np.int64)
-    for row, item_durations, length in zip(index, durations, frame_lengths):
+    for row, item_durations, length in zip(index, durations, frame_lengths, strict=True):
         row[:length] = np.repeat(np.arange(len(item_durations)), item_durations)
     inside = (np.arange(frames)[None, :] < frame_lengths[:, None]).astype(np.float32)
     return index, inside, frame_lengths

@@ -4,8 +4,8 @@ for `KokoroBatch`; the GPU target's stages are Triton models called through BLS 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from kokoro_core.batching import Stage
 from kokoro_core.contract import (

@@ -83,7 +83,7 @@ class CudaGraphs:
                 log.warning("%s: CUDA graph capture failed, running eagerly: %s", self.name, self.failed)
                 return self.function(*inputs)
         static_inputs, outputs, graph = self.graphs[key]
-        for static, given in zip(static_inputs, inputs):
+        for static, given in zip(static_inputs, inputs, strict=True):
             static.copy_(given)
         graph.replay()
         return outputs

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 CORPUS = Path(__file__).with_name("normalization_corpus.tsv")
 # Adversarial input: each piece repeated to a few kilobytes, built against the rules (long digit runs, many symbols,
@@ -78,7 +78,7 @@ def rates(normalize: Callable[[str], str], corpus: Iterable[Case]) -> dict[tuple
 def table(results: dict[str, dict[tuple[str, str], tuple[int, int]]]) -> str:
     """A markdown table: one row per category, a column per normalizer and split."""
     names = list(results)
-    categories = sorted({category for counts in results.values() for _, category in counts} - {"all"}) + ["all"]
+    categories = [*sorted({category for counts in results.values() for _, category in counts} - {"all"}), "all"]
     header = "| category | " + " | ".join(f"{name} {split}" for name in names for split in SPLITS) + " |"
     rows = [header, "|" + "---|" * (1 + len(names) * len(SPLITS))]
     for category in categories:

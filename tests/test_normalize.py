@@ -72,7 +72,7 @@ def unbounded_repeats_nested(pattern: str) -> list[str]:
     def walk(items, inside_unbounded: bool):
         for op, argument in items:
             if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT):
-                low, high, body = argument
+                _low, high, body = argument
                 unbounded = high == sre_constants.MAXREPEAT
                 if unbounded and inside_unbounded:
                     found.append(str(body)[:60])
@@ -110,9 +110,10 @@ def superlinear_rules(rules, piece: str, tries: int = 3) -> set[str]:
     every one of `tries` measurements: a pause of this loaded machine may slow one, a quadratic rule is slow in all."""
     slow = None
     for _ in range(tries):
-        small, large = ([min(times) for times in zip(*(rule_times(rules, (piece * size)[:size]) for _ in range(3)))]
+        small, large = ([min(times) for times in zip(*(rule_times(rules, (piece * size)[:size]) for _ in range(3)),
+                                                     strict=True)]
                         for size in SIZES)
-        measured = {pattern.pattern for (pattern, _), a, b in zip(rules, small, large)
+        measured = {pattern.pattern for (pattern, _), a, b in zip(rules, small, large, strict=True)
                     if b > max(MAX_GROWTH * a, TIME_FLOOR_S)}
         slow = measured if slow is None else slow & measured
         if not slow:

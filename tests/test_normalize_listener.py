@@ -53,7 +53,7 @@ def heard(http, listener, texts: list[str], voice: str = intel.VOICE, normalize:
 
 
 def test_each_category_is_heard_as_the_reading_meant(http, listener):
-    written, readings = zip(*sentences())
+    written, readings = zip(*sentences(), strict=True)
     normalized = word_error_rate(list(readings), heard(http, listener, list(written)))
     raw = word_error_rate(list(readings), heard(http, listener, list(written), normalize=False))
     print(f"WER over {len(written)} sentences: normalized {normalized:.3f}, sent as written {raw:.3f}")

@@ -49,7 +49,7 @@ def _roman(match: re.Match) -> str:
 
 def roman_value(numeral: str) -> int:
     values = [ROMAN_VALUES[c] for c in numeral]
-    return sum(-v if v < after else v for v, after in zip(values, values[1:] + [0]))
+    return sum(-v if v < after else v for v, after in zip(values, [*values[1:], 0], strict=True))
 
 
 def _abbreviation(match: re.Match) -> str:

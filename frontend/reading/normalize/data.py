@@ -125,7 +125,7 @@ SPELLED_ACRONYMS = {"FBI", "CIA", "USA", "UK", "EU", "UN", "API", "CPU", "GPU", 
                     "SQL", "USB", "DNA", "IT", "HR", "PR", "VIP", "ATM", "SUV", "BMW", "NYC", "LA", "DC", "AWS",
                     "NBA", "IRS", "FDA", "UFO", "SEC", "EPA", "MBA", "ICU", "IOU", "IQ", "UV", "EV", "ETA", "OS",
                     "AD", "BCE", "CE", "UAE", "USSR", "UCLA", "MIT", "NYU", "ESPN", "ASAP", "WHO", "LED", "HDMI", "EPS",
-                    "APR", "ERA", "SKU", "EXP", "ISBN", "CVE", "SUV", "OLED", "IU"}
+                    "APR", "ERA", "SKU", "EXP", "ISBN", "CVE", "OLED", "IU"}
 
 
 VOWELS = set("AEIOUY")  # an all-capital word without one cannot be read as a word, so it is spelled ("NFL")
@@ -149,7 +149,7 @@ SYMBOLS = {"&": " and ", "@": " at ", "+": " plus ", "=": " equals ", "%": " per
            "≥": " greater than or equal to ", "√": " the square root of "}
 COMPARISONS = {"<": " less than ", ">": " greater than ", "*": " times "}  # only between spaces: "5 < 7"
 SUPERSCRIPTS = {"²": "squared", "³": "cubed"} | {digit: f"to the {ordinal}" for digit, ordinal in zip(
-    "⁰¹⁴⁵⁶⁷⁸⁹", ("zeroth", "first", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"))}
+    "⁰¹⁴⁵⁶⁷⁸⁹", ("zeroth", "first", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"), strict=True)}
 
 
 DIGIT_WORDS = "zero one two three four five six seven eight nine".split()

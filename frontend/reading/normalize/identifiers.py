@@ -20,7 +20,7 @@ def _digit_string(match: re.Match) -> str:
     while previous and previous[-1] in DIGIT_FILLERS:
         previous.pop()
     neighbours = {(previous or [""])[-1], word_after(match).lower().strip(".,")}
-    if (number.startswith("0") and len(number) >= 3 or (previous and previous[-1] in DIGIT_CONTEXT)
+    if ((number.startswith("0") and len(number) >= 3) or (previous and previous[-1] in DIGIT_CONTEXT)
             or (number in EMERGENCY_NUMBERS and neighbours & EMERGENCY_CONTEXT)):
         return ", ".join(digits(group) for group in number.split("-"))
     if previous and previous[-1] in PAIRED_CONTEXT and "-" not in number:  # "error 404", "Boeing 737"

@@ -38,7 +38,7 @@ def _money(match: re.Match) -> str:
 
 
 def _percent(match: re.Match) -> str:
-    return f"{match.group('sign') and 'minus ' or ''}{decimal(match.group('number'))} percent"
+    return f"{(match.group('sign') and 'minus ') or ''}{decimal(match.group('number'))} percent"
 
 
 MONEY_SYMBOL_FIRST: Rule = (

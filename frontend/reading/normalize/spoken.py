@@ -3,8 +3,8 @@ words around a match; the pattern pieces several categories use."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 from num2words import num2words
 

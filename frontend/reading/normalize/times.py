@@ -48,7 +48,7 @@ def _time_range_start(match: re.Match) -> str:
 
 def _duration(match: re.Match) -> str:
     """'3:45:10' -> 'three hours forty-five minutes ten seconds' (zero parts left out)."""
-    amounts = zip((int(match.group(g)) for g in ("h", "min", "s")), ("hour", "minute", "second"))
+    amounts = zip((int(match.group(g)) for g in ("h", "min", "s")), ("hour", "minute", "second"), strict=True)
     spoken = [f"{cardinal(count)} {name}{'' if count == 1 else 's'}" for count, name in amounts if count]
     return " ".join(spoken) or "zero seconds"
 

@@ -86,7 +86,7 @@ class TritonPythonModel:
             except Exception as e:  # a failed batch fails its requests, not the server
                 error = pb_utils.TritonError(f"synthesis failed: {e}", pb_utils.TritonError.INTERNAL)
                 speeches = [error] * len(accepted)
-            for (i, _), speech in zip(accepted, speeches):
+            for (i, _), speech in zip(accepted, speeches, strict=True):
                 responses[i] = self._response(speech)
         return responses
 
