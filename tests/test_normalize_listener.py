@@ -16,10 +16,11 @@ pytestmark = pytest.mark.real
 CATEGORIES = ("unit", "resolution_data", "duration", "finance", "math", "identifier", "hashtag_handle", "time_zone",
               "phone", "version", "currency", "abbreviation")
 PER_CATEGORY = 3
-# Not yet measured on this machine: a first bound, a little above the corpus sentences' 3 % (README) for text
-# written to be hard; tighten it to the measured figure plus a margin once `make test` has run it.
-MAX_WER = 0.15
-MAX_WER_ABOVE_ALLOY = 0.02  # issue 34: English to jf_alpha by id heard at the WER of alloy
+# Measured once (December 2026, this 2-core machine, alloy): 0.356 normalized, 0.623 for the same sentences sent as
+# written, which this bound fails. High beside the corpus sentences' 3 % (README): these are identifiers, units and
+# signs, scored against the spoken reading, which Whisper's normalizer does not always write back the same way.
+MAX_WER = 0.45
+MAX_WER_ABOVE_ALLOY = 0.02  # issue 34: English to jf_alpha by id heard at the WER of alloy (measured: 0.426, 0.426)
 
 
 def sentences() -> list[tuple[str, str]]:
