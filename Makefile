@@ -45,8 +45,9 @@ wer: $(SETUP) ## intelligibility: Whisper's word error rate per response path, u
 word-timing: $(SETUP) ## word timestamps against Whisper's on the corpus at speeds 1 and 1.5 (results/word_timing/)
 	$(PY) -m bench.word_timing --repository $(MODEL_REPOSITORY)
 
-lint: $(SETUP) ## ruff over the whole tree (rules in pyproject.toml)
+lint: $(SETUP) ## ruff over the whole tree, and mypy over the product's packages (rules in pyproject.toml)
 	.venv/bin/ruff check .
+	.venv/bin/mypy kokoro_core export frontend serving
 
 test: lint ## lint, then the whole test suite, what CI runs (exports, starts its own tritonserver processes)
 	$(PY) -m pytest

@@ -158,7 +158,7 @@ def hub_weights(repo_id: str = REPO_ID) -> Weights:
 
 
 def synthetic_weights(out_dir: Path, config: dict | None = None, seed: int = 0,
-                      voice_names: tuple[str, ...] = V1_VOICES, voiced: bool = False) -> Weights:
+                      voice_names: tuple[str, ...] | list[str] = V1_VOICES, voiced: bool = False) -> Weights:
     """A deterministic checkpoint of the real architecture with speech-like durations.
 
     Randomly initialised Kokoro predicts about 25 frames per token, eight times longer than speech;

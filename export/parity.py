@@ -112,7 +112,7 @@ def sample_requests(voice_pack: np.ndarray, vocab: dict, lengths=LENGTHS, seed: 
 def relative_l2(actual: np.ndarray, expected: np.ndarray) -> float:
     if actual.shape != expected.shape:
         return float("inf")
-    return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-12))
+    return float(np.linalg.norm(actual - expected) / max(float(np.linalg.norm(expected)), 1e-12))
 
 
 def spectrum_relative_l2(actual: np.ndarray, expected: np.ndarray) -> float:

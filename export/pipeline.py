@@ -155,7 +155,8 @@ class Steps:
     (per step, and the total since the export began) goes into the provenance as `export_seconds`."""
 
     def __init__(self, count: int):
-        self.count, self.number, self.started, self.seconds = count, 0, time.monotonic(), {}
+        self.count, self.number, self.started = count, 0, time.monotonic()
+        self.seconds: dict[str, float] = {}
 
     @contextlib.contextmanager
     def step(self, name: str, message: str, *args):
@@ -289,7 +290,8 @@ def probe_bf16(weights: checkpoint.Weights, fp32_stages, voice_pack: np.ndarray)
         (Path(assets) / MODEL_CONFIG).write_text(json.dumps(weights.config), encoding="utf-8")
         (Path(assets) / CHECKPOINT).symlink_to(Path(weights.checkpoint).resolve())
         bf16 = TorchStages(Path(assets), "cpu", "bf16", graph_max_items=0)
-    feeds = KokoroBatch(*fp32_stages, max_items=1).decoder_feeds([probe_request(weights.config["vocab"],
+    text_stage, decoder_stage = fp32_stages
+    feeds = KokoroBatch(text_stage, decoder_stage, max_items=1).decoder_feeds([probe_request(weights.config["vocab"],
                                                                                 voice_pack)])[0]
     (fp32_audio, fp32_lengths), fp32_seconds = _timed(fp32_stages[1], feeds)
     (bf16_audio, _), bf16_seconds = _timed(bf16.decoder_stage, feeds)
@@ -374,12 +376,13 @@ class Int8Build:
 
     def __init__(self, fp32_stages, kmodel, config: dict, noise_table, version_dir: Path, voice_pack, lengths,
                  max_log_mel_db: float, min_snr_db: float | None = None):
-        self.fp32_batch = KokoroBatch(*fp32_stages, max_items=1)
+        text_stage, decoder_stage = fp32_stages
+        self.fp32_batch = KokoroBatch(text_stage, decoder_stage, max_items=1)
         self.kmodel, self.vocab, self.noise_table, self.version_dir = kmodel, config["vocab"], noise_table, version_dir
         self.voice_pack, self.lengths = voice_pack, lengths
         self.max_log_mel_db, self.min_snr_db = max_log_mel_db, min_snr_db
         self.written = [version_dir / CURVES_GRAPH, version_dir / INT8_VOCODER]
-        self.quantized = None
+        self.quantized: quantize.QuantizedVocoder | None = None
 
     def probe(self) -> dict:
         calibration = [self.fp32_batch.decoder_feeds([r])[0] for r in
@@ -407,6 +410,8 @@ class Int8Build:
     def compile(self) -> dict:
         onnx_trace.export_curves_stage(self.kmodel, self.noise_table, self.written[0])
         try:
+            if self.quantized is None:
+                raise quantize.QuantizationError("the int8 vocoder is compiled after its probe")
             names = quantize.compile_int8_vocoder(self.quantized, self.written[1])
             measured = parity.sample_requests(self.voice_pack, self.vocab, self.lengths)
             int8_batch = KokoroBatch(*cpu_stages(self.version_dir), max_items=1)

@@ -140,7 +140,7 @@ def dequantize(release: bytes, config: dict) -> tuple[dict[str, dict[str, torch.
         if fill is None:
             raise checkpoint.CheckpointError(f"{RELEASE_FILE} holds no value for {key}")
         found[key] = fill(template[key].shape)
-    state = {c: {} for c in checkpoint.COMPONENTS}
+    state: dict[str, dict[str, torch.Tensor]] = {c: {} for c in checkpoint.COMPONENTS}
     for key, value in found.items():
         if tuple(value.shape) != tuple(template[key].shape):
             raise checkpoint.CheckpointError(f"{key}: the graph gives {tuple(value.shape)}, KModel has "

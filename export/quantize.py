@@ -115,7 +115,7 @@ def choose_precision(measured: dict[str, dict], threshold_db: float, min_speedup
         else:
             verdicts[precision] = f"kept: log-mel {figures['log_mel_db']} dB, {speedup}x fp32's speed"
             kept[precision] = speedup
-    return (max(kept, key=kept.get) if kept else "fp32"), verdicts
+    return (max(kept, key=lambda precision: kept[precision]) if kept else "fp32"), verdicts
 
 
 class Conv1dAs2d(nn.Conv2d):

@@ -91,7 +91,7 @@ def reference_speech(kmodel, phoneme_ids, style: np.ndarray, noise_table: torch.
     """Upstream's speech for one utterance's phoneme ids, optionally given the F0 curve [2 * frames] and
     the harmonic source's spectrum [n_fft + 2, stft frames] to use."""
     token_ids = torch.tensor([[0, *phoneme_ids, 0]], dtype=torch.long)
-    seen = {}
+    seen: dict[str, np.ndarray] = {}
     with (torch.no_grad(), repeatable_upstream(noise_table, seed),
           _substituted(kmodel, seen, f0_curve, harmonic_spectrum)):
         audio, durations = kmodel.forward_with_tokens(token_ids, torch.from_numpy(style)[None], speed)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -68,7 +69,7 @@ class KokoroBatch:
         for group in self.passes([len(r.token_ids) for r in requests]):
             for i, speech in zip(group, self._forward([requests[i] for i in group]), strict=True):
                 speeches[i] = speech
-        return speeches
+        return cast(list[Speech], speeches)  # every request is in one pass
 
     def passes(self, lengths: Sequence[int]) -> list[list[int]]:
         """The indices of each forward pass, shortest first."""

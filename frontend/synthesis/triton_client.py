@@ -157,7 +157,7 @@ class TritonSynthesizer:
 
     def _caught(self, began: float) -> bool:
         """Whether a request was under way (in flight or queued here) when calls began to fail."""
-        return self.last_up is not None and began < self.failing_since
+        return self.last_up is not None and self.failing_since is not None and began < self.failing_since
 
     async def _ready_again(self) -> bool:
         """Whether a server has the model ready within `recovery_wait_s`."""
@@ -185,7 +185,7 @@ class TritonSynthesizer:
             except BackendUnavailable as e:
                 backend.failed(e.message)
                 error = e
-        raise error
+        raise error or BackendUnavailable("no Triton server is configured (TRITON_URL)", code="backend_unavailable")
 
     async def _infer(self, backend: TritonBackend, inputs: list, request_id: str) -> Synthesis:
         try:

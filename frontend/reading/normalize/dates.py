@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from frontend.reading.normalize.data import (
     COUNT_CONTEXT,
@@ -107,7 +108,7 @@ def _year(match: re.Match) -> str:
     number = int(match.group("year"))
     before = [w.lower() for w in words_before(match, 2)]
     previous = before[-1] if before else ""
-    following = re.match(r"[a-z]*", word_after(match)).group(0)
+    following = cast(re.Match[str], re.match(r"[a-z]*", word_after(match))).group(0)  # matches, maybe empty
     if previous in YEAR_ANNOUNCERS or (previous == "of" and before[0] in PERIOD_NAMES):  # "the class of 2027"
         return year(number) if number >= 1000 else match.group(0)
     if previous in YEAR_CONTEXT and number in MODERN_YEARS:  # "in 2019 sales fell"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from frontend.reading.normalize.data import (
     DIGIT_CONTEXT,
@@ -52,7 +53,7 @@ def _version(match: re.Match) -> str:
     spoken = (" dot " if is_address else " point ").join(cardinal(int(p)) for p in parts)
     release = match.group("release")
     if release:
-        label, number = re.match(r"-([a-zA-Z]+)\.?(\d*)", release).groups()
+        label, number = cast(re.Match[str], re.match(r"-([a-zA-Z]+)\.?(\d*)", release)).groups()
         spoken += f" {label.lower() if label.lower() in ('alpha', 'beta') else letters(label.upper())}"
         spoken += f" {cardinal(int(number))}" if number else ""
     return f"version {spoken}" if match.group("v") else spoken
