@@ -24,7 +24,7 @@ from frontend.reading.chunks import text_chunks
 from frontend.reading.phonemes import Phonemizer
 from frontend.settings import Settings
 from frontend.synthesis import audio
-from kokoro_core.batching import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, Utterance
 from kokoro_core.stages import cpu_stages
 
 TRITON_PHASES = ("queue", "compute_input", "compute_infer", "compute_output")
@@ -61,7 +61,7 @@ def model_stages(repository: Path, threads: int, token_ids: list[int], voice: st
     voices = baselines.voice_catalog(repository)
     style = voices.style(voices.resolve(voice).parts, len(token_ids))
     batch = KokoroBatch(*cpu_stages(repository / "kokoro" / "1", threads), max_items=1)
-    request = SpeechRequest(np.asarray(token_ids, dtype=np.int64), style)
+    request = Utterance(np.asarray(token_ids, dtype=np.int64), style)
     first_call = time.perf_counter()
     feeds, _, _ = batch.decoder_feeds([request])
     audio_batch, audio_lengths = batch.decoder_stage(feeds)

@@ -30,7 +30,7 @@ from frontend.reading.chunks import text_chunks
 from frontend.reading.languages import language_of
 from frontend.reading.phonemes import Phonemizer
 from frontend.settings import Settings
-from kokoro_core.batching import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, Utterance
 from kokoro_core.contract import SAMPLE_RATE
 from kokoro_core.stages import cpu_stages
 from serving.tritonserver import TritonServer
@@ -94,7 +94,7 @@ def served_in_process(repository: Path):
     """The served graphs with the served code (kokoro_core) and the served
     thread count, batch 1."""
     batch = KokoroBatch(*cpu_stages(repository / "kokoro" / "1", served_threads(repository)), max_items=1)
-    return lambda token_ids, style: batch.synthesize([SpeechRequest(np.asarray(token_ids), style)])[0].samples_24k
+    return lambda token_ids, style: batch.synthesize([Utterance(np.asarray(token_ids), style)])[0].samples_24k
 
 
 def batch_size(stats_before: dict, stats_after: dict) -> float | None:

@@ -31,7 +31,7 @@ import onnx
 import torch
 
 from export.reference import reference_speech
-from kokoro_core.batching import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, Utterance
 from kokoro_core.contract import DECODER_INPUTS, MAX_PHONEMES, SAMPLES_PER_FRAME, TEXT_OUTPUTS, style_row
 from kokoro_core.stages import onnxruntime_stage
 
@@ -105,7 +105,7 @@ def sample_phonemes(vocab: dict, lengths=LENGTHS, seed: int = 0) -> list[np.ndar
 
 def sample_requests(voice_pack: np.ndarray, vocab: dict, lengths=LENGTHS, seed: int = 0) -> list:
     """`sample_phonemes` as serving requests: each with its voice pack row, speed 1 and its index as seed."""
-    return [SpeechRequest(ids, voice_pack[style_row(len(ids)), 0].astype(np.float32), 1.0, i)
+    return [Utterance(ids, voice_pack[style_row(len(ids)), 0].astype(np.float32), 1.0, i)
             for i, ids in enumerate(sample_phonemes(vocab, lengths, seed))]
 
 

@@ -22,7 +22,7 @@ import torch
 from export import checkpoint, fidelity, onnx_trace, parity, pypi_weights, quantize, repository
 from kokoro_core import dsp
 from kokoro_core.batched_model import fold_weight_norm
-from kokoro_core.batching import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, Utterance
 from kokoro_core.contract import CHECKPOINT, CURVES_GRAPH, INT8_VOCODER, MODEL, MODEL_CONFIG, SAMPLE_RATE, style_row
 from kokoro_core.stages import cpu_stages, onnxruntime_stages
 from kokoro_core.torch_stages import TorchStages
@@ -304,10 +304,10 @@ def probe_bf16(weights: checkpoint.Weights, fp32_stages, voice_pack: np.ndarray)
     return probe
 
 
-def probe_request(vocab: dict, voice_pack: np.ndarray) -> SpeechRequest:
+def probe_request(vocab: dict, voice_pack: np.ndarray) -> Utterance:
     """The probe utterance (`quantize.PROBE_PHONEMES`, real phonemes) as a request in `voice_pack`'s voice."""
     ids = np.array([0, *(vocab[p] for p in quantize.PROBE_PHONEMES if p in vocab), 0])
-    return SpeechRequest(ids, voice_pack[style_row(len(ids) - 2), 0].astype(np.float32), 1.0, 0)
+    return Utterance(ids, voice_pack[style_row(len(ids) - 2), 0].astype(np.float32), 1.0, 0)
 
 
 def decide_precision(asked: str, capabilities: dict | None = None) -> dict:

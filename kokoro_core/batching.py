@@ -21,7 +21,8 @@ Stage = Callable[[dict], Sequence[np.ndarray]]
 
 
 @dataclass
-class SpeechRequest:
+class Utterance:
+    """One utterance for the model: what a Triton request carries."""
     token_ids: np.ndarray  # int64 [n] phoneme ids, without the pad tokens
     style: np.ndarray  # float32 [256]: voice pack row n - 1
     speed: float = 1.0
@@ -34,7 +35,7 @@ class Speech:
     durations: np.ndarray  # int64 [n + 2]: frames (600 samples) per token, pads included
 
 
-def validate(request: SpeechRequest, n_token: int) -> None:
+def validate(request: Utterance, n_token: int) -> None:
     """Raise ValueError saying what is wrong with one request."""
     n = request.token_ids.shape[0] if request.token_ids.ndim == 1 else -1
     if not 1 <= n <= MAX_PHONEMES:
@@ -64,7 +65,7 @@ class KokoroBatch:
         self.max_items = max_items
         self.length_growth = length_growth
 
-    def synthesize(self, requests: Sequence[SpeechRequest]) -> list[Speech]:
+    def synthesize(self, requests: Sequence[Utterance]) -> list[Speech]:
         speeches: list[Speech | None] = [None] * len(requests)
         for group in self.passes([len(r.token_ids) for r in requests]):
             for i, speech in zip(group, self._forward([requests[i] for i in group]), strict=True):
@@ -81,12 +82,12 @@ class KokoroBatch:
             groups[-1].append(i)
         return groups
 
-    def _forward(self, requests: Sequence[SpeechRequest]) -> list[Speech]:
+    def _forward(self, requests: Sequence[Utterance]) -> list[Speech]:
         feeds, durations, token_lengths = self.decoder_feeds(requests)
         audio, audio_lengths = self.decoder_stage(feeds)
         return [Speech(audio[i, :audio_lengths[i]], durations[i, :token_lengths[i]]) for i in range(len(requests))]
 
-    def decoder_feeds(self, requests: Sequence[SpeechRequest]) -> tuple[dict, np.ndarray, np.ndarray]:
+    def decoder_feeds(self, requests: Sequence[Utterance]) -> tuple[dict, np.ndarray, np.ndarray]:
         """The decoder stage's inputs for one pass (text stage and alignment), with the durations [B, T]
         and token lengths [B] they came from."""
         token_ids, token_lengths = pad_tokens([r.token_ids for r in requests])

@@ -10,7 +10,7 @@ from torch import nn
 from export.parity import relative_l2, sample_phonemes
 from export.reference import reference_speech
 from kokoro_core import batched_model, dsp
-from kokoro_core.batching import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, Utterance
 
 
 def test_exact_bilstm_matches_packed_lstm_per_item():
@@ -95,7 +95,7 @@ def test_batched_forward_matches_upstream_alone(tiny_kmodel, tiny_weights):
                            run(decoder_stage, ("prosody_frames", "text_frames", "frame_lengths", "style", "seed")))
     voice = torch.load(tiny_weights.voices["af_heart"], weights_only=True).numpy()
     phonemes = sample_phonemes(tiny_weights.config["vocab"], (8, 37, 120), seed=3)
-    requests = [SpeechRequest(ids, voice[len(ids) - 1, 0], speed, seed)
+    requests = [Utterance(ids, voice[len(ids) - 1, 0], speed, seed)
                 for seed, (ids, speed) in enumerate(zip(phonemes, (1.0, 0.8, 1.3), strict=True))]
     speeches = batch.synthesize(requests)
     for request, speech in zip(requests, speeches, strict=True):

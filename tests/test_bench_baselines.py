@@ -10,7 +10,7 @@ import torch
 
 from bench import baselines
 from export import checkpoint, parity, repository
-from kokoro_core.batching import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, Utterance
 from kokoro_core.stages import onnxruntime_stages
 
 
@@ -25,7 +25,7 @@ def test_baselines_give_the_served_length(tiny_repository):
     # model, RandomNormalLike in the graph), so no two runs share samples; the synthetic checkpoint's
     # durations are deterministic, so the lengths must agree exactly. 1.3 checks speed is a real input.
     for speed in (1.0, 1.3):
-        expected = len(served.synthesize([SpeechRequest(token_ids, style, speed)])[0].samples_24k)
+        expected = len(served.synthesize([Utterance(token_ids, style, speed)])[0].samples_24k)
         kmodel_audio = kmodel.synthesize(token_ids.tolist(), style, speed)
         onnx_audio = onnx.synthesize(token_ids.tolist(), style, speed)
         assert kmodel_audio.dtype == onnx_audio.dtype == np.float32

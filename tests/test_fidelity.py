@@ -11,7 +11,7 @@ from export import checkpoint, fidelity, parity, quantize
 from export.pipeline import decide_precision, probe_request
 from kokoro_core import dsp
 from kokoro_core.batched_model import fold_weight_norm
-from kokoro_core.batching import SpeechRequest
+from kokoro_core.batching import Utterance
 from kokoro_core.contract import CHECKPOINT, MODEL_CONFIG, SAMPLE_RATE
 from kokoro_core.torch_stages import TorchStages
 
@@ -99,7 +99,7 @@ def real_fp32(real_weights, tmp_path_factory):
     torch.set_num_threads(threads)
 
 
-def synthesize(stages: TorchStages, request: SpeechRequest, threads: int = 2) -> np.ndarray:
+def synthesize(stages: TorchStages, request: Utterance, threads: int = 2) -> np.ndarray:
     torch.set_num_threads(threads)
     return stages.batch(max_items=1).synthesize([request])[0].samples_24k
 

@@ -14,7 +14,7 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
 from export.parity import relative_l2, sample_phonemes
-from kokoro_core.batching import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, Utterance
 from kokoro_core.stages import onnxruntime_stages
 from serving.tritonserver import TritonServer
 from tests.helpers import ROOT, free_port, outputs, request_inputs
@@ -61,7 +61,7 @@ def test_orchestrator_serves_mixed_lengths_through_the_stage_models(gpu_layout, 
     graphs = (repository / "kokoro_text" / "1" / "model.onnx", repository / "kokoro_decoder" / "1" / "model.onnx")
     alone = KokoroBatch(*onnxruntime_stages(*graphs), max_items=1)
     for seed, (ids, (audio, durations)) in enumerate(zip(phonemes, served, strict=True)):
-        [expected] = alone.synthesize([SpeechRequest(ids, voice[len(ids) - 1, 0], 1.1, seed)])
+        [expected] = alone.synthesize([Utterance(ids, voice[len(ids) - 1, 0], 1.1, seed)])
         assert np.array_equal(durations, expected.durations)
         assert relative_l2(audio, expected.samples_24k) <= 1e-4
 

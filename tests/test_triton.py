@@ -7,7 +7,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 from export.parity import relative_l2, sample_phonemes
-from kokoro_core.batching import KokoroBatch, SpeechRequest
+from kokoro_core.batching import KokoroBatch, Utterance
 from kokoro_core.contract import SAMPLES_PER_FRAME
 from kokoro_core.stages import onnxruntime_stages
 from serving.tritonserver import TritonServer, TritonStartError
@@ -29,7 +29,7 @@ def in_process(tiny_repository):
     """The same graphs and batching code, run here, to compare the server's answers with."""
     version = tiny_repository / "kokoro" / "1"
     batch = KokoroBatch(*onnxruntime_stages(version / "text_stage.onnx", version / "decoder_stage.onnx"))
-    return lambda ids, style, seed: batch.synthesize([SpeechRequest(np.asarray(ids), style, 1.0, seed)])[0]
+    return lambda ids, style, seed: batch.synthesize([Utterance(np.asarray(ids), style, 1.0, seed)])[0]
 
 
 def test_server_is_ready_with_the_model(triton):

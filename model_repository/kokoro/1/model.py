@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-from kokoro_core.batching import KokoroBatch, SpeechRequest, validate, vocabulary_size
+from kokoro_core.batching import KokoroBatch, Utterance, validate, vocabulary_size
 from kokoro_core.contract import ASSETS, DECODER_OUTPUTS, TEXT_OUTPUTS
 from kokoro_core.stages import cpu_stages
 
@@ -97,7 +97,7 @@ class TritonPythonModel:
             return default if tensor is None else tensor.as_numpy().reshape(-1)[0].item()
         token_ids = pb_utils.get_input_tensor_by_name(request, "token_ids").as_numpy()
         style = pb_utils.get_input_tensor_by_name(request, "style").as_numpy()
-        return SpeechRequest(token_ids=token_ids.reshape(-1).astype(np.int64), style=style.reshape(-1),
+        return Utterance(token_ids=token_ids.reshape(-1).astype(np.int64), style=style.reshape(-1),
                              speed=float(optional("speed", 1.0)), seed=int(optional("seed", 0)))
 
     @staticmethod
