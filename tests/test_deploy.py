@@ -450,8 +450,13 @@ def test_supervisor_reaps_orphans_but_not_its_server():
 
 
 def children(pid: int) -> list[int]:
-    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-            for child in (task / "children").read_text().split()]
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:  # a thread may end between the listing and the read
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def zombies_of(pid: int) -> list[int]:
