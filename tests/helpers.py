@@ -42,6 +42,16 @@ def wait_until(predicate: Callable[[], object], timeout: float, message: str, in
     return value
 
 
+def settled(read: Callable[[], int], quiet_s: float = 2.0, limit_s: float = 60.0) -> int:
+    """The value of `read()` once it has stopped changing for `quiet_s` (work still under way changes it)."""
+    value, since, start = read(), time.monotonic(), time.monotonic()
+    while time.monotonic() - since < quiet_s and time.monotonic() - start < limit_s:
+        time.sleep(0.25)
+        if (latest := read()) != value:
+            value, since = latest, time.monotonic()
+    return value
+
+
 def deployment_env() -> dict[str, str]:
     """docker/frontend.env: the API settings every deployment (compose, Kubernetes) runs with."""
     lines = [line.strip() for line in FRONTEND_ENV.read_text().splitlines()]

@@ -5,7 +5,6 @@ import asyncio
 import base64
 import io
 import json
-import time
 
 import httpx
 import openai
@@ -21,6 +20,7 @@ from tests.helpers import (
     free_port,
     frontend,
     inflight,
+    settled,
     wait_until,
 )
 
@@ -255,21 +255,12 @@ def test_a_client_that_disconnects_stops_its_synthesis(api, triton):
                       json={"model": "kokoro", "input": sentences, "response_format": "pcm"}, timeout=120) as response:
         assert response.status_code == 200
         next(response.iter_bytes())
-    done = _settled(lambda: count() - before)
+    done = settled(lambda: count() - before)
     # The batcher returns a look-ahead window together, so the frontend may already have refilled it once
     # before it sees the disconnect: at most two windows, never the rest of the 30 sentences.
     window = int(deployment_env()["SYNTHESIS_LOOKAHEAD"])
     assert done <= 2 * window + 2, f"{done} of 30 chunks were synthesized after the client left"
 
-
-def _settled(read, quiet_s: float = 2.0, limit_s: float = 60.0):
-    """The value of `read()` once it has stopped changing for `quiet_s`."""
-    value, since, start = read(), time.monotonic(), time.monotonic()
-    while time.monotonic() - since < quiet_s and time.monotonic() - start < limit_s:
-        time.sleep(0.25)
-        if (latest := read()) != value:
-            value, since = latest, time.monotonic()
-    return value
 
 
 @pytest.mark.timeout(300)

@@ -5,7 +5,6 @@ and the session limits. The text buffer that cuts appended text is tested alone 
 import asyncio
 import base64
 import json
-import time
 
 import httpx
 import numpy as np
@@ -15,7 +14,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from frontend.reading.appended import TextBuffer
-from tests.helpers import API_KEY, decode, frontend
+from tests.helpers import API_KEY, decode, frontend, settled
 
 SENTENCES = ["Hello there.", "This sentence is spoken by Kokoro on Triton.", "And this one comes last."]
 LONG = " ".join(f"Sentence number {i} is here to make this session long." for i in range(30))
@@ -189,15 +188,6 @@ def inference_count(triton) -> int:
     stats = tritonhttp.InferenceServerClient(triton.http_url).get_inference_statistics("kokoro")
     return stats["model_stats"][0]["inference_count"]
 
-
-def settled(read, quiet_s: float = 2.0, limit_s: float = 60.0) -> int:
-    """The value of `read()` once it has stopped changing for `quiet_s`."""
-    value, since, start = read(), time.monotonic(), time.monotonic()
-    while time.monotonic() - since < quiet_s and time.monotonic() - start < limit_s:
-        time.sleep(0.25)
-        if (latest := read()) != value:
-            value, since = latest, time.monotonic()
-    return value
 
 
 # Items synthesized at once (frontend.synthesis.session.ITEMS_AHEAD), each a one-chunk sentence here; one more
