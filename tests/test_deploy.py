@@ -488,7 +488,7 @@ def test_supervisor_as_pid_1_reaps_the_stubs_of_a_killed_server(tiny_repository,
     http_port, log = free_port(), tmp_path / "supervisor.log"
     wrapper = ("import ctypes, os, sys; assert ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0; "
                "os.execv(sys.executable, [sys.executable, '-m', 'serving.supervisor', *sys.argv[1:]])")
-    with open(log, "wb") as out:
+    with open(log, "ab") as out:  # O_APPEND: the supervisor's and its servers' lines never overwrite each other
         supervisor = subprocess.Popen(
             [sys.executable, "-c", wrapper, "--model-repository", str(tiny_repository), "--http-port", str(http_port),
              "--grpc-port", str(free_port()), "--metrics-port", str(free_port()), "--exit-timeout-secs=3"],
