@@ -82,7 +82,15 @@ class Supervisor:
         self._thread = threading.Thread(target=self._watch, name="triton-supervisor", daemon=True)
 
     def start(self) -> Supervisor:
-        self.server.start(self.start_timeout_s)
+        """The first start; a server SIGKILLed while it starts (an OOM kill, an operator) is restarted as any
+        later one is, while one that fails by itself (a broken repository, a timeout) stops the supervisor."""
+        try:
+            self.server.start(self.start_timeout_s)
+        except TritonStartError:
+            process = self.server.process
+            if process is None or process.returncode != -signal.SIGKILL:
+                raise
+            log.warning("tritonserver was killed while it started: the watch restarts it")
         self._thread.start()
         return self
 
