@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+import numpy as np
 import pytest
 
+from bench import intelligibility as intel
 from bench.processes import free_port
 from export import checkpoint, pypi_weights
 from export.pipeline import main as export_main
@@ -163,3 +166,36 @@ def real_api(real_repository, real_wyoming_port, tmp_path_factory):
         with frontend(logs / "frontend.log", TRITON_URL=triton.http_url,
                       MODEL_REPOSITORY=str(real_repository), WYOMING_PORT=str(real_wyoming_port)) as stack:
             yield stack.url
+
+
+# What a listener judges: Whisper base, and the corpus spoken once by the real stack, shared by every module that
+# compares a path (a stream, Pipecat, Wyoming) with the whole wav files.
+@pytest.fixture(scope="session")
+def listener():
+    """Whisper base (faster-whisper), joined once from its PyPI parts into build/whisper-base."""
+    from bench.listener import Listener
+
+    return Listener(ROOT / "build")
+
+
+@pytest.fixture(scope="session")
+def real_http(real_api):
+    with httpx.Client(base_url=real_api, timeout=intel.HTTP_TIMEOUT_S) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def corpus_texts() -> list[str]:
+    return [*intel.sentences(), intel.PARAGRAPH]
+
+
+@pytest.fixture(scope="session")
+def corpus_spoken(real_http, corpus_texts) -> list[tuple[np.ndarray, int]]:
+    """The corpus as whole wav files from the real stack: (samples, rate) per text."""
+    return [intel.speak(real_http, intel.WHOLE_FILE, text) for text in corpus_texts]
+
+
+@pytest.fixture(scope="session")
+def corpus_heard(listener, corpus_spoken) -> list[str]:
+    """What Whisper hears of each whole wav file of the corpus."""
+    return intel.transcripts(listener, corpus_spoken)

@@ -3,12 +3,10 @@
 both sides through Whisper's English normalizer (which writes numbers back as digits). Normalizing must beat the
 same sentences sent with `"normalize": false`, and English sent to `jf_alpha` by id (read with English G2P) must be
 heard as well as through `alloy`."""
-import httpx
 import pytest
 
 from bench import intelligibility as intel
-from bench.listener import Listener, word_error_rate
-from tests.helpers import ROOT
+from bench.listener import word_error_rate
 from tests.normalization_corpus import cases
 
 pytestmark = pytest.mark.real
@@ -32,39 +30,34 @@ def sentences() -> list[tuple[str, str]]:
     return chosen
 
 
-@pytest.fixture(scope="module")
-def listener() -> Listener:
-    return Listener(ROOT / "build")
-
-
-@pytest.fixture(scope="module")
-def http(real_api):
-    with httpx.Client(base_url=real_api, timeout=intel.HTTP_TIMEOUT_S) as client:
-        yield client
-
-
-def heard(http, listener, texts: list[str], voice: str = intel.VOICE, normalize: bool = True) -> list[str]:
+def heard(real_http, listener, texts: list[str], voice: str = intel.VOICE, normalize: bool = True) -> list[str]:
     clips = []
     for text in texts:
-        response = http.post("/v1/audio/speech", json={"model": "kokoro", "input": text, "voice": voice,
+        response = real_http.post("/v1/audio/speech", json={"model": "kokoro", "input": text, "voice": voice,
                                                        "response_format": "wav", "normalize": normalize})
         response.raise_for_status()
         clips.append(intel.decode(response.content, "wav"))
     return intel.transcripts(listener, clips)
 
 
-def test_each_category_is_heard_as_the_reading_meant(http, listener):
+@pytest.fixture(scope="module")
+def normalized_heard(real_http, listener) -> list[str]:
+    """The chosen sentences as `alloy` speaks them normalized, heard."""
+    return heard(real_http, listener, [text for text, _ in sentences()])
+
+
+def test_each_category_is_heard_as_the_reading_meant(real_http, listener, normalized_heard):
     written, readings = zip(*sentences(), strict=True)
-    normalized = word_error_rate(list(readings), heard(http, listener, list(written)))
-    raw = word_error_rate(list(readings), heard(http, listener, list(written), normalize=False))
+    normalized = word_error_rate(list(readings), normalized_heard)
+    raw = word_error_rate(list(readings), heard(real_http, listener, list(written), normalize=False))
     print(f"WER over {len(written)} sentences: normalized {normalized:.3f}, sent as written {raw:.3f}")
     assert normalized <= MAX_WER
     assert normalized < raw  # what the rules write out is heard better than what G2P makes of the symbols
 
 
-def test_english_to_a_japanese_voice_by_id_is_heard_as_through_alloy(http, listener):
+def test_english_to_a_japanese_voice_by_id_is_heard_as_through_alloy(real_http, listener, normalized_heard):
     written = [text for text, _ in sentences()[:12]]
-    alloy = word_error_rate(written, heard(http, listener, written))
-    japanese_voice = word_error_rate(written, heard(http, listener, written, voice="jf_alpha"))
+    alloy = word_error_rate(written, normalized_heard[:12])
+    japanese_voice = word_error_rate(written, heard(real_http, listener, written, voice="jf_alpha"))
     print(f"WER alloy {alloy:.3f}, jf_alpha by id {japanese_voice:.3f}")
     assert japanese_voice <= alloy + MAX_WER_ABOVE_ALLOY
