@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
-from bench import intelligibility as intel
 from bench.processes import free_port
 from export import checkpoint, pypi_weights
 from export.pipeline import main as export_main
@@ -180,22 +178,39 @@ def listener():
 
 @pytest.fixture(scope="session")
 def real_http(real_api):
-    with httpx.Client(base_url=real_api, timeout=intel.HTTP_TIMEOUT_S) as client:
+    import httpx
+
+    from bench.intelligibility import HTTP_TIMEOUT_S
+
+    with httpx.Client(base_url=real_api, timeout=HTTP_TIMEOUT_S) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
 def corpus_texts() -> list[str]:
+    """The corpus's sentences, its paragraph last."""
+    from bench import intelligibility as intel
+
     return [*intel.sentences(), intel.PARAGRAPH]
 
 
 @pytest.fixture(scope="session")
 def corpus_spoken(real_http, corpus_texts) -> list[tuple[np.ndarray, int]]:
     """The corpus as whole wav files from the real stack: (samples, rate) per text."""
+    from bench import intelligibility as intel
+
     return [intel.speak(real_http, intel.WHOLE_FILE, text) for text in corpus_texts]
+
+
+@pytest.fixture(scope="session")
+def paragraph_spoken(corpus_spoken) -> np.ndarray:
+    """The samples of the corpus's paragraph (several chunks), as a whole wav file."""
+    return corpus_spoken[-1][0]
 
 
 @pytest.fixture(scope="session")
 def corpus_heard(listener, corpus_spoken) -> list[str]:
     """What Whisper hears of each whole wav file of the corpus."""
-    return intel.transcripts(listener, corpus_spoken)
+    from bench.intelligibility import transcripts
+
+    return transcripts(listener, corpus_spoken)

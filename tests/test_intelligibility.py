@@ -47,7 +47,7 @@ def test_whole_files_are_intelligible_and_as_upstream(corpus_heard, upstream_hea
     assert served <= upstream + MAX_WER_ABOVE_UPSTREAM
 
 
-def test_lossless_paths_carry_the_whole_files_samples(real_http, corpus_spoken, corpus_texts):
+def test_lossless_paths_carry_the_whole_files_samples(real_http, corpus_spoken, corpus_texts, paragraph_spoken):
     """A stream is cut by sentences as a file is, so every lossless path (wav and pcm streams, SSE, flac) holds
     the wav file's very samples, and the listener hears it as it hears the files (the issue's "streams within half
     a point of whole files", exactly): the pcm stream on sentences longer than the former first chunk, every
@@ -55,10 +55,9 @@ def test_lossless_paths_carry_the_whole_files_samples(real_http, corpus_spoken, 
     for text in SUBSET:
         streamed, _ = intel.speak(real_http, intel.STREAM, text)
         assert np.array_equal(streamed, corpus_spoken[corpus_texts.index(text)][0]), text
-    paragraph = corpus_spoken[corpus_texts.index(intel.PARAGRAPH)][0]
     for path in (p for p in intel.PATHS if p.format not in intel.CODECS and p not in (intel.WHOLE_FILE, intel.STREAM)):
         samples, _ = intel.speak(real_http, path, intel.PARAGRAPH)
-        assert np.array_equal(samples, paragraph), path.name
+        assert np.array_equal(samples, paragraph_spoken), path.name
 
 
 def test_the_score_counts_words_not_spellings():
@@ -101,15 +100,14 @@ def cut_inside_the_first_sentence(real_http, text: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("fmt", SIXTEEN_BIT_CODECS)
-def test_lossy_streams_are_the_whole_files_samples_encoded(real_http, corpus_spoken, corpus_texts, fmt):
+def test_lossy_streams_are_the_whole_files_samples_encoded(real_http, paragraph_spoken, fmt):
     """mp3 and opus take 16-bit samples, which the wav file holds exactly: their streams of the paragraph decode to
     the very samples of the API's encoder given the wav file's samples, so they are cut where files are cut (aac
     takes floats: its WER above holds it). The paragraph with its first chunk cut inside a sentence differs."""
-    paragraph = corpus_spoken[corpus_texts.index(intel.PARAGRAPH)][0]
     response = real_http.post("/v1/audio/speech", json=intel.SpeechPath(fmt).request(intel.PARAGRAPH, intel.VOICE))
     response.raise_for_status()
     heard = intel.decode(response.content, fmt)[0]
-    assert np.array_equal(heard, streamed(paragraph, fmt)[0])
+    assert np.array_equal(heard, streamed(paragraph_spoken, fmt)[0])
     cut = streamed(cut_inside_the_first_sentence(real_http, intel.PARAGRAPH), fmt)[0]
     assert len(cut) != len(heard) or not np.array_equal(heard, cut)
 
@@ -121,10 +119,10 @@ def streamed(samples: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
     return intel.decode(encoder.encode(samples) + encoder.finish(), fmt)
 
 
-def test_thresholds_fail_a_broken_stack(corpus_spoken, listener, upstream_heard):
+def test_thresholds_fail_a_broken_stack(paragraph_spoken, listener, upstream_heard):
     """What the thresholds guard: a chunk lost at a join, audio reversed. (Not a wrong voice row for a chunk: a
     word error rate does not judge which voice speaks.)"""
-    samples, rate = corpus_spoken[-1]  # the paragraph
+    samples, rate = paragraph_spoken, SAMPLE_RATE
     third = len(samples) // 3
     lost_chunk = np.concatenate([samples[:third], samples[2 * third:]])
     expected = set(lost_or_repeated_at_joins(PARAGRAPH_CHUNKS, upstream_heard[-1]))
