@@ -168,6 +168,8 @@ FRACTION_IDIOMS = {"24/7": "twenty-four seven", "9/11": "nine eleven", "50/50": 
 
 DATE_CONTEXT = {"on", "due", "until", "till", "since", "before", "after", "through", "thru", "by", "dated",
                 "starting", "expires", "expiring"} | WEEKDAYS  # "due 3/15" is a date, "add 3/4" a fraction
+# "on 3/4 of an acre" is a share of something, a fraction even after a date word; "on 11/15 of last year" a date.
+PERIOD_DETERMINERS = {"this", "last", "next", "that", "each", "every"}
 
 
 YEAR_CONTEXT = {"in", "since", "by", "from", "until", "till", "of", "year", "during", "before", "after", "circa"}

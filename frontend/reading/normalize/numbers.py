@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import re
 
-from frontend.reading.normalize.data import DATE_CONTEXT, FRACTION_GLYPHS, FRACTION_IDIOMS, FRACTION_NAMES, MONTHS
+from frontend.reading.normalize.data import (
+    DATE_CONTEXT,
+    FRACTION_GLYPHS,
+    FRACTION_IDIOMS,
+    FRACTION_NAMES,
+    MONTHS,
+    PERIOD_DETERMINERS,
+)
 from frontend.reading.normalize.spoken import (
     CLOCK,
     CURRENCY,
@@ -14,6 +21,7 @@ from frontend.reading.normalize.spoken import (
     digits,
     ordinal,
     paired,
+    words_after,
     words_before,
 )
 from frontend.reading.normalize.units import UNIT, with_unit
@@ -55,11 +63,20 @@ def spoken_fraction(match: re.Match, numerator: int, denominator: int) -> str:
     if written in FRACTION_IDIOMS:
         return FRACTION_IDIOMS[written]
     previous = words_before(match, 1)
-    if previous and previous[0].lower().rstrip(",") in DATE_CONTEXT and 1 <= numerator <= 12 and 1 <= denominator <= 31:
+    if (previous and previous[0].lower().rstrip(",") in DATE_CONTEXT and 1 <= numerator <= 12 and 1 <= denominator <= 31
+            and not share_of(match, numerator, denominator)):
         return f"{MONTHS[numerator - 1]} {ordinal(denominator)}"
     if denominator == 0:
         return f"{cardinal(numerator)} over zero"
     return f"{cardinal(numerator)} {fraction_name(numerator, denominator)}"
+
+
+def share_of(match: re.Match, numerator: int, denominator: int) -> bool:
+    """Whether a proper fraction is a share of what follows 'of' ('on 3/4 of an acre'), not a date of a period
+    ('on 11/15 of last year')."""
+    following = [word.lower() for word in words_after(match, 2)]
+    return numerator < denominator and following[:1] == ["of"] and following[1:2] != [] and (
+        following[1] not in PERIOD_DETERMINERS and not following[1][:1].isdigit())
 
 
 def _range(match: re.Match) -> str:

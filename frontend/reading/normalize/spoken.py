@@ -91,6 +91,11 @@ def word_after(match: re.Match) -> str:
     return following.group(1) if following else ""
 
 
+def words_after(match: re.Match, count: int) -> list[str]:
+    """Up to `count` whitespace-separated words right after the match (from a bounded window)."""
+    return match.string[match.end():match.end() + 60].split()[:count]
+
+
 def text_ends(match: re.Match) -> bool:
     """Whether nothing but whitespace follows the match."""
     return not match.string[match.end():match.end() + 40].strip()
