@@ -180,6 +180,13 @@ YEAR_CONTEXT = {"in", "since", "by", "from", "until", "till", "of", "year", "dur
 YEAR_ANNOUNCERS = {"since", "year", "during", "circa", "until", "till", "born", "founded", "established", "vintage"}
 
 
+# An event's verb before "in" makes the number after a year, whatever follows ("founded in 1718 by settlers").
+YEAR_EVENTS = {"founded", "born", "established", "built", "completed", "opened", "died", "published", "released",
+               "launched", "married", "elected", "invented", "discovered", "settled", "incorporated", "signed",
+               "written", "composed", "painted", "recorded", "abolished", "rebuilt", "erected", "constructed",
+               "demolished", "destroyed", "annexed", "crowned", "baptized", "buried", "killed", "renovated", "restored"}
+
+
 PERIOD_NAMES = {"class", "summer", "spring", "fall", "autumn", "winter", "year", "end", "start", "beginning"}
 
 

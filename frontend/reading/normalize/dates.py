@@ -11,6 +11,7 @@ from frontend.reading.normalize.data import (
     PERIOD_NAMES,
     YEAR_ANNOUNCERS,
     YEAR_CONTEXT,
+    YEAR_EVENTS,
     YEAR_FOLLOWERS,
 )
 from frontend.reading.normalize.spoken import (
@@ -109,7 +110,8 @@ def _year(match: re.Match) -> str:
     before = [w.lower() for w in words_before(match, 2)]
     previous = before[-1] if before else ""
     following = cast(re.Match[str], re.match(r"[a-z]*", word_after(match))).group(0)  # matches, maybe empty
-    if previous in YEAR_ANNOUNCERS or (previous == "of" and before[0] in PERIOD_NAMES):  # "the class of 2027"
+    announced = previous in YEAR_ANNOUNCERS or (len(before) == 2 and previous == "in" and before[0] in YEAR_EVENTS)
+    if announced or (previous == "of" and before[0] in PERIOD_NAMES):  # "founded in 1718", "the class of 2027"
         return year(number) if number >= 1000 else match.group(0)
     if previous in YEAR_CONTEXT and number in MODERN_YEARS:  # "in 2019 sales fell"
         return year(number)
