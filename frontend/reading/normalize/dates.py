@@ -183,7 +183,8 @@ def _year_month(match: re.Match) -> str:
 
 
 def _date_span(match: re.Match) -> str:
-    return " to "
+    """'Dec 25 - Jan 1', 'May 3–June 14', '3 May–14 June': the dash between two dates is 'to'."""
+    return f"{match.group('month') or ''} to "
 
 
 MONTH_YEAR: Rule = (re.compile(rf"\b(?P<month>{MONTH_NAMES})\s(?P<year>1\d{{3}}|20\d\d)\b(?![.,]\d)"), _month_year)
@@ -191,5 +192,6 @@ MONTH_SLASH_YEAR: Rule = (re.compile(r"(?<![\w/.])(?P<month>0?[1-9]|1[0-2])/(?P<
                           _month_year)
 YEAR_MONTH: Rule = (
     re.compile(r"(?<![\w/.-])(?P<year>(?:19|20)\d\d)-(?P<month>0[1-9]|1[0-2])\b(?![-/]\d)"), _year_month)
-DATE_SPAN: Rule = (  # "Dec 25 - Jan 1": to
-    re.compile(rf"(?<=\d)(?:st|nd|rd|th)?\s[-–—]\s(?=(?:{MONTH_NAMES})\s\d)"), _date_span)
+DATE_SPAN: Rule = (  # month first ("Dec 25 - Jan 1", "May 3–June 14") or day first ("3 May–14 June")
+    re.compile(rf"(?:(?<=\d)(?:st|nd|rd|th)?(?=\s?[-–—]\s?(?:{MONTH_NAMES})\s\d)|(?<=\d\s)(?P<month>{MONTH_NAMES})"
+               rf"(?=\s?[-–—]\s?\d{{1,2}}(?:st|nd|rd|th)?\s(?:{MONTH_NAMES})\b))\s?[-–—]\s?"), _date_span)
