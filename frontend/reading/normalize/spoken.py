@@ -140,10 +140,15 @@ AM_PM = r"[aApP]\.?[mM]\.?"
 NAMED_DAYS = "|".join(sorted((key.capitalize() for key in WEEKDAY_NAMES), key=len, reverse=True))
 
 
+ACRONYM_NOUN = re.compile(r"[A-Z]{2,6}(?:-[A-Z0-9]{1,3})?")  # "SSD", "USB-C": a thing's initials name it
+
+
 def describes_noun(match: re.Match, always: bool = False) -> bool:
-    """Whether an amount describes the noun after it ('a 500 mg tablet', 'the $50 card'): a lowercase noun follows
-    and a determiner comes before (or `always`, for units said so even without one: '100 W bulb')."""
+    """Whether an amount describes the noun after it ('a 500 mg tablet', 'the $50 card', 'a 512GB SSD'): a
+    lowercase noun or an acronym follows and a determiner comes before (or `always`, for units said so even without
+    one: '100 W bulb')."""
     following = word_after(match)
-    if not following.isalpha() or not following.islower() or following in NOT_NOUNS:
+    lowercase_noun = following.isalpha() and following.islower() and following not in NOT_NOUNS
+    if not (lowercase_noun or ACRONYM_NOUN.fullmatch(following.rstrip(".,;:!?"))):
         return False
     return always or (words_before(match, 1) or [""])[0].lower() in DETERMINERS
