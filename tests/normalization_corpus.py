@@ -26,7 +26,7 @@ ADVERSARIAL = [
     "2024-0", "exp 2024-01 ", "Dec 25 - ", "Jan ", ".312 ", "error 4", "port 80", "A320", "F-1", "a 5 mg ",
     "Mon., ", "on Tues. ", ", Fla.", "Apt. ", "min. ", "EST. ", "7:05 p.m. EST ", "5 mg/", "1 in. ", "Node.js",
     "$5/mo ", "5%-", "1 × ", "√", "Dr. Jr. ",
-    "on 3/4 of ", "in 1", "May 3–", "3 May–1 ", "3 May–", "a 1GB A", "a $1 AB-",
+    "on 3/4 of ", "in 1", "May 3–", "3 May–1 ", "3 May–", "a 1GB A", "a $1 AB-", "ab.io/", "a@ab.ab-", "http://ab.",
 ]
 SPLITS = ("tune", "held")
 

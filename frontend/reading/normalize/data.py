@@ -131,6 +131,11 @@ SPELLED_ACRONYMS = {"FBI", "CIA", "USA", "UK", "EU", "UN", "API", "CPU", "GPU", 
 VOWELS = set("AEIOUY")  # an all-capital word without one cannot be read as a word, so it is spelled ("NFL")
 
 
+# Short labels of a web or e-mail address said letter by letter though they have a vowel ("acme.io": dot i o); the
+# rest of the short labels are spelled as acronyms are: known initialisms ("bbc", "uk") and those without a vowel.
+SPELLED_DOMAIN_LABELS = {"io", "us"}
+
+
 # Zones said by name, as written (EST is eastern standard time even in July); UTC and GMT are said as letters.
 TIME_ZONE_NAMES = {
     "EST": "eastern standard time", "EDT": "eastern daylight time", "CST": "central standard time",

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
+from frontend.reading.normalize.data import SPELLED_ACRONYMS, SPELLED_DOMAIN_LABELS, VOWELS
 from frontend.reading.normalize.spoken import Rule
 
 CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[A-Z])(?=[A-Z][a-z])|_")
@@ -10,7 +12,7 @@ CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[A-Z
 
 def _email(match: re.Match) -> str:
     user, domain = match.group("user"), match.group("domain")
-    return f"{_spoken_address(user)} at {_spoken_address(domain)}"
+    return f"{_spoken_address(user)} at {_spoken_address(spelled_labels(domain))}"
 
 
 def _url(match: re.Match) -> str:
@@ -19,7 +21,21 @@ def _url(match: re.Match) -> str:
     trailing = match.group(0)[len(address):]
     address = re.sub(r"^https?://", "", address, flags=re.I).rstrip("/")
     address = re.sub(r"^www\.", "w w w dot ", address, flags=re.I)
-    return _spoken_address(address) + trailing
+    host = cast(re.Match[str], HOST.match(address)).group(0)  # matches, maybe empty
+    return _spoken_address(spelled_labels(host) + address[len(host):]) + trailing
+
+
+def spelled_labels(host: str) -> str:
+    """'nps.gov' -> 'N P S.gov', 'acme.io' -> 'acme.I O': short labels of a host that no one reads as a word."""
+    return SHORT_LABEL.sub(_spelled_label, host)
+
+
+def _spelled_label(match: re.Match) -> str:
+    label = match.group(0)
+    upper = label.upper()
+    if upper in SPELLED_ACRONYMS or label.lower() in SPELLED_DOMAIN_LABELS or not VOWELS & set(upper):
+        return " ".join(upper)
+    return label
 
 
 def _spoken_address(text: str) -> str:
@@ -28,6 +44,10 @@ def _spoken_address(text: str) -> str:
         text = text.replace(symbol, word)
     text = re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", text)  # "page2" -> "page 2", read later
     return re.sub(r"\s+", " ", text).strip()
+
+
+HOST = re.compile(r"[^/?#]*")
+SHORT_LABEL = re.compile(r"(?<![^.\s-])[A-Za-z]{2,5}(?![^.\s-])")  # a whole label: between dots or dashes
 
 
 TOP_LEVEL_DOMAINS = "com|org|net|edu|gov|io|ai|dev|app|co|uk|us|info|me|tv"
