@@ -134,6 +134,8 @@ VOWELS = set("AEIOUY")  # an all-capital word without one cannot be read as a wo
 # Short labels of a web or e-mail address said letter by letter though they have a vowel ("acme.io": dot i o); the
 # rest of the short labels are spelled as acronyms are: known initialisms ("bbc", "uk") and those without a vowel.
 SPELLED_DOMAIN_LABELS = {"io", "us"}
+# Known initialisms that are English words too: inside a tag or handle, lowercase, they are the word ("#who_cares").
+ACRONYMS_THAT_ARE_WORDS = {"it", "who", "led", "era", "ad", "id", "eta"}
 
 
 # Zones said by name, as written (EST is eastern standard time even in July); UTC and GMT are said as letters.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import cast
 
-from frontend.reading.normalize.data import SPELLED_ACRONYMS, SPELLED_DOMAIN_LABELS, VOWELS
+from frontend.reading.normalize.data import ACRONYMS_THAT_ARE_WORDS, SPELLED_ACRONYMS, SPELLED_DOMAIN_LABELS, VOWELS
 from frontend.reading.normalize.spoken import Rule
 
 CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[A-Z])(?=[A-Z][a-z])|_")
@@ -32,10 +32,14 @@ def spelled_labels(host: str) -> str:
 
 def _spelled_label(match: re.Match) -> str:
     label = match.group(0)
-    upper = label.upper()
-    if upper in SPELLED_ACRONYMS or label.lower() in SPELLED_DOMAIN_LABELS or not VOWELS & set(upper):
-        return " ".join(upper)
-    return label
+    return " ".join(label.upper()) if initials(label) or label.lower() in SPELLED_DOMAIN_LABELS else label
+
+
+def initials(word: str) -> bool:
+    """Whether a word of two to five letters, in any case, is said letter by letter: a known initialism ('nba',
+    'uk') or no vowel ('nps')."""
+    upper = word.upper()
+    return 2 <= len(word) <= 5 and word.isalpha() and (upper in SPELLED_ACRONYMS or not VOWELS & set(upper))
 
 
 def _spoken_address(text: str) -> str:
@@ -63,8 +67,14 @@ EMAIL_ADDRESS: Rule = (
 
 
 def split_words(tag: str) -> str:
-    """'ThrowbackThursday' -> 'Throwback Thursday', 'COVID19' -> 'COVID 19', 'Help_Desk' -> 'Help Desk'."""
-    return " ".join(CAMEL_CASE.sub(" ", tag).split())
+    """'ThrowbackThursday' -> 'Throwback Thursday', 'COVID19' -> 'COVID 19', 'Help_Desk' -> 'Help Desk'; initials
+    written lowercase are spelled ('nba_highlights' -> 'N B A highlights'), capitals are left to the acronyms."""
+    return " ".join(_spelled_word(word) for word in CAMEL_CASE.sub(" ", tag).split())
+
+
+def _spelled_word(word: str) -> str:
+    lowercase_initials = word.islower() and initials(word) and word not in ACRONYMS_THAT_ARE_WORDS
+    return " ".join(word.upper()) if lowercase_initials else word
 
 
 def _hashtag(match: re.Match) -> str:
