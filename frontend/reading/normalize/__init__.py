@@ -84,6 +84,7 @@ RULES: list[Rule] = [
     money.MONEY_SYMBOL_FIRST,
     money.MONEY_SYMBOL_AFTER,
     money.PERCENTAGE,
+    identifiers.OPERATING_SYSTEM,
     identifiers.VERSION_NUMBER,
     times.CLOCK_DURATION,
     times.CLOCK_TIME,

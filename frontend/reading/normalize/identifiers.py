@@ -11,7 +11,17 @@ from frontend.reading.normalize.data import (
     EMERGENCY_NUMBERS,
     PAIRED_CONTEXT,
 )
-from frontend.reading.normalize.spoken import Rule, cardinal, digits, letters, paired, word_after, words_before, year
+from frontend.reading.normalize.spoken import (
+    Rule,
+    cardinal,
+    digits,
+    initials,
+    letters,
+    paired,
+    word_after,
+    words_before,
+    year,
+)
 
 
 def _digit_string(match: re.Match) -> str:
@@ -57,6 +67,16 @@ def _version(match: re.Match) -> str:
         spoken += f" {label.lower() if label.lower() in ('alpha', 'beta') else letters(label.upper())}"
         spoken += f" {cardinal(int(number))}" if number else ""
     return f"version {spoken}" if match.group("v") else spoken
+
+
+def _operating_system(match: re.Match) -> str:
+    """'iOS' I O S, 'macOS' mac O S, 'tvOS' T V O S: a system's name before the capitals OS, said as letters."""
+    name = match.group("name")
+    if len(name) == 1 or initials(name):
+        name = " ".join(name.upper())
+    elif name[0] == "i" and name[1].isupper():  # "iPadOS": I Pad O S
+        name = f"I {name[1:]}"
+    return f"{name} O S"
 
 
 def _isbn(match: re.Match) -> str:
@@ -108,3 +128,5 @@ ISBN: Rule = (
 CVE: Rule = (re.compile(r"\bCVE-(?P<year>\d{4})-(?P<number>\d{4,7})\b"), _cve)
 EXTENSION: Rule = (  # "555-123-4567 x204", "... ext 12"; "ext." is read by the abbreviations
     re.compile(r"(?<=\d[-. ]\d{4})\s(?:x(?=\d)|ext\s?)(?P<number>\d{1,6})\b"), _extension)
+OPERATING_SYSTEM: Rule = (  # "iOS", "macOS", "ChromeOS"; not "CHAOS"
+    re.compile(r"\b(?P<name>[a-z][A-Za-z]{0,11}|[A-Z][a-z]{1,11})OS\b"), _operating_system)

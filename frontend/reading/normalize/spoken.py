@@ -14,6 +14,8 @@ from frontend.reading.normalize.data import (
     MONTH_ABBREVIATIONS,
     MONTHS,
     NOT_NOUNS,
+    SPELLED_ACRONYMS,
+    VOWELS,
     WEEKDAY_NAMES,
 )
 
@@ -78,6 +80,13 @@ def paired(text: str) -> str:
 
 def letters(text: str) -> str:
     return " ".join(c for c in text if c.isalnum())
+
+
+def initials(word: str) -> bool:
+    """Whether a word of two to five letters, in any case, is said letter by letter: a known initialism ('nba',
+    'uk') or no vowel ('nps')."""
+    upper = word.upper()
+    return 2 <= len(word) <= 5 and word.isalpha() and (upper in SPELLED_ACRONYMS or not VOWELS & set(upper))
 
 
 def words_before(match: re.Match, count: int) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import cast
 
-from frontend.reading.normalize.data import ACRONYMS_THAT_ARE_WORDS, SPELLED_ACRONYMS, SPELLED_DOMAIN_LABELS, VOWELS
-from frontend.reading.normalize.spoken import Rule
+from frontend.reading.normalize.data import ACRONYMS_THAT_ARE_WORDS, SPELLED_DOMAIN_LABELS
+from frontend.reading.normalize.spoken import Rule, initials
 
 CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[A-Z])(?=[A-Z][a-z])|_")
 
@@ -33,13 +33,6 @@ def spelled_labels(host: str) -> str:
 def _spelled_label(match: re.Match) -> str:
     label = match.group(0)
     return " ".join(label.upper()) if initials(label) or label.lower() in SPELLED_DOMAIN_LABELS else label
-
-
-def initials(word: str) -> bool:
-    """Whether a word of two to five letters, in any case, is said letter by letter: a known initialism ('nba',
-    'uk') or no vowel ('nps')."""
-    upper = word.upper()
-    return 2 <= len(word) <= 5 and word.isalpha() and (upper in SPELLED_ACRONYMS or not VOWELS & set(upper))
 
 
 def _spoken_address(text: str) -> str:
