@@ -27,7 +27,7 @@ ADVERSARIAL = [
     "Mon., ", "on Tues. ", ", Fla.", "Apt. ", "min. ", "EST. ", "7:05 p.m. EST ", "5 mg/", "1 in. ", "Node.js",
     "$5/mo ", "5%-", "1 × ", "√", "Dr. Jr. ",
     "on 3/4 of ", "in 1", "May 3–", "3 May–1 ", "3 May–", "a 1GB A", "a $1 AB-", "ab.io/", "a@ab.ab-", "http://ab.",
-    "@ab_", "#ab_ab", "aOS", "AbOS ",
+    "@ab_", "#ab_ab", "aOS", "AbOS ", "Ctrl+", "+Del ", "hit Esc ",
 ]
 SPLITS = ("tune", "held")
 

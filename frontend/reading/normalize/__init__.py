@@ -37,6 +37,7 @@ RULES: list[Rule] = [
     web.HASHTAG,
     web.HANDLE,
     web.DOT_JS,
+    symbols.KEY,
     symbols.OPTIONAL_PLURAL,
     symbols.APPROXIMATELY,
     symbols.COMPARISON,

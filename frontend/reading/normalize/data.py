@@ -154,6 +154,14 @@ SYMBOLS = {"&": " and ", "@": " at ", "+": " plus ", "=": " equals ", "%": " per
            "©": " copyright ", "★": " star ", "×": " times ", "÷": " divided by ", "±": " plus or minus ",
            "−": " minus ", "≈": " approximately ", "≠": " not equal to ", "≤": " less than or equal to ",
            "≥": " greater than or equal to ", "√": " the square root of "}
+# Keys as they are said; the first always, the rest in a combination ("Ctrl+Alt+Del"), after "press" ("Hit Esc")
+# or before "key" ("the Esc key"), since "Del Mar" and "Opt in" are no keys.
+KEY_NAMES = {"Ctrl": "control", "Cmd": "command", "Esc": "escape", "Del": "delete", "Opt": "option",
+             "PgUp": "page up", "PgDn": "page down", "Ins": "insert", "Fn": "function"}
+ALWAYS_KEYS = {"Ctrl", "Cmd", "PgUp", "PgDn"}
+KEY_VERBS = {"press", "hit", "tap", "hold", "pressing", "hitting", "holding", "then", "or", "and"}
+
+
 COMPARISONS = {"<": " less than ", ">": " greater than ", "*": " times "}  # only between spaces: "5 < 7"
 SUPERSCRIPTS = {"²": "squared", "³": "cubed"} | {digit: f"to the {ordinal}" for digit, ordinal in zip(
     "⁰¹⁴⁵⁶⁷⁸⁹", ("zeroth", "first", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"), strict=True)}
