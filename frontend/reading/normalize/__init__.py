@@ -41,6 +41,10 @@ RULES: list[Rule] = [
     symbols.OPTIONAL_PLURAL,
     symbols.APPROXIMATELY,
     symbols.COMPARISON,
+    symbols.GREEK_LETTER,
+    symbols.TERM,
+    symbols.POWER,
+    symbols.SPACED_MINUS,
     abbreviations.ABBREVIATION_WORD,
     abbreviations.STATE,
     abbreviations.WEEKDAY_ABBREVIATION,
@@ -117,7 +121,8 @@ CATEGORIES = {"urls": {web.WEB_ADDRESS}, "emails": {web.EMAIL_ADDRESS},
               "phones": {identifiers.PHONE_TRUNK_PREFIX, identifiers.PHONE_NORTH_AMERICAN,
                          identifiers.PHONE_INTERNATIONAL, identifiers.LOCAL_PHONE, identifiers.EXTENSION},
               "units": {units.AMOUNT_WITH_UNIT, units.UNIT_PER_UNIT}, "optional_plurals": {symbols.OPTIONAL_PLURAL},
-              "symbols": {symbols.LEFTOVER_SYMBOL, symbols.COMPARISON, symbols.APPROXIMATELY, symbols.SUPERSCRIPT}}
+              "symbols": {symbols.LEFTOVER_SYMBOL, symbols.COMPARISON, symbols.APPROXIMATELY, symbols.SUPERSCRIPT,
+                          symbols.POWER, symbols.SPACED_MINUS, symbols.GREEK_LETTER}}
 
 
 def normalize(text: str, skip: frozenset[str] = frozenset()) -> str:

@@ -167,6 +167,15 @@ SUPERSCRIPTS = {"²": "squared", "³": "cubed"} | {digit: f"to the {ordinal}" fo
     "⁰¹⁴⁵⁶⁷⁸⁹", ("zeroth", "first", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"), strict=True)}
 
 
+GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "Δ": "delta", "ε": "epsilon", "θ": "theta",
+                 "λ": "lambda", "π": "pi", "ρ": "rho", "σ": "sigma", "Σ": "sigma", "τ": "tau", "φ": "phi", "ω": "omega",
+                 "Ω": "omega"}  # not µ/μ: micro, read with its unit ("5 μg")
+# A number joined to one of these letters is a term of an equation beside a sign ("3x + 5 = 20": three x); units
+# of one letter (m, g, s, h, l) are left out, and "3x" alone is three times.
+VARIABLES = "abcknpqrtxyz"
+POWERS = {2: "squared", 3: "cubed"}
+
+
 DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
 
 

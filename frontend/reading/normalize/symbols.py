@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import re
 
-from frontend.reading.normalize.data import ALWAYS_KEYS, COMPARISONS, KEY_NAMES, KEY_VERBS, SUPERSCRIPTS, SYMBOLS
-from frontend.reading.normalize.spoken import Rule, word_after, words_before
+from frontend.reading.normalize.data import (
+    ALWAYS_KEYS,
+    COMPARISONS,
+    GREEK_LETTERS,
+    KEY_NAMES,
+    KEY_VERBS,
+    POWERS,
+    SUPERSCRIPTS,
+    SYMBOLS,
+    VARIABLES,
+)
+from frontend.reading.normalize.spoken import Rule, ordinal, word_after, words_before
 
 
 def _symbol(match: re.Match) -> str:
@@ -39,9 +49,47 @@ def _key(match: re.Match) -> str:
     return match.group(0).replace(key, KEY_NAMES[key]) if is_key else match.group(0)
 
 
+def _term(match: re.Match) -> str:
+    """'3x + 5 = 20' three x plus five; '3x faster' is left to the multipliers (three times)."""
+    before = match.string[max(0, match.start() - 2):match.start()].rjust(2)
+    sign_before = before[1] in SIGNS - {"-"} or (before[1] == " " and before[0] in SIGNS)  # "B-3a" is a room
+    in_equation = sign_before or SIGN_AFTER.match(match.string, match.end())
+    return f"{match.group('number')} {match.group('variable')}" if in_equation else match.group(0)
+
+
+def _power(match: re.Match) -> str:
+    """'2^10' two to the tenth, 'x^2' x squared, '10^-3' ten to the minus third, '2^n' two to the n."""
+    exponent = match.group("exponent")
+    if not exponent[-1].isdigit():
+        return f" to the {exponent}"
+    number = int(exponent.lstrip("-−"))
+    if number in POWERS and exponent[0].isdigit():
+        return f" {POWERS[number]}"
+    return f" to the {'minus ' if not exponent[0].isdigit() else ''}{ordinal(number)}"
+
+
+def _greek(match: re.Match) -> str:
+    return f" {GREEK_LETTERS[match.group(0)]} "
+
+
+def _minus(match: re.Match) -> str:
+    """'7 = 3n - 2': a spaced hyphen between terms is minus where an equals sign is near; '102 - 99' is a score."""
+    window = match.string[max(0, match.start() - 30):match.end() + 30]
+    return "minus" if "=" in window else match.group(0)
+
+
+SIGNS = set("+-=<>×÷−≤≥≠^(")
+SIGN_AFTER = re.compile(r"\s?(?:[+=<>^×÷−≤≥≠²³]|-(?=\s?(?:[\d(]|[a-z](?!\w))))")  # "3x-zoom" is no equation
+
+
 OPTIONAL_PLURAL: Rule = (re.compile(r"(?<=[A-Za-z])\([sS]\)(?!\w)"), _optional_plural)
 APPROXIMATELY: Rule = (re.compile(r"(?<![\w~])~\s?(?=[\d$€£¥₹])"), _approximately)  # "~20": about twenty
 COMPARISON: Rule = (re.compile(r"(?<=\s)[<>*](?=\s)"), _comparison)  # "5 < 7", "5 * 4"; not "<b>" or "*bold*"
 SUPERSCRIPT: Rule = (re.compile(r"(?<=[\w)])[²³⁰¹⁴⁵⁶⁷⁸⁹]"), _superscript)
 LEFTOVER_SYMBOL: Rule = (re.compile("[" + re.escape("".join(SYMBOLS)) + "]"), _symbol)
 KEY: Rule = (re.compile(r"(?P<before>\+\s?)?\b(?P<key>" + "|".join(KEY_NAMES) + r")\b(?P<after>\s?\+)?"), _key)
+TERM: Rule = (
+    re.compile(rf"(?<![\w.,])(?P<number>\d{{1,6}}(?:\.\d{{1,6}})?)(?P<variable>[{VARIABLES}])(?![^\W²³]|\.\d)"), _term)
+POWER: Rule = (re.compile(r"(?<=[\w)])\^(?P<exponent>[-−]?\d{1,4}|[a-z])(?!\w|\.\d)"), _power)  # after TERM: "3x^2"
+GREEK_LETTER: Rule = (re.compile("[" + "".join(GREEK_LETTERS) + "]"), _greek)
+SPACED_MINUS: Rule = (re.compile(r"(?<=[\w)²³] )-(?= [\w(])"), _minus)
