@@ -50,6 +50,7 @@ RULES: list[Rule] = [
     abbreviations.WEEKDAY_ABBREVIATION,
     abbreviations.EXPANSION,
     abbreviations.ROMAN_NUMERAL,
+    identifiers.CODE,
     identifiers.ISBN,
     identifiers.CVE,
     finance.FISCAL_YEAR,

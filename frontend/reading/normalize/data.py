@@ -221,6 +221,9 @@ MODERN_YEARS = range(1900, 2100)
 # the emergency numbers next to "call", and any number written with a leading zero ("0042", "007").
 DIGIT_CONTEXT = {"pin", "code", "passcode", "password", "combination", "otp", "extension", "account", "zip",
                  "postcode", "ending", "serial", "confirmation", "tracking", "reference", "routing", "sku"}
+# Codes of capitals and digits are spelled, each character alone ("QX7K2M"), when they alternate three times or
+# more; after these words also a code of a few capitals then digits ("plate ABC123"), but not a word ("code SAVE20").
+CODE_CONTEXT = DIGIT_CONTEXT | {"plate", "booking", "ticket", "voucher", "locator", "pnr", "vin", "registration"}
 # Numbers read in pairs, as they are said: "error 404" four oh four, "port 8080", "Boeing 737", "RTX 4090".
 PAIRED_CONTEXT = {"error", "port", "boeing", "rtx", "gtx", "rx", "airbus", "cessna", "embraer"}
 

@@ -5,6 +5,7 @@ import re
 from typing import cast
 
 from frontend.reading.normalize.data import (
+    CODE_CONTEXT,
     DIGIT_CONTEXT,
     DIGIT_FILLERS,
     EMERGENCY_CONTEXT,
@@ -37,6 +38,19 @@ def _digit_string(match: re.Match) -> str:
     if previous and previous[-1] in PAIRED_CONTEXT and "-" not in number:  # "error 404", "Boeing 737"
         return paired(number)
     return number
+
+
+def _code(match: re.Match) -> str:
+    """'QX7K2M' Q X seven K two M, 'H1N1', 'Y2K'; 'plate ABC123' after a word that announces a code."""
+    code = match.group(0)
+    runs = CODE_RUN.findall(code)
+    previous = [w.lower().strip(":,") for w in words_before(match, 3)]
+    while previous and previous[-1] in DIGIT_FILLERS:
+        previous.pop()
+    announced = previous and previous[-1] in CODE_CONTEXT and len(runs) == 2 and len(runs[0]) <= 3
+    if len(runs) < 3 and not announced:
+        return code
+    return " ".join(digits(c) if c.isdigit() else c for c in code)
 
 
 def _flight(match: re.Match) -> str:
@@ -130,3 +144,5 @@ EXTENSION: Rule = (  # "555-123-4567 x204", "... ext 12"; "ext." is read by the 
     re.compile(r"(?<=\d[-. ]\d{4})\s(?:x(?=\d)|ext\s?)(?P<number>\d{1,6})\b"), _extension)
 OPERATING_SYSTEM: Rule = (  # "iOS", "macOS", "ChromeOS"; not "CHAOS"
     re.compile(r"\b(?P<name>[a-z][A-Za-z]{0,11}|[A-Z][a-z]{1,11})OS\b"), _operating_system)
+CODE_RUN = re.compile(r"[A-Z]+|\d+")
+CODE: Rule = (re.compile(r"(?<![\w.@#/-])(?=[A-Z]{0,11}\d)(?=\d{0,11}[A-Z])[A-Z0-9]{3,12}(?![\w-])"), _code)
