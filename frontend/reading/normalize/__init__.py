@@ -66,6 +66,7 @@ RULES: list[Rule] = [
     times.MINUTES,
     units.DIMENSIONS,
     units.RESOLUTION,
+    identifiers.PHONE_VANITY,
     identifiers.PHONE_TRUNK_PREFIX,
     dates.YEAR_ERA_AFTER,
     dates.YEAR_ERA_BEFORE,
@@ -119,7 +120,7 @@ RULES: list[Rule] = [
 
 # Categories a request may turn off (Kokoro-FastAPI's normalization_options), each with the rules it names.
 CATEGORIES = {"urls": {web.WEB_ADDRESS}, "emails": {web.EMAIL_ADDRESS},
-              "phones": {identifiers.PHONE_TRUNK_PREFIX, identifiers.PHONE_NORTH_AMERICAN,
+              "phones": {identifiers.PHONE_VANITY, identifiers.PHONE_TRUNK_PREFIX, identifiers.PHONE_NORTH_AMERICAN,
                          identifiers.PHONE_INTERNATIONAL, identifiers.LOCAL_PHONE, identifiers.EXTENSION},
               "units": {units.AMOUNT_WITH_UNIT, units.UNIT_PER_UNIT}, "optional_plurals": {symbols.OPTIONAL_PLURAL},
               "symbols": {symbols.LEFTOVER_SYMBOL, symbols.COMPARISON, symbols.APPROXIMATELY, symbols.SUPERSCRIPT,

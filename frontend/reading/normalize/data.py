@@ -231,6 +231,9 @@ PAIRED_CONTEXT = {"error", "port", "boeing", "rtx", "gtx", "rx", "airbus", "cess
 DIGIT_FILLERS = {"is", "was", "in", "number", "no.", "#"}
 
 
+TOLL_FREE_CODES = {"800", "833", "844", "855", "866", "877", "888"}  # "800-555-TAXI" is a number spelled in words
+
+
 EMERGENCY_NUMBERS = {"911", "999", "112", "000"}
 
 

@@ -11,6 +11,7 @@ from frontend.reading.normalize.data import (
     EMERGENCY_CONTEXT,
     EMERGENCY_NUMBERS,
     PAIRED_CONTEXT,
+    TOLL_FREE_CODES,
 )
 from frontend.reading.normalize.spoken import (
     Rule,
@@ -59,8 +60,17 @@ def _flight(match: re.Match) -> str:
 
 
 def _phone(match: re.Match) -> str:
+    """'+44 20 7946 0958' plus four four, two zero, ...: digit by digit, group by group, the plus said."""
     groups = [g for g in re.split(r"\D+", match.group(0)) if g]
-    return ", ".join(digits(g) for g in groups)
+    return ("plus " if match.group(0).startswith("+") else "") + ", ".join(digits(g) for g in groups)
+
+
+def _vanity_phone(match: re.Match) -> str:
+    """'1-888-FLOWERS' one, eight eight eight, flowers: a toll-free or long-distance number with words in it."""
+    groups = match.group(0).split("-")
+    if not (match.group("trunk") or match.group("area") in TOLL_FREE_CODES) or not re.search("[A-Z]", match.group(0)):
+        return match.group(0)
+    return ", ".join(digits(g) if g.isdigit() else g.lower() if g.isalpha() else letters(g) for g in groups)
 
 
 def _local_phone(match: re.Match) -> str:
@@ -146,3 +156,6 @@ OPERATING_SYSTEM: Rule = (  # "iOS", "macOS", "ChromeOS"; not "CHAOS"
     re.compile(r"\b(?P<name>[a-z][A-Za-z]{0,11}|[A-Z][a-z]{1,11})OS\b"), _operating_system)
 CODE_RUN = re.compile(r"[A-Z]+|\d+")
 CODE: Rule = (re.compile(r"(?<![\w.@#/-])(?=[A-Z]{0,11}\d)(?=\d{0,11}[A-Z])[A-Z0-9]{3,12}(?![\w-])"), _code)
+PHONE_VANITY: Rule = (
+    re.compile(r"(?<![\w+.-])(?:(?P<trunk>1)-)?(?P<area>\d{3})-[A-Z0-9]{2,10}(?:-[A-Z0-9]{2,10}){0,2}(?![\w-])"),
+    _vanity_phone)
