@@ -171,8 +171,8 @@ GREEK_LETTERS = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "Δ"
                  "λ": "lambda", "π": "pi", "ρ": "rho", "σ": "sigma", "Σ": "sigma", "τ": "tau", "φ": "phi", "ω": "omega",
                  "Ω": "omega"}  # not µ/μ: micro, read with its unit ("5 μg")
 # A number joined to one of these letters is a term of an equation beside a sign ("3x + 5 = 20": three x); units
-# of one letter (m, g, s, h, l) are left out, and "3x" alone is three times.
-VARIABLES = "abcknpqrtxyz"
+# of one letter (m, g, s, h, l), scales (k) and pence or hours (p) are left out, and "3x" alone is three times.
+VARIABLES = "abcnqrtxyz"
 POWERS = {2: "squared", 3: "cubed"}
 
 

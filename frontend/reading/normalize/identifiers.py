@@ -1,4 +1,5 @@
-"""Identifiers read in groups or digit by digit: phone numbers, codes, flight and version numbers."""
+"""Identifiers read in groups or digit by digit: phone numbers, codes, flight and version numbers, systems' names
+("iOS")."""
 from __future__ import annotations
 
 import re

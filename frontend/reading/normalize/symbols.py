@@ -1,5 +1,5 @@
-"""Symbols: math and comparison signs, superscript powers, approximately, optional plurals ("file(s)") and the
-symbols left after every other rule ("&", "#")."""
+"""Symbols: math and comparison signs, terms and powers ("3x + 5", "2^10", "x²"), Greek letters, approximately,
+optional plurals ("file(s)"), keys ("Ctrl + C") and the symbols left after every other rule ("&", "#")."""
 from __future__ import annotations
 
 import re
@@ -79,7 +79,7 @@ def _minus(match: re.Match) -> str:
 
 
 SIGNS = set("+-=<>×÷−≤≥≠^(")
-SIGN_AFTER = re.compile(r"\s?(?:[+=<>^×÷−≤≥≠²³]|-(?=\s?(?:[\d(]|[a-z](?!\w))))")  # "3x-zoom" is no equation
+SIGN_AFTER = re.compile(r"\s?[+=<>^×÷−≤≥≠²³]|\s-\s")  # a hyphen only spaced: "3x-zoom", "10k-20k", "9a-5p"
 
 
 OPTIONAL_PLURAL: Rule = (re.compile(r"(?<=[A-Za-z])\([sS]\)(?!\w)"), _optional_plural)
@@ -88,8 +88,8 @@ COMPARISON: Rule = (re.compile(r"(?<=\s)[<>*](?=\s)"), _comparison)  # "5 < 7", 
 SUPERSCRIPT: Rule = (re.compile(r"(?<=[\w)])[²³⁰¹⁴⁵⁶⁷⁸⁹]"), _superscript)
 LEFTOVER_SYMBOL: Rule = (re.compile("[" + re.escape("".join(SYMBOLS)) + "]"), _symbol)
 KEY: Rule = (re.compile(r"(?P<before>\+\s?)?\b(?P<key>" + "|".join(KEY_NAMES) + r")\b(?P<after>\s?\+)?"), _key)
-TERM: Rule = (
-    re.compile(rf"(?<![\w.,])(?P<number>\d{{1,6}}(?:\.\d{{1,6}})?)(?P<variable>[{VARIABLES}])(?![^\W²³]|\.\d)"), _term)
+TERM: Rule = (re.compile(rf"(?<![\w.,$€£¥₹])(?P<number>\d{{1,6}}(?:\.\d{{1,6}})?)(?P<variable>[{VARIABLES}])"
+                         r"(?![^\W²³]|\.\d)"), _term)
 POWER: Rule = (re.compile(r"(?<=[\w)])\^(?P<exponent>[-−]?\d{1,4}|[a-z])(?!\w|\.\d)"), _power)  # after TERM: "3x^2"
 GREEK_LETTER: Rule = (re.compile("[" + "".join(GREEK_LETTERS) + "]"), _greek)
 SPACED_MINUS: Rule = (re.compile(r"(?<=[\w)²³] )-(?= [\w(])"), _minus)
