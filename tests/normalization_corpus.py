@@ -29,7 +29,7 @@ ADVERSARIAL = [
     "on 3/4 of ", "in 1", "May 3–", "3 May–1 ", "3 May–", "a 1GB A", "a $1 AB-", "ab.io/", "a@ab.ab-", "http://ab.",
     "@ab_", "#ab_ab", "aOS", "AbOS ", "Ctrl+", "+Del ", "hit Esc ",
     "2^", "^^^", "2^-", "3x ", "3x + ", "1 - 1 = ", " - ", "πr²", "3x^2", "A1", "A1 ", "plate A1 ", "1A",
-    "+44 ", "+4 4 ", "1-888-A", "1-888-AB-", "800-AB",
+    "+44 ", "+4 4 ", "1-888-A", "1-888-AB-", "800-AB", "α", "aπ1",
 ]
 SPLITS = ("tune", "held")
 

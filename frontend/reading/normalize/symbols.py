@@ -69,7 +69,10 @@ def _power(match: re.Match) -> str:
 
 
 def _greek(match: re.Match) -> str:
-    return f" {GREEK_LETTERS[match.group(0)]} "
+    """'πr²' pi r squared, '2π' two pi, 'α-helix' alpha-helix: the name, apart from a letter or digit it touches."""
+    text, start, end = match.string, match.start(), match.end()
+    before = " " if text[start - 1:start].isalnum() else ""
+    return f"{before}{GREEK_LETTERS[match.group(0)]}{' ' if text[end:end + 1].isalnum() else ''}"
 
 
 def _minus(match: re.Match) -> str:
