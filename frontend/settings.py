@@ -42,6 +42,8 @@ class Settings(BaseSettings):
                             "`too_many_chunks` (4096 characters of one-word sentences are about 800)")
     max_blend_voices: int = Field(8, ge=1, description="distinct voices in one blend (a voice named twice counts "
                                   "once); more: 400 `too_many_voices`")
+    max_speakers: int = Field(16, ge=1, description="distinct voices one request may name in `[voice:]` tags, SSML "
+                              "`<voice>`, dialogue turns and `voice_aliases`; more: 400 `too_many_speakers`")
     max_held_bytes: int = Field(8 << 20, ge=1 << 16, description="bytes of a whole file (wav, flac) held in memory "
                                 "per request while it is encoded; the rest is spooled to a temporary file")
     default_voice: str = Field("af_heart", description="voice when a request names none")

@@ -148,7 +148,7 @@ def test_cues_break_at_sentences_pauses_and_two_lines():
     assert texts[-1] == "Done & dusted <ok>"
     assert all(len(line) <= captions.LINE_WIDTH for cue in texts for line in cue.split("\n"))
     assert all(cue.count("\n") <= 1 for cue in texts)
-    assert " ".join(t.replace("\n", " ") for t in texts) == ssml.INLINE_PAUSE.sub("", text).replace("  ", " ")
+    assert " ".join(t.replace("\n", " ") for t in texts) == ssml.INLINE_TAG.sub("", text).replace("  ", " ")
     assert cues[0].end == cues[1].start < cues[0].start + captions.MIN_CUE_S  # a short cue: held till the next
 
     assert read_vtt(captions.webvtt(cues)) == [(round(c.start, 3), round(c.end, 3), c.text) for c in cues]

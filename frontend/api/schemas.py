@@ -1,12 +1,21 @@
 """Wire schemas: the union of the seed providers' speech request fields, and the other responses."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from frontend.synthesis.defaults import response_format
-from frontend.synthesis.request import Mode, SpeechInput
+from frontend.synthesis.request import Alias, Mode, SpeechInput
 from kokoro_core.contract import MAX_SPEED, MIN_SPEED
 
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "raw"]
@@ -17,6 +26,18 @@ PcmEncoding = Literal["pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"]
 class VoiceRef(BaseModel):
     """OpenAI's object form of a voice."""
     id: str
+
+
+class VoiceAlias(BaseModel):
+    """Kokoro-FastAPI's voice alias with a rate of its own."""
+    voice: str = Field(max_length=1000, description="a voice id, an OpenAI voice name or a blend")
+    rate: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED, allow_inf_nan=False, description="this voice's own rate: "
+                        "its text at this times the request's speed (and any [rate:] tag's)")
+
+
+MAX_ALIASES = 64
+AliasName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\[\]+()]+$")]
+VoiceAliases = Annotated[dict[AliasName, str | VoiceAlias], Field(max_length=MAX_ALIASES)]
 
 
 class NormalizationOptions(BaseModel):
@@ -82,6 +103,16 @@ class SpeechRequest(BaseModel):
     alignment: Literal["none", "word"] | None = Field(
         None, description="Together's, and an extension to OpenAI's SSE: `word` adds each chunk's word timestamps "
                           "to a stream of events (`stream: true` or `stream_format: sse`); other responses ignore it")
+    return_timing: bool = Field(False, description="Kokoro-FastAPI: with `return_download_link`, a JSON file of "
+                                "when each chunk of text sounds ({\"chunks\": [{text, start, end}]}, pauses with "
+                                "text \"\"), its path in the X-Timing-Path header")
+    allow_voice_tags: bool = Field(False, description="Kokoro-FastAPI: `[voice:name]` in `input` switches the voice "
+                                   "(and language) for what follows, `[rate:0.8]` its rate; SSML's <voice name> too")
+    voice_aliases: VoiceAliases | None = Field(None, description="Kokoro-FastAPI: names (any case) for voices, used "
+                                               "by `voice` and [voice:] tags: {\"narrator\": \"af_bella(2)+af_sky\", "
+                                               "\"grandpa\": {\"voice\": \"am_michael\", \"rate\": 0.8}}")
+    ssml: bool = Field(False, description="Kokoro-FastAPI: `input` is SSML (needs `allow_voice_tags`, as there); "
+                                          "an input starting with <speak> is read as SSML either way")
 
     @model_validator(mode="before")
     @classmethod
@@ -115,7 +146,74 @@ class SpeechRequest(BaseModel):
             sample_rate=self.sample_rate, speed=self.speed, normalize=normalize, skip=skip,
             volume=self.volume_multiplier,
             download_format=(self.download_format or kind) if self.return_download_link else None,
-            timed=timed or (self.alignment == "word" and mode in (Mode.SSE, Mode.TOGETHER)))
+            timed=timed or (self.alignment == "word" and mode in (Mode.SSE, Mode.TOGETHER)),
+            voice_tags=self.allow_voice_tags, as_ssml=self.ssml, voice_aliases=aliases(self.voice_aliases),
+            chunk_timing=self.return_timing)
+
+
+def aliases(written: dict[str, str | VoiceAlias] | None) -> dict[str, Alias]:
+    """The request's voice aliases by lowercase name."""
+    return {name.lower(): Alias(alias, 1.0) if isinstance(alias, str) else Alias(alias.voice, alias.rate)
+            for name, alias in (written or {}).items()}
+
+
+class Turn(BaseModel):
+    voice: str = Field(min_length=1, max_length=1000, pattern=r"^[^\[\]]+$", description="who says it: a voice "
+                       "id, an OpenAI voice name, a blend or one of `voice_aliases`")
+    text: str = Field(min_length=1, description="what they say (inline tags allowed, as in `input`)")
+
+
+MAX_TURNS = 512
+
+
+class DialogueRequest(SpeechRequest):
+    """POST /dev/dialogue (Kokoro-FastAPI's): ordered turns, each in its own voice, a pause between two speakers;
+    spoken as `input` with voice tags (the turns' texts count against MAX_INPUT_CHARS), the other fields as for
+    /v1/audio/speech."""
+    input: str = Field("", description="not used: the turns are the input")
+    turns: list[Turn] = Field(min_length=1, max_length=MAX_TURNS)
+    pause_between_turns: float = Field(0.4, ge=0, le=10, allow_inf_nan=False, description="seconds of silence "
+                                       "where the speaker changes (consecutive turns of one voice are joined)")
+
+    def tagged_input(self) -> str:
+        """The turns as `input` with voice tags, consecutive turns of one voice joined."""
+        written, speaker = [], None
+        for turn in self.turns:
+            if turn.voice != speaker:
+                if speaker is not None and self.pause_between_turns:
+                    written.append(f"[pause:{self.pause_between_turns:g}s]")
+                written.append(f"[voice:{turn.voice}]")
+                speaker = turn.voice
+            written.append(turn.text)
+        return " ".join(written)
+
+    def speech_input(self, timed: bool = False) -> SpeechInput:
+        spoken = self.model_copy(update={"input": self.tagged_input(), "voice": self.turns[0].voice,
+                                         "allow_voice_tags": True})
+        return SpeechRequest.speech_input(spoken, timed)
+
+
+class SsmlRequest(BaseModel):
+    """POST /dev/ssml: SSML to translate into the inline tag language."""
+    text: str = Field(min_length=1, validation_alias=AliasChoices("text", "input", "ssml"),
+                      description="SSML, starting with <speak> (also accepted as `input`)")
+    voice: str | None = Field(None, max_length=1000, description="the voice outside <voice> elements (it is named "
+                              "where a <voice> ends); the default voice when left out")
+
+
+class SsmlTranslation(BaseModel):
+    text: str = Field(description="the same speech as inline tags: [voice:], [rate:], [pause:Ns], [word](/ipa/)")
+
+
+class SsmlCapabilities(BaseModel):
+    """GET /dev/ssml: what SSML is read, and how."""
+    elements: dict[str, list[str]] = Field(description="each supported element and its attributes")
+    needs_voice_tags: list[str] = Field(description="elements that need `allow_voice_tags`")
+    break_strengths: dict[str, float] = Field(description="<break strength> in seconds")
+    prosody_rates: dict[str, float] = Field(description="<prosody rate> names, as rates")
+    rate_bounds: tuple[float, float]
+    max_break_s: float
+    max_depth: int
 
 
 class CaptionsRequest(SpeechRequest):
@@ -126,8 +224,8 @@ class CaptionsRequest(SpeechRequest):
 
 
 class CaptionedSpeechRequest(BaseModel):
-    """POST /dev/captioned_speech, as Kokoro-FastAPI takes it. Its other fields (return_download_link,
-    allow_voice_tags, ssml, voice_aliases...) are accepted and ignored."""
+    """POST /dev/captioned_speech, as Kokoro-FastAPI takes it. Its other fields (return_download_link...) are
+    accepted and ignored."""
     model_config = ConfigDict(extra="ignore")
 
     model: str = "kokoro"
@@ -142,6 +240,9 @@ class CaptionedSpeechRequest(BaseModel):
     volume_multiplier: float = Field(1.0, ge=0, le=10, allow_inf_nan=False, description="as for /v1/audio/speech")
     sample_rate: int | None = Field(None, ge=8000, le=48000, description="extension: output rate, as for "
                                                                           "/v1/audio/speech")
+    allow_voice_tags: bool = Field(False, description="as for /v1/audio/speech; each timestamp then names its voice")
+    voice_aliases: VoiceAliases | None = Field(None, description="as for /v1/audio/speech")
+    ssml: bool = Field(False, description="as for /v1/audio/speech")
 
     @field_validator("response_format", mode="before")
     @classmethod
@@ -157,6 +258,8 @@ class WordTimestamp(BaseModel):
     end_time: float
     char_start: int = Field(description="extension: the word is input[char_start:char_end] (Unicode code points)")
     char_end: int
+    voice: str | None = Field(None, exclude_if=lambda voice: voice is None,
+                              description="who speaks it, only when the input switches voices ([voice:] tags)")
 
 
 class CaptionedSpeechResponse(BaseModel):

@@ -105,7 +105,7 @@ async def _errors_in_band(items: AsyncIterator[str], render: Callable[[APIError]
 
 def timestamps(words: list[TimedWord]) -> list[WordTimestamp]:
     return [WordTimestamp(word=w.word.text, start_time=w.start_s, end_time=w.end_s, char_start=w.word.start,
-                          char_end=w.word.end) for w in words]
+                          char_end=w.word.end, voice=w.voice) for w in words]
 
 
 def captioned(plan: Plan, data: bytes, words: list[TimedWord]) -> CaptionedSpeechResponse:

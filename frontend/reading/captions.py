@@ -65,7 +65,7 @@ def _text(text: str, start: int, end: int) -> str:
     while end < len(text) and text[end] in EDGE_PUNCTUATION - OPENING:
         end += 1
     shown = text[start:end]
-    shown = html.unescape(SSML_MARKUP.sub(" ", shown)) if ssml.is_ssml(text) else ssml.INLINE_PAUSE.sub(" ", shown)
+    shown = html.unescape(SSML_MARKUP.sub(" ", shown)) if ssml.is_ssml(text) else ssml.INLINE_TAG.sub(" ", shown)
     return " ".join(OVERRIDE.sub(r"\1", shown).split())
 
 

@@ -17,6 +17,7 @@ class Chunk:
     token_ids: list[int]
     rate: float = 1.0  # times the request's speed (SSML <prosody rate>)
     pause_samples: int = 0  # silence after the chunk's audio, at 24 kHz (SSML <break>, [pause:1s])
+    voice: str | None = None  # who speaks it, as a [voice:] tag names it; None: the request's voice
 
 
 def text_chunks(phonemizer: Phonemizer, text: str, language: str, max_tokens: int = MAX_TOKENS,

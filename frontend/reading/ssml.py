@@ -1,9 +1,13 @@
-"""Markup in `input`: SSML (an input that starts with `<speak`) and Kokoro-FastAPI's inline pause `[pause:1.5s]`,
-turned into parts to speak, each with its rate and the silence after it.
+"""Markup in `input`: SSML (an input that starts with `<speak`) and Kokoro-FastAPI's inline tags, turned into
+parts to speak, each with its voice, its rate and the silence after it.
+
+Inline tags: `[pause:1.5s]` always; `[voice:name]` (a voice, a blend or an alias: it speaks what follows) and
+`[rate:0.8]` (times the speaker's own rate, until the next voice tag) when the request allows voice tags.
 
 SSML is parsed by defusedxml (expat with DTDs, entity declarations and external references refused). Supported:
-<speak>, <p>, <s>, <break time|strength>, <prosody rate>, <phoneme alphabet="ipa" ph>, <say-as interpret-as>,
-<sub alias>. Anything else, or malformed markup, is a 400 that names the element."""
+<speak>, <p>, <s>, <break time|strength>, <prosody rate>, <voice name> (with voice tags allowed),
+<phoneme alphabet="ipa" ph>, <say-as interpret-as>, <sub alias>. Anything else, or malformed markup, is a 400
+that names the element. `to_tags` writes parts back as inline tags (POST /dev/ssml)."""
 from __future__ import annotations
 
 import re
@@ -23,37 +27,84 @@ BREAK_STRENGTHS = {"none": 0.0, "x-weak": 0.1, "weak": 0.25, "medium": 0.5, "str
 RATE_NAMES = {"x-slow": 0.5, "slow": 0.75, "medium": 1.0, "default": 1.0, "fast": 1.25, "x-fast": 1.5}
 DURATION = re.compile(r"\s*(\d{1,5}(?:\.\d{1,3})?)\s*(ms|s)\s*")
 RATE = re.compile(r"\s*([+-]?\d{1,3}(?:\.\d{1,3})?)\s*(%?)\s*")
-INLINE_PAUSE = re.compile(r"\[pause:(?P<duration>[^\]]{1,20})\]", re.IGNORECASE)
-# Kokoro-FastAPI's speaker and rate switches (its allow_voice_tags): refused, not read aloud as words.
-INLINE_VOICE_OR_RATE = re.compile(r"\[(?:voice|rate):[^\]]{0,200}\]", re.IGNORECASE)
+INLINE_TAG = re.compile(r"\[(?P<kind>pause|voice|rate):(?P<value>[^\]]{0,200})\]", re.IGNORECASE)
+VOICE_TAGS_OFF = ("inline voice and rate tags need `allow_voice_tags: true` (Kokoro-FastAPI's switch); without it, "
+                  "send one request per voice, and <prosody rate> in SSML for a rate")
 SAY_AS = {"characters", "spell-out", "cardinal", "ordinal", "date", "time", "telephone"}
 ATTRIBUTES = {"speak": set(), "p": set(), "s": set(), "break": {"time", "strength"}, "prosody": {"rate"},
-              "phoneme": {"alphabet", "ph"}, "say-as": {"interpret-as", "format", "detail"}, "sub": {"alias"}}
+              "phoneme": {"alphabet", "ph"}, "say-as": {"interpret-as", "format", "detail"}, "sub": {"alias"},
+    "voice": {"name"}}
 IGNORED_ATTRIBUTES = {"version", "lang", "base", "id"}  # <speak version xml:lang> and the like carry nothing here
 
 
 @dataclass
 class Part:
-    """Text to speak (possibly with `[word](/phonemes/)` overrides) at `rate` times the request's speed,
-    then `pause_s` seconds of silence."""
+    """Text to speak (possibly with `[word](/phonemes/)` overrides) by `voice` (as named; None: the request's
+    voice) at `rate` times the request's speed (and the voice's own rate), then `pause_s` seconds of silence."""
     text: str
     rate: float = 1.0
     pause_s: float = 0.0
+    voice: str | None = None
 
 
-def parse(text: str) -> list[Part]:
+def parse(text: str, voice_tags: bool = False, as_ssml: bool = False) -> list[Part]:
     """The parts of an input: SSML when it starts with `<speak` (or an XML declaration or DOCTYPE, which the
-    parser then refuses), else text with inline pauses."""
+    parser then refuses), else text with inline tags. `voice_tags`: the request allows `[voice:]`, `[rate:]` and
+    SSML's <voice>; `as_ssml`: Kokoro-FastAPI's `ssml` flag, the input must be SSML."""
+    if as_ssml and not voice_tags:
+        raise InvalidRequest("`ssml` needs `allow_voice_tags` (as in Kokoro-FastAPI: SSML may switch voices)", "ssml",
+                             "unsupported_tag")
+    if as_ssml and not is_ssml(text):
+        raise invalid("`ssml` is true but the input is not SSML: it must start with <speak>")
     if is_ssml(text):
-        return _SsmlReader().read(text)
-    if tag := INLINE_VOICE_OR_RATE.search(text):
-        raise InvalidRequest(f"{tag.group(0)}: inline voice and rate tags are not supported; send one request per "
-                             "voice, and <prosody rate> in SSML for a rate", "input", "unsupported_tag")
-    parts, position = [], 0
-    for match in INLINE_PAUSE.finditer(text):
-        parts.append(Part(text[position:match.start()], pause_s=pause_seconds(match.group("duration"), "[pause]")))
+        return _SsmlReader(voice_tags).read(text)
+    parts, position, voice, rate = [], 0, None, 1.0
+    for match in INLINE_TAG.finditer(text):
+        kind, value = match.group("kind").lower(), match.group("value")
+        if kind != "pause" and not voice_tags:
+            raise InvalidRequest(f"{match.group(0)}: {VOICE_TAGS_OFF}", "input", "unsupported_tag")
+        pause_s = pause_seconds(value, "[pause]") if kind == "pause" else 0.0
+        parts.append(Part(text[position:match.start()], rate, pause_s, voice))
+        if kind == "voice":
+            voice, rate = voice_name(value), 1.0
+        elif kind == "rate":
+            rate = tag_rate(value)
         position = match.end()
-    return [*parts, Part(text[position:])]
+    return [*parts, Part(text[position:], rate, voice=voice)]
+
+
+def voice_name(written: str) -> str:
+    name = written.strip()
+    if not name:
+        raise InvalidRequest("[voice:] names no voice", "input", "unsupported_tag")
+    return name
+
+
+def tag_rate(written: str) -> float:
+    try:
+        rate = float(written)
+    except ValueError:
+        rate = float("nan")
+    if not MIN_SPEED <= rate <= MAX_SPEED:
+        raise InvalidRequest(f"[rate:{written}] is not a rate from {MIN_SPEED:g} to {MAX_SPEED:g}", "input",
+                             "invalid_rate")
+    return rate
+
+
+def to_tags(parts: list[Part], default_voice: str) -> str:
+    """Parts as the inline tag language that `parse` reads back into the same speech (POST /dev/ssml): the
+    request's voice named where a <voice> element ends."""
+    written, voice, rate = [], None, 1.0
+    for part in parts:
+        if part.voice != voice:
+            voice, rate = part.voice, 1.0
+            written.append(f"[voice:{voice or default_voice}]")
+        if part.rate != rate:
+            written.append(f"[rate:{part.rate:g}]")
+            rate = part.rate
+        written += [part.text] if part.text else []
+        written += [f"[pause:{part.pause_s:g}s]"] if part.pause_s else []
+    return " ".join(written)
 
 
 def is_ssml(text: str) -> bool:
@@ -78,9 +129,11 @@ class _SsmlReader:
     """Walks the element tree, collecting text into the current part; a break, a sentence or paragraph edge
     or a change of rate starts a new one."""
 
-    def __init__(self):
+    def __init__(self, voice_tags: bool):
+        self.voice_tags = voice_tags
         self.parts: list[Part] = []
         self.pending: list[str] = []
+        self.voice: str | None = None  # who speaks the pending text
 
     def read(self, text: str) -> list[Part]:
         root = parse_xml(text)
@@ -94,7 +147,7 @@ class _SsmlReader:
         text = " ".join(" ".join(self.pending).split())
         self.pending = []
         if text or pause_s:
-            self.parts.append(Part(text, rate, pause_s))
+            self.parts.append(Part(text, rate, pause_s, self.voice))
 
     def element(self, node: Element, rate: float, depth: int) -> None:
         name = local_name(node)
@@ -103,19 +156,35 @@ class _SsmlReader:
             raise invalid(f"<{name}> is nested more than {MAX_DEPTH} elements deep")
         if name == "break":
             self.pause(node, rate)
+        elif name == "voice":
+            self.speaker(node, rate, depth)
         elif name in ("speak", "p", "s", "prosody"):
             inner_rate = min(max(rate * prosody_rate(node), MIN_SPEED), MAX_SPEED) if name == "prosody" else rate
             if name != "speak" or inner_rate != rate:
                 self.flush(rate)
-            self.text(node.text)
-            for child in node:
-                self.element(child, inner_rate, depth + 1)
-                self.text(child.tail)
+            self.children(node, inner_rate, depth)
             self.flush(inner_rate)
         else:
             if len(node):
                 raise invalid(f"<{name}> may hold only text, not <{local_name(node[0])}>")
             self.text(leaf_text(node, name))
+
+    def children(self, node: Element, rate: float, depth: int) -> None:
+        self.text(node.text)
+        for child in node:
+            self.element(child, rate, depth + 1)
+            self.text(child.tail)
+
+    def speaker(self, node: Element, rate: float, depth: int) -> None:
+        """<voice name>: its content spoken by that voice, at the rate around it (the voice's own rate applies)."""
+        if not self.voice_tags:
+            raise InvalidRequest(f"<voice>: {VOICE_TAGS_OFF}", "input", "unsupported_tag")
+        outer = self.voice
+        self.flush(rate)
+        self.voice = voice_name(node.get("name", ""))
+        self.children(node, rate, depth)
+        self.flush(rate)
+        self.voice = outer
 
     def text(self, content: str | None) -> None:
         if content and content.strip():

@@ -60,6 +60,7 @@ class TimedWord:
     word: Word
     start_s: float
     end_s: float
+    voice: str | None = None  # who speaks it, when a request has several voices
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def source_tokens(text: str, language: str) -> list[Token]:
 
 def _stretches(text: str) -> list[tuple[int, int]]:
     """(start, end) of each stretch of the input that is read: between SSML's tags, or inline pauses."""
-    markup = SSML_MARKUP if ssml.is_ssml(text) else ssml.INLINE_PAUSE
+    markup = SSML_MARKUP if ssml.is_ssml(text) else ssml.INLINE_TAG
     stretches, position = [], 0
     for match in markup.finditer(text):
         stretches.append((position, match.start()))

@@ -7,10 +7,12 @@ files count against its own quota, so its large files push out its own first. A 
 that asked for it (another's answers as a missing one). Names are random (128 bits), and a requested name is
 looked up in the store's index, never made into a path. A response cut short (a failure, a client gone) keeps nothing.
 Files live in this process: behind a load balancer, the download must reach the replica that spoke.
+With `return_timing`, a JSON file beside it says when each chunk of text (and each pause) sounds.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import shutil
 import tempfile
@@ -44,24 +46,37 @@ class Download:
     """One response's audio, encoded as it is synthesized into a whole file (its header complete), kept for
     its owner: the client that asked, the only one who can read it."""
 
-    def __init__(self, store: Downloads, name: str, fmt: audio.Format, sample_rate: int | None):
-        self.store, self.name, self.format = store, name, fmt
+    def __init__(self, store: Downloads, name: str, fmt: audio.Format, sample_rate: int | None,
+                 timing_name: str | None = None):
+        self.store, self.name, self.format, self.timing_name = store, name, fmt, timing_name
         self.owner: str | None = None  # set by the route that knows the client; unowned files are never kept
         self.file = audio.WholeFile()
         self.encoder = audio.AudioEncoder(fmt, sample_rate, self.file)
+        self.chunks: list[dict] = []  # Kokoro-FastAPI's timing file: {"text", "start", "end"}, pauses with text ""
+        self.samples = 0
 
     def owned_by(self, client: str) -> None:
         self.owner = client
 
-    async def add(self, samples: np.ndarray) -> None:
+    async def add(self, samples: np.ndarray, text: str = "") -> None:
         await asyncio.to_thread(self.encoder.encode, samples)
+        start, self.samples = self.samples, self.samples + len(samples)
+        end = self.samples / audio.SOURCE_RATE
+        if self.chunks and not text and not self.chunks[-1]["text"]:  # a pause comes in pieces of a second
+            self.chunks[-1]["end"] = end
+        elif self.timing_name:
+            self.chunks.append({"text": text, "start": start / audio.SOURCE_RATE, "end": end})
 
     async def finish(self) -> None:
-        """The audio is complete: keep the file."""
+        """The audio is complete: keep the file (and its timing file)."""
         await asyncio.to_thread(self.encoder.finish)
-        if self.owner is not None:
-            data = await asyncio.to_thread(self.file.getvalue)  # a spooled file read off the event loop
-            await self.store.keep(self.name, data, self.format.media_type, self.owner)
+        if self.owner is None:
+            return
+        data = await asyncio.to_thread(self.file.getvalue)  # a spooled file read off the event loop
+        await self.store.keep(self.name, data, self.format.media_type, self.owner)
+        if self.timing_name:
+            timing = json.dumps({"chunks": self.chunks}).encode()
+            await self.store.keep(self.timing_name, timing, "application/json", self.owner)
 
 
 class Downloads:
@@ -73,11 +88,13 @@ class Downloads:
         self.files: OrderedDict[str, Kept] = OrderedDict()  # oldest first, so also the first to expire
         self.size = 0
 
-    def start(self, extension: str, fmt: audio.Format, sample_rate: int | None) -> Download:
+    def start(self, extension: str, fmt: audio.Format, sample_rate: int | None, timed: bool = False) -> Download:
+        """A file to fill; `timed`: with a timing file of its chunks beside it (named in Download.timing_name)."""
         if not self.total.files:
             raise InvalidRequest("return_download_link is turned off on this server (DOWNLOAD_MAX_FILES=0)",
                                  "return_download_link", "downloads_disabled")
-        return Download(self, f"{secrets.token_hex(16)}.{extension}", fmt, sample_rate)
+        name = secrets.token_hex(16)
+        return Download(self, f"{name}.{extension}", fmt, sample_rate, f"{name}.json" if timed else None)
 
     async def keep(self, name: str, data: bytes, media_type: str, owner: str) -> None:
         path = self.directory / name

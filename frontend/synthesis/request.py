@@ -2,7 +2,8 @@
 turns its wire schema into one, and the service plans it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -12,6 +13,13 @@ class Mode(StrEnum):
     STREAM = "stream"  # the audio file as it is produced
     SSE = "sse"  # OpenAI's speech.audio.delta events
     TOGETHER = "together"  # Together's audio.tts.chunk events
+
+
+@dataclass(frozen=True)
+class Alias:
+    """Kokoro-FastAPI's voice alias: a name for a voice (or blend) and that voice's own rate."""
+    voice: str
+    rate: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -32,3 +40,7 @@ class SpeechInput:
     volume: float = 1.0
     download_format: str | None = None  # also keep the audio as a file of this format
     timed: bool = False  # align the words of the input with the audio
+    voice_tags: bool = False  # [voice:] and [rate:] tags (and SSML's <voice>) switch the speaker
+    as_ssml: bool = False  # the input must be SSML (Kokoro-FastAPI's `ssml`)
+    voice_aliases: Mapping[str, Alias] = field(default_factory=dict)  # by lowercase name
+    chunk_timing: bool = False  # keep the chunks' times beside the download (Kokoro-FastAPI's return_timing)

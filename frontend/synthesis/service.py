@@ -9,7 +9,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -26,11 +26,19 @@ from frontend.synthesis.budget import SECONDS_PER_PHONEME, chunk_speed, require_
 from frontend.synthesis.defaults import require_model
 from frontend.synthesis.downloads import Download, Downloads
 from frontend.synthesis.metrics import Metrics
-from frontend.synthesis.request import Mode, SpeechInput
+from frontend.synthesis.request import Alias, Mode, SpeechInput
 from frontend.synthesis.triton_client import Synthesis, TritonSynthesizer
 from frontend.synthesis.voices import Blend, VoiceCatalog
 
 log = logging.getLogger("frontend")
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who speaks: the voice as named (an alias resolved), its blend, and its own rate (an alias's)."""
+    name: str
+    blend: Blend
+    rate: float = 1.0
 
 
 @dataclass
@@ -38,7 +46,7 @@ class Plan:
     """A validated request: what to synthesize and how to send it."""
     model: str
     chunks: list[Chunk]
-    voice: Blend
+    voice: Speaker
     speed: float
     format: audio.Format
     sample_rate: int | None
@@ -48,6 +56,10 @@ class Plan:
     volume: float = 1.0  # Kokoro-FastAPI's volume_multiplier
     download: Download | None = None  # Kokoro-FastAPI's return_download_link
     language: str = "a"  # the Kokoro language whose G2P read the text (the X-Language header)
+    speakers: dict[str, Speaker] = field(default_factory=dict)  # by the name a [voice:] tag gives; words carry it
+
+    def speaker(self, chunk: Chunk) -> Speaker:
+        return self.speakers[chunk.voice] if chunk.voice is not None else self.voice
 
     @property
     def input_tokens(self) -> int:
@@ -59,6 +71,7 @@ class Piece:
     """A piece of a response's audio, in order: a chunk's speech or a pause."""
     samples: np.ndarray  # 24 kHz, as sent
     words: list[TimedWord] = field(default_factory=list)  # the words that end in it, when the plan is timed
+    text: str = ""  # what it says ("" for a pause)
 
 
 @dataclass
@@ -85,22 +98,39 @@ class SpeechService:
             raise InvalidRequest("input must not be empty", "input", "empty_input")
         require_text(request.text, self.settings.max_input_chars, "input")
         require_text(request.phonemes or "", self.settings.max_input_chars, "phonemes")
-        voice = await asyncio.to_thread(self.voices.resolve, request.voice or None, self.settings.max_blend_voices)
-        language = reading_language(request.lang_code, request.language, voice.language_voice, request.text)
+        voice = await asyncio.to_thread(self.aliases_checked, request)
+        language = reading_language(request.lang_code, request.language, voice.blend.language_voice, request.text)
         fmt = audio.output_format(request.format, request.encoding)
         mode = request.mode or (Mode.FILE if fmt.container in ("wav", "flac") else Mode.STREAM)
         first_words = (self.settings.first_chunk_words or None) if mode != Mode.FILE else None
+        speakers: dict[str, Speaker] = {}
         if request.phonemes:
             chunks = await asyncio.to_thread(phoneme_chunks, self.phonemizer, request.phonemes,
                                              self.settings.chunk_max_phonemes)
+            chunks = [replace(chunk, rate=voice.rate) for chunk in chunks]
         else:
-            chunks = await asyncio.to_thread(self.read, request.text, language, request.normalize, first_words,
-                                             request.skip)
+            chunks, speakers = await asyncio.to_thread(self.read, request, voice, language, first_words)
         budget.require_within(chunks, request.speed, self.settings, "phonemes" if request.phonemes else "input")
         self.metrics.characters.inc(len(request.text))
         alignment = await asyncio.to_thread(self.aligned, request, chunks, language) if request.timed else None
         return Plan(model, chunks, voice, request.speed, fmt, request.sample_rate, mode, request_id, alignment,
-                    volume=request.volume, download=self.download(request), language=language)
+                    volume=request.volume, download=self.download(request), language=language, speakers=speakers)
+
+    def speaker(self, named: str | None, aliases: Mapping[str, Alias]) -> Speaker:
+        """The voice a request or a [voice:] tag names (None: the default voice), through the request's aliases
+        (their names in any case)."""
+        alias = aliases.get(named.lower()) if named else None
+        voice = alias.voice if alias else named
+        blend = self.voices.resolve(voice or None, self.settings.max_blend_voices)
+        return Speaker(voice or self.voices.default_voice, blend, alias.rate if alias else 1.0)
+
+    def aliases_checked(self, request: SpeechInput) -> Speaker:
+        """The request's voice; every alias it defines names a voice (else 400), within MAX_SPEAKERS."""
+        if len(request.voice_aliases) > self.settings.max_speakers:
+            raise too_many_speakers(len(request.voice_aliases), self.settings.max_speakers, "voice_aliases")
+        for alias in request.voice_aliases.values():
+            self.voices.resolve(alias.voice, self.settings.max_blend_voices)
+        return self.speaker(request.voice or None, request.voice_aliases)
 
     def aligned(self, request: SpeechInput, chunks: list[Chunk], language: str) -> timing.Alignment:
         if request.phonemes:
@@ -110,20 +140,29 @@ class SpeechService:
     def download(self, request: SpeechInput) -> Download | None:
         """Kokoro-FastAPI's return_download_link: the audio also kept as a file."""
         if not request.download_format:
+            if request.chunk_timing:
+                raise InvalidRequest("return_timing needs return_download_link: the timing file is kept beside the "
+                                     "audio file", "return_timing")
             return None
         kind = request.download_format
-        return self.downloads.start(kind, audio.output_format(kind, request.encoding), request.sample_rate)
+        return self.downloads.start(kind, audio.output_format(kind, request.encoding), request.sample_rate,
+                                    request.chunk_timing)
 
-    def read(self, text: str, language: str, normalize: bool, first_words: int | None,
-             skip: frozenset[str] = frozenset()) -> list[Chunk]:
-        """The input's parts (SSML or inline pauses), their pauses held to the budget before any G2P, then each
-        part's chunks at its rate; its pause is silence after its last chunk (or a chunk of its own)."""
-        parts = ssml.parse(text)
+    def read(self, request: SpeechInput, voice: Speaker, language: str,
+             first_words: int | None) -> tuple[list[Chunk], dict[str, Speaker]]:
+        """The input's parts (SSML or inline tags), their pauses and speakers held to the budget before any G2P,
+        then each part's chunks at its rate, by its speaker, in its speaker's language (the request's when it
+        names one); its pause is silence after its last chunk (or a chunk of its own)."""
+        parts = ssml.parse(request.text, request.voice_tags, request.as_ssml)
         budget.require_pauses(sum(part.pause_s for part in parts), self.settings)
+        speakers = self.speakers({part.voice for part in parts if part.voice is not None}, request.voice_aliases)
         chunks: list[Chunk] = []
         for part in parts:
-            spoken = [replace(chunk, rate=part.rate) for chunk in self.spoken(
-                part.text, language, normalize, None if chunks else first_words, skip,
+            speaker = speakers[part.voice] if part.voice is not None else voice
+            part_language = language if part.voice is None else reading_language(
+                request.lang_code, request.language, speaker.blend.language_voice, part.text)
+            spoken = [replace(chunk, rate=part.rate * speaker.rate, voice=part.voice) for chunk in self.spoken(
+                part.text, part_language, request.normalize, None if chunks else first_words, request.skip,
                 self.settings.max_chunks - len(chunks))]
             pause = round(part.pause_s * audio.SOURCE_RATE)
             if pause:
@@ -132,7 +171,12 @@ class SpeechService:
             chunks += spoken
         if not any(chunk.token_ids for chunk in chunks):
             raise InvalidRequest("input has nothing to speak", "input", "empty_input")
-        return chunks
+        return chunks, speakers
+
+    def speakers(self, named: set[str], aliases: Mapping[str, Alias]) -> dict[str, Speaker]:
+        if len(named) > self.settings.max_speakers:
+            raise too_many_speakers(len(named), self.settings.max_speakers, "input")
+        return {name: self.speaker(name, aliases) for name in sorted(named)}
 
     def spoken(self, text: str, language: str, normalize: bool, first_words: int | None,
                skip: frozenset[str], max_chunks: int) -> list[Chunk]:
@@ -150,7 +194,7 @@ class SpeechService:
             async for piece in synthesized:
                 piece.samples = audio.louder(piece.samples, plan.volume)
                 if plan.download:
-                    await plan.download.add(piece.samples)
+                    await plan.download.add(piece.samples, piece.text)
                 yield piece
         if plan.download:
             await plan.download.finish()
@@ -175,7 +219,7 @@ class SpeechService:
             if not chunk.token_ids:  # a pause alone
                 pending.append((asyncio.create_task(asyncio.sleep(0, SILENCE)), index, chunk))
                 return
-            style = self.voices.style(plan.voice.parts, len(chunk.token_ids))
+            style = self.voices.style(plan.speaker(chunk).blend.parts, len(chunk.token_ids))
             pending.append((asyncio.create_task(self.synthesizer.synthesize(
                 chunk.token_ids, style, speed(plan, chunk), request_id=f"{plan.request_id}-{index}",
                 deadline=deadline, began=began)), index, chunk))
@@ -191,7 +235,9 @@ class SpeechService:
                 self.metrics.audio_seconds.inc(len(synthesis.samples) / audio.SOURCE_RATE)
                 if len(synthesis.samples):
                     words = clock.chunk(index, synthesis.durations, sent) if clock else []
-                    yield Piece(audio.faded(synthesis.samples), words)
+                    if plan.speakers:  # several voices: each word says whose it is
+                        words = [replace(word, voice=plan.speaker(chunk).name) for word in words]
+                    yield Piece(audio.faded(synthesis.samples), words, chunk.text)
                     sent += len(synthesis.samples)
                 for silence in silences(chunk.pause_samples):  # exact silence of the asked length, a second at most
                     yield Piece(silence)                           # at a time
@@ -234,6 +280,11 @@ class SpeechService:
     async def words(self, plan: Plan) -> list[TimedWord]:
         """A timed plan's words, its audio synthesized and not encoded."""
         return [word async for piece in self.pieces(plan) for word in piece.words]
+
+
+def too_many_speakers(count: int, limit: int, param: str) -> InvalidRequest:
+    return InvalidRequest(f"{param} names {count} voices; the limit is {limit} (MAX_SPEAKERS)", param,
+                          "too_many_speakers")
 
 
 def speed(plan: Plan, chunk: Chunk) -> float:

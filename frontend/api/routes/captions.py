@@ -42,7 +42,8 @@ def _speech_request(body: CaptionedSpeechRequest) -> SpeechRequest:
     return SpeechRequest(model=body.model, input=body.input, voice=body.voice, response_format=body.response_format,
                          speed=body.speed, lang_code=body.lang_code, sample_rate=body.sample_rate,
                          normalization_options=body.normalization_options, volume_multiplier=body.volume_multiplier,
-                         stream_format="audio" if body.stream else None)
+                         stream_format="audio" if body.stream else None, allow_voice_tags=body.allow_voice_tags,
+                         voice_aliases=body.voice_aliases, ssml=body.ssml)
 
 
 @router.post("/v1/audio/captions", response_class=PlainTextResponse, responses={

@@ -36,6 +36,8 @@ async def speech(body: SpeechRequest, request: Request, svc: SpeechService = Dep
             plan.download.owned_by(inflight.client)  # only this client reads it back
         # Kokoro-FastAPI's header: the kept file's path under /v1, there once the audio is complete.
         headers = {"X-Download-Path": f"/download/{plan.download.name}"} if plan.download else {}
+        if plan.download and plan.download.timing_name:
+            headers["X-Timing-Path"] = f"/download/{plan.download.timing_name}"
         headers["X-Language"] = language_tag(plan.language)  # which G2P read the text
         if plan.mode in (Mode.SSE, Mode.TOGETHER):
             sse = await first_item_ready(events(svc, plan))
