@@ -30,6 +30,7 @@ ADVERSARIAL = [
     "@ab_", "#ab_ab", "aOS", "AbOS ", "Ctrl+", "+Del ", "hit Esc ",
     "2^", "^^^", "2^-", "3x ", "3x + ", "1 - 1 = ", " - ", "πr²", "3x^2", "A1", "A1 ", "plate A1 ", "1A",
     "+44 ", "+4 4 ", "1-888-A", "1-888-AB-", "800-AB", "α", "aπ1",
+    "Rue St. ", "Mount St. A ",
 ]
 SPLITS = ("tune", "held")
 

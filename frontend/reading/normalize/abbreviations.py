@@ -7,6 +7,7 @@ from frontend.reading.normalize.data import (
     ABBREVIATIONS,
     EXPANSIONS,
     NUMBER_ABBREVIATIONS,
+    PLACE_BEFORE_NAME,
     REGNAL_NAMES,
     ROMAN_CONTEXT,
     ROMAN_VALUES,
@@ -71,10 +72,12 @@ def _abbreviation(match: re.Match) -> str:
 
 
 def title_or_place(match: re.Match, title: str, place: str) -> str:
-    """'Dr. Lee', 'in St. Louis', 'Yesterday Dr. Lee' are titles; 'Elm Dr.', 'Main St. in', '5th St.' and
-    'on Elm Dr. Then' (a name inside a sentence before it) end a street's name."""
+    """'Dr. Lee', 'in St. Louis', 'Yesterday Dr. Lee', 'Rue St. Honoré' are titles; 'Elm Dr.', 'Main St. in',
+    '5th St.' and 'on Elm Dr. Then' (a name inside a sentence before it) end a street's name."""
     before = words_before(match, 2)
     previous = before[-1] if before else ""
+    if previous.lower() in PLACE_BEFORE_NAME:
+        return title
     after_name = previous[:1].isdigit() or (previous.rstrip(".").isalpha() and previous[:1].isupper())  # "Jr. Dr."
     starts_sentence = len(before) < 2 or before[0][-1:] in ".!?:"
     name_follows = word_after(match)[:1].isupper()

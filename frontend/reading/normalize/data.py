@@ -111,6 +111,10 @@ EXPANSIONS = {"YoY": "year over year", "YTD": "year to date", "QoQ": "quarter ov
 
 
 TITLE_OR_PLACE = {"dr.": ("Doctor", "Drive"), "st.": ("Saint", "Street")}  # "Dr. Lee" / "Elm Dr."
+# Words naming a place, a street or a mountain before a saint's name: after them "St." and "Dr." are titles, since
+# no street is named "Rue Street" ("Rue St. Honoré", "Mount St. Helens", "Port St. Lucie", "Lake St. Clair").
+PLACE_BEFORE_NAME = {"rue", "avenue", "boulevard", "place", "quai", "via", "mount", "mt.", "port", "fort", "ft.",
+                     "lake", "cape", "point", "pointe", "isle", "lac", "sault", "bay", "île", "cap", "san"}
 
 
 UNIT_ABBREVIATIONS = {"ms.", "ft.", "min.", "tab."}  # after a number, "200 ms." and "3 ft." are units, not Miz or Fort
