@@ -5,6 +5,7 @@ import re
 
 from frontend.reading.normalize.data import (
     ABBREVIATIONS,
+    CAPITAL_WORDS,
     EXPANSIONS,
     NUMBER_ABBREVIATIONS,
     PLACE_BEFORE_NAME,
@@ -19,6 +20,8 @@ from frontend.reading.normalize.data import (
     UNIT_ABBREVIATIONS,
     VOWELS,
     WEEKDAY_NAMES,
+    WORD_CODAS,
+    WORD_ONSETS,
 )
 from frontend.reading.normalize.spoken import (
     Rule,
@@ -87,10 +90,21 @@ def title_or_place(match: re.Match, title: str, place: str) -> str:
 def _acronym(match: re.Match) -> str:
     """Known initialisms and capitals that no one could read as a word are spelled; the rest (NASA) are read."""
     written, plural = match.group("letters"), match.group("plural")
-    unreadable = not VOWELS & set(written) and f"{written.lower()}." not in ABBREVIATIONS  # not "DR", "ST"
-    if written not in SPELLED_ACRONYMS and not unreadable:
+    if written not in SPELLED_ACRONYMS and not unreadable(written):
         return match.group(0)
     return " ".join(written) + ("'s" if plural else "")
+
+
+def unreadable(written: str) -> bool:
+    """Whether capitals cannot be read as a word: no vowel ('NFL', but not 'DR', 'ST'), two consonants no word
+    starts or ends with ('MRI', 'COPD'), or a vowel, a consonant and a vowel not a silent e ('IPO'; not 'AGO')."""
+    if not VOWELS & set(written):
+        return f"{written.lower()}." not in ABBREVIATIONS
+    onset, coda = written[:2], written[-2:]
+    if (not VOWELS & set(onset) and onset not in WORD_ONSETS) or (not VOWELS & set(coda) and coda not in WORD_CODAS):
+        return True
+    shape = "".join("v" if letter in VOWELS else "c" for letter in written)
+    return shape == "vcv" and written[-1] in "AIOU" and written not in CAPITAL_WORDS
 
 
 def _dotted_initialism(match: re.Match) -> str:

@@ -133,6 +133,18 @@ SPELLED_ACRONYMS = {"FBI", "CIA", "USA", "UK", "EU", "UN", "API", "CPU", "GPU", 
 
 
 VOWELS = set("AEIOUY")  # an all-capital word without one cannot be read as a word, so it is spelled ("NFL")
+# Nor can one that starts or ends with two consonants no English word starts or ends with ("COPD", "MRI", "ECB");
+# these pairs can ("NASA", "SWAT", "AIDS", "WORLD").
+WORD_ONSETS = {"BL", "BR", "CH", "CL", "CR", "DR", "DW", "FL", "FR", "GH", "GL", "GN", "GR", "KL", "KN", "KR", "PH",
+               "PL", "PR", "SC", "SH", "SK", "SL", "SM", "SN", "SP", "SQ", "ST", "SW", "TH", "TR", "TW", "WH", "WR"}
+WORD_CODAS = {"BB", "BS", "CH", "CK", "CT", "DD", "DS", "FF", "FT", "GG", "GH", "GN", "GS", "HT", "KS", "LB", "LD",
+              "LF", "LK", "LL", "LM", "LP", "LS", "LT", "MB", "MN", "MP", "MS", "ND", "NG", "NK", "NN", "NS", "NT",
+              "NX", "NZ", "PH", "PS", "PT", "RB", "RC", "RD", "RF", "RG", "RK", "RL", "RM", "RN", "RP", "RR", "RS",
+              "RT", "SH", "SK", "SM", "SP", "SS", "ST", "TH", "TS", "TT", "TZ", "WD", "WL", "WN", "WS", "WT", "XT",
+              "ZZ"}
+# Three capitals, a vowel, a consonant and a vowel other than a silent e, are spelled as initialisms are ("IPO",
+# "UFO", "EPA"); but these are words.
+CAPITAL_WORDS = {"AGO", "EGO", "ADO", "AHA", "OHO", "UNO", "AVA", "EMO", "ECO", "OVA"}
 
 
 # Short labels of a web or e-mail address said letter by letter though they have a vowel ("acme.io": dot i o); the
