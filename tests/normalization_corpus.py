@@ -30,7 +30,7 @@ ADVERSARIAL = [
     "@ab_", "#ab_ab", "aOS", "AbOS ", "Ctrl+", "+Del ", "hit Esc ",
     "2^", "^^^", "2^-", "3x ", "3x + ", "1 - 1 = ", " - ", "πr²", "3x^2", "A1", "A1 ", "plate A1 ", "1A",
     "+44 ", "+4 4 ", "1-888-A", "1-888-AB-", "800-AB", "α", "aπ1",
-    "Rue St. ", "Mount St. A ",
+    "Rue St. ", "Mount St. A ", "COPD ", "AB ", "xz ", "x-xz ", "A1B-", "A-1-", "1A-B1-", "A7X-2", "1-1-A",
 ]
 SPLITS = ("tune", "held")
 

@@ -79,6 +79,7 @@ RULES: list[Rule] = [
     dates.MONTH_DAY,
     dates.DAY_MONTH,
     dates.MONTH_YEAR,
+    identifiers.HYPHENATED_CODE,
     identifiers.PHONE_NORTH_AMERICAN,
     identifiers.PHONE_INTERNATIONAL,
     identifiers.LOCAL_PHONE,
@@ -114,6 +115,7 @@ RULES: list[Rule] = [
     units.PER,
     abbreviations.DOTTED_INITIALISM,
     abbreviations.ACRONYM_WORD,
+    abbreviations.LOWERCASE_INITIALS,
     numbers.PLAIN_NUMBER,
     symbols.LEFTOVER_SYMBOL,
 ]

@@ -7,6 +7,7 @@ from frontend.reading.normalize.data import (
     ABBREVIATIONS,
     CAPITAL_WORDS,
     EXPANSIONS,
+    LOWERCASE_WORDS,
     NUMBER_ABBREVIATIONS,
     PLACE_BEFORE_NAME,
     REGNAL_NAMES,
@@ -18,6 +19,7 @@ from frontend.reading.normalize.data import (
     TIME_ZONE_NAMES,
     TITLE_OR_PLACE,
     UNIT_ABBREVIATIONS,
+    UNITS,
     VOWELS,
     WEEKDAY_NAMES,
     WORD_CODAS,
@@ -107,6 +109,13 @@ def unreadable(written: str) -> bool:
     return shape == "vcv" and written[-1] in "AIOU" and written not in CAPITAL_WORDS
 
 
+def _lowercase_initials(match: re.Match) -> str:
+    """'the xz library' X Z, 'run npm' N P M: a short lowercase name without a vowel, but a unit ('per kg') or a
+    word ('hmm', 'vs') is left as written."""
+    written = match.group(0)
+    return written if written in LOWERCASE_WORDS or written in UNITS else " ".join(written.upper())
+
+
 def _dotted_initialism(match: re.Match) -> str:
     """'U.S.' -> 'U S', keeping the full stop where it ends the sentence."""
     return letters(match.group(0)) + ("." if ends_sentence(match) else "")
@@ -124,6 +133,8 @@ DOTTED_INITIALISM: Rule = (re.compile(r"(?<![\w.])(?:[A-Z]\.){2,6}(?!\w)"), _dot
 
 
 ACRONYM_WORD: Rule = (re.compile(r"\b(?P<letters>[A-Z]{2,5})(?P<plural>s)?\b"), _acronym)
+LOWERCASE_INITIALS: Rule = (re.compile(r"(?<![\w.@#/'’-])[b-df-hj-np-tv-xz]{2,3}(?![\w@/'’-]|\.\w)"),
+                           _lowercase_initials)
 
 
 def _state(match: re.Match) -> str:

@@ -150,6 +150,10 @@ CAPITAL_WORDS = {"AGO", "EGO", "ADO", "AHA", "OHO", "UNO", "AVA", "EMO", "ECO", 
 # Short labels of a web or e-mail address said letter by letter though they have a vowel ("acme.io": dot i o); the
 # rest of the short labels are spelled as acronyms are: known initialisms ("bbc", "uk") and those without a vowel.
 SPELLED_DOMAIN_LABELS = {"io", "us"}
+# Short lowercase words without a vowel that are said as words or stand for one ("hmm", "vs", "nth"); the rest,
+# units aside, are names said letter by letter ("the xz library", "run npm", "use ssh").
+LOWERCASE_WORDS = {"hm", "hmm", "mm", "mmm", "shh", "sh", "psst", "pst", "pfft", "tsk", "grr", "brr", "zzz", "nth",
+                   "cwm", "vs", "mr", "mrs", "dr", "jr", "sr", "st", "nd", "rd", "th", "pls", "plz", "thx", "wk", "pt"}
 # Known initialisms that are English words too: inside a tag or handle, lowercase, they are the word ("#who_cares").
 ACRONYMS_THAT_ARE_WORDS = {"it", "who", "led", "era", "ad", "id", "eta"}
 

@@ -55,6 +55,16 @@ def _code(match: re.Match) -> str:
     return " ".join(digits(c) if c.isdigit() else c for c in code)
 
 
+def _hyphenated_code(match: re.Match) -> str:
+    """'#A7X-2291' A seven X, two two nine one; 'Part No. 44-1187-B' four four, one one eight seven, B: a code of
+    capitals and digits in three groups or more, or with a group that mixes them three times, said group by group,
+    each character alone ('COVID-19', 'F-150', '9AM-5PM' and '10K-20K' are left to the rules after)."""
+    groups = match.group(0).split("-")
+    if len(groups) < 3 and not any(len(CODE_RUN.findall(group)) >= 3 for group in groups):
+        return match.group(0)
+    return ", ".join(" ".join(digits(c) if c.isdigit() else c for c in group) for group in groups)
+
+
 def _flight(match: re.Match) -> str:
     code = match.group("code")
     return f"{match.group('word')} {letters(code) + ' ' if code else ''}{paired(match.group('number'))}"
@@ -157,6 +167,9 @@ OPERATING_SYSTEM: Rule = (  # "iOS", "macOS", "ChromeOS"; not "CHAOS"
     re.compile(r"\b(?P<name>[a-z][A-Za-z]{0,11}|[A-Z][a-z]{1,11})OS\b"), _operating_system)
 CODE_RUN = re.compile(r"[A-Z]+|\d+")
 CODE: Rule = (re.compile(r"(?<![\w.@#/-])(?=[A-Z]{0,11}\d)(?=\d{0,11}[A-Z])[A-Z0-9]{3,12}(?![\w-])"), _code)
+HYPHENATED_CODE: Rule = (  # capitals and digits both, in groups joined by hyphens
+    re.compile(r"(?<![\w.@/-])(?=[A-Z0-9-]{0,40}[A-Z])(?=[A-Z0-9-]{0,40}\d)[A-Z0-9]{1,8}(?:-[A-Z0-9]{1,8}){1,4}"
+               r"(?![\w-])"), _hyphenated_code)
 PHONE_VANITY: Rule = (
     re.compile(r"(?<![\w+.-])(?:(?P<trunk>1)-)?(?P<area>\d{3})-[A-Z0-9]{2,10}(?:-[A-Z0-9]{2,10}){0,2}(?![\w-])"),
     _vanity_phone)
