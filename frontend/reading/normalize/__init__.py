@@ -37,11 +37,14 @@ RULES: list[Rule] = [
     web.HASHTAG,
     web.HANDLE,
     web.DOT_JS,
+    symbols.KEYPAD,
+    symbols.SECTION_SIGN,
     symbols.KEY,
     symbols.OPTIONAL_PLURAL,
     symbols.APPROXIMATELY,
     symbols.COMPARISON,
     symbols.GREEK_LETTER,
+    units.UNIT_AFTER_POWER,
     symbols.TERM,
     symbols.POWER,
     symbols.SPACED_MINUS,
@@ -124,9 +127,11 @@ RULES: list[Rule] = [
 CATEGORIES = {"urls": {web.WEB_ADDRESS}, "emails": {web.EMAIL_ADDRESS},
               "phones": {identifiers.PHONE_VANITY, identifiers.PHONE_TRUNK_PREFIX, identifiers.PHONE_NORTH_AMERICAN,
                          identifiers.PHONE_INTERNATIONAL, identifiers.LOCAL_PHONE, identifiers.EXTENSION},
-              "units": {units.AMOUNT_WITH_UNIT, units.UNIT_PER_UNIT}, "optional_plurals": {symbols.OPTIONAL_PLURAL},
+              "units": {units.AMOUNT_WITH_UNIT, units.UNIT_PER_UNIT, units.UNIT_AFTER_POWER},
+              "optional_plurals": {symbols.OPTIONAL_PLURAL},
               "symbols": {symbols.LEFTOVER_SYMBOL, symbols.COMPARISON, symbols.APPROXIMATELY, symbols.SUPERSCRIPT,
-                          symbols.POWER, symbols.SPACED_MINUS, symbols.GREEK_LETTER}}
+                          symbols.POWER, symbols.SPACED_MINUS, symbols.GREEK_LETTER, symbols.KEYPAD,
+                          symbols.SECTION_SIGN}}
 
 
 def normalize(text: str, skip: frozenset[str] = frozenset()) -> str:

@@ -59,6 +59,8 @@ UNITS = {
     "bps": "basis points", "bp": "basis points", "iu": "international units", "mp": "megapixels", "in": "inches",
     "mins": "minutes", "mb/s": "megabytes per second", "gb/s": "gigabytes per second", "kb/s": "kilobytes per second",
     "pcs": "pieces", "tab": "tablets", "tabs": "tablets", "cal": "calories", "mmhg": "millimeters of mercury",
+    "hp": "horsepower", "bhp": "brake horsepower", "lb-ft": "pound feet", "ft-lb": "foot pounds",
+    "ft-lbs": "foot pounds",
 }
 # After a determiner and before a noun an amount is an adjective and its unit singular ("a 500 mg tablet",
 # "the $50 card"); these words after it are no noun ("a 5 kg of", "the 3 km to").
@@ -75,7 +77,8 @@ NOT_NOUNS = {"of", "in", "per", "each", "and", "or", "to", "for", "from", "at", 
 ADJECTIVE_UNITS = {"watts", "volts", "milliamps", "megapixels", "kilowatts"}
 
 
-SINGULAR_UNITS = {"feet": "foot", "hertz": "hertz", "inches": "inch", "kilowatt hours": "kilowatt hour",
+SINGULAR_UNITS = {"feet": "foot", "hertz": "hertz", "inches": "inch", "pound feet": "pound foot",
+                  "foot pounds": "foot pound", "kilowatt hours": "kilowatt hour",
                   "milliamp hours": "milliamp hour", "basis points": "basis point", "international units":
                   "international unit", "dots per inch": "dots per inch", "pixels per inch": "pixels per inch"}
 
@@ -183,6 +186,12 @@ KEY_VERBS = {"press", "hit", "tap", "hold", "pressing", "hitting", "holding", "t
 
 
 COMPARISONS = {"<": " less than ", ">": " greater than ", "*": " times "}  # only between spaces: "5 < 7"
+# The keys of a phone's keypad, said so after a verb that presses them ("Press * then #", "dial #"), or before "key".
+KEYPAD_SYMBOLS = {"*": "star", "#": "pound"}
+KEYPAD_VERBS = {"press", "dial", "hit", "tap", "enter", "push", "type", "pressing", "dialing", "hitting", "tapping"}
+KEYPAD_JOINERS = {"then", "or", "and", "followed", "by"}  # "press 1 or *": a key after another pressed
+# Signs of a legal text's divisions, said as the words ("§ 12(b)" section twelve b, "§§ 4-6" sections four to six).
+SECTION_SIGNS = {"§": "section", "§§": "sections", "¶": "paragraph", "¶¶": "paragraphs"}
 SUPERSCRIPTS = {"²": "squared", "³": "cubed"} | {digit: f"to the {ordinal}" for digit, ordinal in zip(
     "⁰¹⁴⁵⁶⁷⁸⁹", ("zeroth", "first", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"), strict=True)}
 

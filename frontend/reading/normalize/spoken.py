@@ -155,9 +155,9 @@ ACRONYM_NOUN = re.compile(r"[A-Z]{2,6}(?:-[A-Z0-9]{1,3})?")  # "SSD", "USB-C": a
 def describes_noun(match: re.Match, always: bool = False) -> bool:
     """Whether an amount describes the noun after it ('a 500 mg tablet', 'the $50 card', 'a 512GB SSD'): a
     lowercase noun or an acronym follows and a determiner comes before (or `always`, for units said so even without
-    one: '100 W bulb')."""
-    following = word_after(match)
+    one: '100 W bulb'); the noun may end the sentence ('under the 10MB limit.')."""
+    following = word_after(match).rstrip(".,;:!?")
     lowercase_noun = following.isalpha() and following.islower() and following not in NOT_NOUNS
-    if not (lowercase_noun or ACRONYM_NOUN.fullmatch(following.rstrip(".,;:!?"))):
+    if not (lowercase_noun or ACRONYM_NOUN.fullmatch(following)):
         return False
     return always or (words_before(match, 1) or [""])[0].lower() in DETERMINERS

@@ -10,7 +10,11 @@ from frontend.reading.normalize.data import (
     GREEK_LETTERS,
     KEY_NAMES,
     KEY_VERBS,
+    KEYPAD_JOINERS,
+    KEYPAD_SYMBOLS,
+    KEYPAD_VERBS,
     POWERS,
+    SECTION_SIGNS,
     SUPERSCRIPTS,
     SYMBOLS,
     VARIABLES,
@@ -47,6 +51,22 @@ def _key(match: re.Match) -> str:
     previous = (words_before(match, 1) or [""])[0].lower()
     is_key = key in ALWAYS_KEYS or joined or previous in KEY_VERBS or word_after(match).lower().startswith("key")
     return match.group(0).replace(key, KEY_NAMES[key]) if is_key else match.group(0)
+
+
+def _keypad(match: re.Match) -> str:
+    """'Press * then #' press star then pound, 'the # key': a phone's keys after a verb that presses them; '5 * 4'
+    is left to the comparisons (times)."""
+    symbol = match.group(0)
+    before = [w.lower().strip(",;:") for w in words_before(match, 6)]
+    previous = before[-1] if before else ""
+    after_joiner = previous in KEYPAD_JOINERS and bool(KEYPAD_VERBS & set(before))
+    pressed = previous in KEYPAD_VERBS or after_joiner or word_after(match).lower().startswith(("key", "button"))
+    return KEYPAD_SYMBOLS[symbol] if pressed else symbol
+
+
+def _section_sign(match: re.Match) -> str:
+    """'§ 12(b)' section twelve b, '§§ 4-6' sections, '¶ 7' paragraph seven."""
+    return f" {SECTION_SIGNS[match.group(0)]} "
 
 
 def _term(match: re.Match) -> str:
@@ -95,4 +115,6 @@ TERM: Rule = (re.compile(rf"(?<![\w.,$€£¥₹])(?P<number>\d{{1,6}}(?:\.\d{{1
                          r"(?![^\W²³]|\.\d)"), _term)
 POWER: Rule = (re.compile(r"(?<=[\w)])\^(?P<exponent>[-−]?\d{1,4}|[a-z])(?!\w|\.\d)"), _power)  # after TERM: "3x^2"
 GREEK_LETTER: Rule = (re.compile("[" + "".join(GREEK_LETTERS) + "]"), _greek)
+KEYPAD: Rule = (re.compile(r"(?<!\S)[*#](?=[\s.,;:!?)]|$)"), _keypad)  # a lone star or number sign
+SECTION_SIGN: Rule = (re.compile("§§?|¶¶?"), _section_sign)
 SPACED_MINUS: Rule = (re.compile(r"(?<=[\w)²³] )-(?= [\w(])"), _minus)

@@ -62,6 +62,12 @@ def is_adjective(match: re.Match, spoken_unit: str) -> bool:
     return "degree" not in spoken_unit and describes_noun(match, always=spoken_unit in ADJECTIVE_UNITS)
 
 
+def _unit_after_power(match: re.Match) -> str:
+    """'1.2 × 10³ kg' ... ten cubed kilograms, '3 × 10^8 m/s': a unit after a power of ten, plural, its power left
+    to the symbols."""
+    return f"{match.group('power')} {unit_name(match.group('unit'))}"
+
+
 def _dimensions(match: re.Match) -> str:
     """'1920x1080' nineteen twenty by ten eighty (resolutions in pairs); '10 x 20 cm' 10 by 20 cm, its numbers and
     unit left to the rules after."""
@@ -106,7 +112,7 @@ def _times(match: re.Match) -> str:
 
 
 UNIT = (r"(?P<unit>km/h|m/s²|(?:k?m|ft)/s|(?i:[kmg]bit/s)|°[CF]|°|fl\.? oz|sq\.? (?:ft|mi|km|m)\b|(?:[kc]?m|ft)[²³]|"
-        r"[kc]?m[23]\b|[µμ][gm]\b|(?:MW|GW|mW|mA)\b|"
+        r"[kc]?m[23]\b|[µμ][gm]\b|(?:MW|GW|mW|mA|b?hp)\b|(?i:lb-ft|ft-lbs?)\b|"
         r"(?i:[kmg]b/s|mph|km|cm|mm|mi|ft|kg|mg|mcg|lbs|lb|oz|ml|cl|qt|kwh|kw|khz|mhz|ghz|hz|kbps|mbps|gbps|kb|mb|gb|tb|pb|kib|"
         r"mib|gib|tib|hrs|hr|sec|mins|min|ms|tbsp|tsp|gal|yd|fps|rpm|mah|kph|ha|nm|kcal|psi|dpi|ppi|db|bps|bp|iu|mp|"
         r"mmhg|pcs|tabs|tab)\b|[µμ]s\b|in\.(?=\s[a-z])|in(?=\sof\b)|"
@@ -126,6 +132,8 @@ HEIGHT_HYPHENATED: Rule = (re.compile(r"\b(?P<feet>\d)(?P<hyphen>-)foot-(?P<inch
 
 AMOUNT_WITH_UNIT: Rule = (
     re.compile(rf"(?<![\w.,])(?P<sign>-)?(?P<number>{NUMBER})(?:\s?|(?P<hyphen>-)){UNIT}"), _unit)
+UNIT_AFTER_POWER: Rule = (re.compile(rf"(?<=\d)(?P<power>\^[-−]?\d{{1,3}}|[⁰¹²³⁴⁵⁶⁷⁸⁹]{{1,3}})\s{UNIT}"),
+                          _unit_after_power)
 UNIT_PER_UNIT: Rule = (re.compile(rf"(?<![\w.,])(?P<first>{NUMBER}\s?{UNIT})/(?=\d)"), _unit_per_unit)  # 250mg/5mL
 DIMENSIONS: Rule = (
     re.compile(r"(?<![\w.,])(?P<a>\d{1,4})(?:[x×]|\sx\s)(?P<b>\d{1,4})(?![\w.,]|\s?[x×]\s?\d)"), _dimensions)
