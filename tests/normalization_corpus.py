@@ -33,6 +33,8 @@ ADVERSARIAL = [
     "Rue St. ", "Mount St. A ", "COPD ", "AB ", "xz ", "x-xz ", "A1B-", "A-1-", "1A-B1-", "A7X-2", "1-1-A",
     "§", "§§ 1", "¶¶", "*#", "press *", "# ", "press 1 or # ", "1 lb-", "1 lb-ft", "5 hp ", "10³ ", "10³ k", "10^3 k",
     "the 10MB limit. ",
+    "AB-1", "A-1234", "case AB-1234 ", "AB-12345-", "incl. ", "excl.", "pH", "mRNA ", "aB-", "12'6", "12'6\" ", "1'1'",
+    "number is 1", "order number 1234 ", "no. 1",
 ]
 SPLITS = ("tune", "held")
 

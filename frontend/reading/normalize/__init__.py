@@ -82,6 +82,7 @@ RULES: list[Rule] = [
     dates.MONTH_DAY,
     dates.DAY_MONTH,
     dates.MONTH_YEAR,
+    identifiers.LETTER_CODE,
     identifiers.HYPHENATED_CODE,
     identifiers.PHONE_NORTH_AMERICAN,
     identifiers.PHONE_INTERNATIONAL,
@@ -119,6 +120,7 @@ RULES: list[Rule] = [
     abbreviations.DOTTED_INITIALISM,
     abbreviations.ACRONYM_WORD,
     abbreviations.LOWERCASE_INITIALS,
+    abbreviations.MIXED_CASE_INITIALS,
     numbers.PLAIN_NUMBER,
     symbols.LEFTOVER_SYMBOL,
 ]

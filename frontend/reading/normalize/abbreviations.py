@@ -116,6 +116,15 @@ def _lowercase_initials(match: re.Match) -> str:
     return written if written in LOWERCASE_WORDS or written in UNITS else " ".join(written.upper())
 
 
+def _mixed_case_initials(match: re.Match) -> str:
+    """'pH' P H, 'mRNA' M R N A, 'eGFR': a lowercase letter before capitals said letter by letter, where the
+    capitals are one letter or spelled themselves; units ('mL', 'dB') and words ('eSIM') are left as written."""
+    written, capitals = match.group(0), match.group("capitals")
+    if written.lower() in UNITS or not (len(capitals) == 1 or capitals in SPELLED_ACRONYMS or unreadable(capitals)):
+        return written
+    return " ".join(written.upper())
+
+
 def _dotted_initialism(match: re.Match) -> str:
     """'U.S.' -> 'U S', keeping the full stop where it ends the sentence."""
     return letters(match.group(0)) + ("." if ends_sentence(match) else "")
@@ -135,6 +144,8 @@ DOTTED_INITIALISM: Rule = (re.compile(r"(?<![\w.])(?:[A-Z]\.){2,6}(?!\w)"), _dot
 ACRONYM_WORD: Rule = (re.compile(r"\b(?P<letters>[A-Z]{2,5})(?P<plural>s)?\b"), _acronym)
 LOWERCASE_INITIALS: Rule = (re.compile(r"(?<![\w.@#/'’-])[b-df-hj-np-tv-xz]{2,3}(?![\w@/'’-]|\.\w)"),
                            _lowercase_initials)
+MIXED_CASE_INITIALS: Rule = (re.compile(r"(?<![\w.@#/'’-])[a-z](?P<capitals>[A-Z]{1,4})(?![\w@/]|\.\w)"),
+                             _mixed_case_initials)
 
 
 def _state(match: re.Match) -> str:

@@ -98,6 +98,7 @@ ABBREVIATIONS = {
     "cpl.": "corporal", "pvt.": "private", "ft.": "Fort", "corp.": "Corporation", "bros.": "Brothers",
     "univ.": "University", "assn.": "Association", "ext.": "extension", "tel.": "telephone", "pp.": "pages",
     "min.": "minimum", "max.": "maximum", "apt.": "apartment", "ste.": "suite", "bldg.": "building", "tab.": "tablet",
+    "incl.": "including", "excl.": "excluding", "esp.": "especially", "misc.": "miscellaneous",
 }
 NUMBER_ABBREVIATIONS = {"no.", "apt.", "ste.", "bldg."}  # read only before a number: "Apt. 4B", but "That was apt."
 # AP-style state abbreviations, read only after a city and a comma ("St. Petersburg, Fla."), where no word is meant.
@@ -249,15 +250,26 @@ MODERN_YEARS = range(1900, 2100)
 # Numbers read digit by digit: after these words (a little filler between allowed: "the door code is 4821"),
 # the emergency numbers next to "call", and any number written with a leading zero ("0042", "007").
 DIGIT_CONTEXT = {"pin", "code", "passcode", "password", "combination", "otp", "extension", "account", "zip",
-                 "postcode", "ending", "serial", "confirmation", "tracking", "reference", "routing", "sku"}
+                 "postcode", "ending", "serial", "confirmation", "tracking", "reference", "routing", "sku", "invoice",
+                 "policy", "id"}
+# Things that take a number read digit by digit when "number" (or "no.", "#") names it: "order number 4471093",
+# "case no. 882013"; without it the word may be a verb or a count ("Order 12 copies", "in case 3 fail").
+NUMBERED_THINGS = {"order", "case", "ticket", "claim", "member", "customer", "booking", "reservation", "receipt",
+                   "transaction", "membership", "patient", "student", "employee", "parcel", "shipment", "loan"}
 # Codes of capitals and digits are spelled, each character alone ("QX7K2M"), when they alternate three times or
 # more; after these words also a code of a few capitals then digits ("plate ABC123"), but not a word ("code SAVE20").
 CODE_CONTEXT = DIGIT_CONTEXT | {"plate", "booking", "ticket", "voucher", "locator", "pnr", "vin", "registration"}
+# A code of one to three capitals, a hyphen and digits is spelled, each character alone ("AB-20931" A B, two zero nine
+# three one), when it has this many digits or more; with four, only after a word that names it ("case AB-2093"), since
+# models and standards carry four ("ISO-9001", "HX-4100"), and roads and aircraft fewer ("US-101", "F-150").
+LETTER_CODE_DIGITS = 5
+LETTER_CODE_CONTEXT = CODE_CONTEXT | NUMBERED_THINGS
 # Numbers read in pairs, as they are said: "error 404" four oh four, "port 8080", "Boeing 737", "RTX 4090".
 PAIRED_CONTEXT = {"error", "port", "boeing", "rtx", "gtx", "rx", "airbus", "cessna", "embraer"}
 
 
 DIGIT_FILLERS = {"is", "was", "in", "number", "no.", "#"}
+NUMBER_FILLERS = {"number", "no.", "#"}  # the fillers that name a number: "order number is 4471093"
 
 
 TOLL_FREE_CODES = {"800", "833", "844", "855", "866", "877", "888"}  # "800-555-TAXI" is a number spelled in words

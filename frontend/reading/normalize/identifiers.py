@@ -11,6 +11,10 @@ from frontend.reading.normalize.data import (
     DIGIT_FILLERS,
     EMERGENCY_CONTEXT,
     EMERGENCY_NUMBERS,
+    LETTER_CODE_CONTEXT,
+    LETTER_CODE_DIGITS,
+    NUMBER_FILLERS,
+    NUMBERED_THINGS,
     PAIRED_CONTEXT,
     TOLL_FREE_CODES,
 )
@@ -27,17 +31,32 @@ from frontend.reading.normalize.spoken import (
 )
 
 
-def _digit_string(match: re.Match) -> str:
-    """Codes, PINs, account and emergency numbers digit by digit; '36-24-36' group by group."""
-    number = match.group(0)
+def announcer(match: re.Match) -> str:
+    """The word that announces a number or code, past fillers ('code is 4821', 'account number 123'): 'order#' for
+    a thing that 'number', 'no.' or '#' names ('order number is 4471093'); '' if none."""
     previous = [w.lower().strip(":,") for w in words_before(match, 3)]
+    numbered = False
     while previous and previous[-1] in DIGIT_FILLERS:
-        previous.pop()
-    neighbours = {(previous or [""])[-1], word_after(match).lower().strip(".,")}
-    if ((number.startswith("0") and len(number) >= 3) or (previous and previous[-1] in DIGIT_CONTEXT)
+        numbered = numbered or previous.pop() in NUMBER_FILLERS
+    word = (previous or [""])[-1]
+    return word + "#" if numbered and word in NUMBERED_THINGS else word
+
+
+def announced(match: re.Match, context: set[str]) -> bool:
+    word = announcer(match)
+    return word in context or word.endswith("#")
+
+
+def _digit_string(match: re.Match) -> str:
+    """Codes, PINs, account, order and emergency numbers digit by digit; '36-24-36' group by group."""
+    number = match.group(0)
+    previous = announcer(match)
+    neighbours = {previous, word_after(match).lower().strip(".,")}
+    long_numbered = previous.endswith("#") and len(number) >= 4  # "order number 4471093", not "order number 12"
+    if ((number.startswith("0") and len(number) >= 3) or previous in DIGIT_CONTEXT or long_numbered
             or (number in EMERGENCY_NUMBERS and neighbours & EMERGENCY_CONTEXT)):
         return ", ".join(digits(group) for group in number.split("-"))
-    if previous and previous[-1] in PAIRED_CONTEXT and "-" not in number:  # "error 404", "Boeing 737"
+    if previous in PAIRED_CONTEXT and "-" not in number:  # "error 404", "Boeing 737"
         return paired(number)
     return number
 
@@ -46,11 +65,8 @@ def _code(match: re.Match) -> str:
     """'QX7K2M' Q X seven K two M, 'H1N1', 'Y2K'; 'plate ABC123' after a word that announces a code."""
     code = match.group(0)
     runs = CODE_RUN.findall(code)
-    previous = [w.lower().strip(":,") for w in words_before(match, 3)]
-    while previous and previous[-1] in DIGIT_FILLERS:
-        previous.pop()
-    announced = previous and previous[-1] in CODE_CONTEXT and len(runs) == 2 and len(runs[0]) <= 3
-    if len(runs) < 3 and not announced:
+    named = len(runs) == 2 and len(runs[0]) <= 3 and announced(match, CODE_CONTEXT)
+    if len(runs) < 3 and not named:
         return code
     return " ".join(digits(c) if c.isdigit() else c for c in code)
 
@@ -63,6 +79,15 @@ def _hyphenated_code(match: re.Match) -> str:
     if len(groups) < 3 and not any(len(CODE_RUN.findall(group)) >= 3 for group in groups):
         return match.group(0)
     return ", ".join(" ".join(digits(c) if c.isdigit() else c for c in group) for group in groups)
+
+
+def _letter_code(match: re.Match) -> str:
+    """'case ID AB-20931' A B, two zero nine three one: capitals and a long number, each character alone; with four
+    digits only where a word announces it ('case AB-2093'; 'ISO-9001' is left to the rules after)."""
+    number = match.group("number")
+    if len(number) < LETTER_CODE_DIGITS and not announced(match, LETTER_CODE_CONTEXT):
+        return match.group(0)
+    return f"{' '.join(match.group('letters'))}, {digits(number)}"
 
 
 def _flight(match: re.Match) -> str:
@@ -170,6 +195,8 @@ CODE: Rule = (re.compile(r"(?<![\w.@#/-])(?=[A-Z]{0,11}\d)(?=\d{0,11}[A-Z])[A-Z0
 HYPHENATED_CODE: Rule = (  # capitals and digits both, in groups joined by hyphens
     re.compile(r"(?<![\w.@/-])(?=[A-Z0-9-]{0,40}[A-Z])(?=[A-Z0-9-]{0,40}\d)[A-Z0-9]{1,8}(?:-[A-Z0-9]{1,8}){1,4}"
                r"(?![\w-])"), _hyphenated_code)
+LETTER_CODE: Rule = (
+    re.compile(r"(?<![\w.@/-])(?P<letters>[A-Z]{1,3})-(?P<number>\d{4,12})(?![\w-]|[.,]\d)"), _letter_code)
 PHONE_VANITY: Rule = (
     re.compile(r"(?<![\w+.-])(?:(?P<trunk>1)-)?(?P<area>\d{3})-[A-Z0-9]{2,10}(?:-[A-Z0-9]{2,10}){0,2}(?![\w-])"),
     _vanity_phone)

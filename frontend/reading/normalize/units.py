@@ -119,8 +119,9 @@ UNIT = (r"(?P<unit>km/h|m/s²|(?:k?m|ft)/s|(?i:[kmg]bit/s)|°[CF]|°|fl\.? oz|sq
         r"[mglLWVsh]\b)")  # single letters: "5G" is no gram
 
 
-HEIGHT_MARKS: Rule = (
-    re.compile(r"(?<![\w.])(?P<feet>\d)\s?['′]\s?(?:(?P<inches>1[01]|\d)\s?(?:[\"″]|'')?)?(?![\w'′])"), _height)
+HEIGHT_MARKS: Rule = (  # two-digit feet only with inches and their mark ("12'6\""), not "the 'Top 10' list"
+    re.compile(r"(?<![\w.°])(?P<feet>[1-9]\d(?=['′]\s?(?:1[01]|\d)\s?[\"″])|\d)\s?['′]"
+               r"\s?(?:(?P<inches>1[01]|\d)\s?(?:[\"″]|'')?)?(?![\w'′])"), _height)
 
 
 HEIGHT_WRITTEN: Rule = (
