@@ -6,6 +6,7 @@ import re
 from frontend.reading.normalize.data import (
     ABBREVIATIONS,
     CAPITAL_WORDS,
+    CODE_NUMBER_NOUNS,
     EXPANSIONS,
     LOWERCASE_WORDS,
     NUMBER_ABBREVIATIONS,
@@ -64,8 +65,7 @@ def _abbreviation(match: re.Match) -> str:
     if written[:-1] in TIME_ZONE_NAMES:  # "7:05 p.m. EST." is a zone, read with its time
         return written
     if lower in NUMBER_ABBREVIATIONS:  # "No. 5", "Apt. 4B" before a number; "I said no." is a word
-        number_follows = match.string[match.end():match.end() + 2].strip()[:1].isdigit()
-        return ABBREVIATIONS[lower] + " " if number_follows else written
+        return ABBREVIATIONS[lower] + " " if numbers_follow(match) else written
     previous = (words_before(match, 1) or [""])[0]
     if lower in UNIT_ABBREVIATIONS and (previous[-1:].isdigit() or previous.lower() in ("sq", "sq.")):
         return written if ends_sentence(match) else written[:-1]  # "200 ms." and "1,200 sq ft." are units
@@ -74,6 +74,16 @@ def _abbreviation(match: re.Match) -> str:
     can_end_sentence = lower in SENTENCE_FINAL_ABBREVIATIONS or spoken in ("Street", "Drive")
     new_sentence = following[:1].isupper() and following.lower() not in ABBREVIATIONS  # not "Co. Ltd."
     return spoken + "." if text_ends(match) or (can_end_sentence and new_sentence) else spoken
+
+
+def numbers_follow(match: re.Match) -> bool:
+    """Whether a number follows 'No.', or a code with a digit in it after a thing that codes name ('part no. WF-3310',
+    'model no. X9')."""
+    if match.string[match.end():match.end() + 2].strip()[:1].isdigit():
+        return True
+    previous = (words_before(match, 1) or [""])[0].lower().strip("(,")
+    code = word_after(match)
+    return previous in CODE_NUMBER_NOUNS and code[:1].isupper() and any(c.isdigit() for c in code)
 
 
 def title_or_place(match: re.Match, title: str, place: str) -> str:

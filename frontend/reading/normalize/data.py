@@ -101,6 +101,9 @@ ABBREVIATIONS = {
     "incl.": "including", "excl.": "excluding", "esp.": "especially", "misc.": "miscellaneous",
 }
 NUMBER_ABBREVIATIONS = {"no.", "apt.", "ste.", "bldg."}  # read only before a number: "Apt. 4B", but "That was apt."
+# Things whose code "no." names though the code starts with letters: "part no. WF-3310" part number, "model no. X9".
+CODE_NUMBER_NOUNS = {"part", "model", "item", "order", "serial", "catalog", "style", "lot", "product", "stock",
+                     "ref", "reference", "article", "unit"}
 # AP-style state abbreviations, read only after a city and a comma ("St. Petersburg, Fla."), where no word is meant.
 STATES = {"Ala.": "Alabama", "Ariz.": "Arizona", "Ark.": "Arkansas", "Calif.": "California", "Colo.": "Colorado",
           "Conn.": "Connecticut", "Del.": "Delaware", "Fla.": "Florida", "Ga.": "Georgia", "Ill.": "Illinois",
@@ -133,7 +136,7 @@ SPELLED_ACRONYMS = {"FBI", "CIA", "USA", "UK", "EU", "UN", "API", "CPU", "GPU", 
                     "SQL", "USB", "DNA", "IT", "HR", "PR", "VIP", "ATM", "SUV", "BMW", "NYC", "LA", "DC", "AWS",
                     "NBA", "IRS", "FDA", "UFO", "SEC", "EPA", "MBA", "ICU", "IOU", "IQ", "UV", "EV", "ETA", "OS",
                     "AD", "BCE", "CE", "UAE", "USSR", "UCLA", "MIT", "NYU", "ESPN", "ASAP", "WHO", "LED", "HDMI", "EPS",
-                    "APR", "ERA", "SKU", "EXP", "ISBN", "CVE", "OLED", "IU"}
+                    "APR", "APY", "ERA", "SKU", "EXP", "ISBN", "CVE", "OLED", "IU"}
 
 
 VOWELS = set("AEIOUY")  # an all-capital word without one cannot be read as a word, so it is spelled ("NFL")
@@ -220,6 +223,14 @@ FRACTION_IDIOMS = {"24/7": "twenty-four seven", "9/11": "nine eleven", "50/50": 
                    "20/20": "twenty-twenty"}
 
 
+# A fraction before these is a share of a measure, never a date ("on 1/4 acre", "by 1/2 inch", "on 3/4 cup").
+MEASURE_NOUNS = {"acre", "acres", "mile", "miles", "inch", "inches", "foot", "feet", "yard", "yards", "cup", "cups",
+                 "pound", "pounds", "ounce", "ounces", "teaspoon", "teaspoons", "tablespoon", "tablespoons", "gallon",
+                 "gallons", "quart", "quarts", "pint", "pints", "liter", "liters", "litre", "litres", "meter",
+                 "meters", "metre", "metres", "hectare", "hectares", "kilometer", "kilometers", "stick", "sticks",
+                 "dozen", "length", "lengths"}
+
+
 DATE_CONTEXT = {"on", "due", "until", "till", "since", "before", "after", "through", "thru", "by", "dated",
                 "starting", "expires", "expiring"} | WEEKDAYS  # "due 3/15" is a date, "add 3/4" a fraction
 # "on 3/4 of an acre" is a share of something, a fraction even after a date word; "on 11/15 of last year" a date.
@@ -255,7 +266,26 @@ DIGIT_CONTEXT = {"pin", "code", "passcode", "password", "combination", "otp", "e
 # Things that take a number read digit by digit when "number" (or "no.", "#") names it: "order number 4471093",
 # "case no. 882013"; without it the word may be a verb or a count ("Order 12 copies", "in case 3 fail").
 NUMBERED_THINGS = {"order", "case", "ticket", "claim", "member", "customer", "booking", "reservation", "receipt",
-                   "transaction", "membership", "patient", "student", "employee", "parcel", "shipment", "loan"}
+                   "transaction", "membership", "patient", "student", "employee", "parcel", "shipment", "loan",
+                   "model", "part", "item", "product", "catalog", "style", "lot", "stock"}
+# A five-digit number (or five and four) is a ZIP code, digit by digit, after these words a few words before it ("the
+# ZIP code for the office is 60614", "postal code"), or after a state that ends an address ("Chicago, IL 60614").
+ZIP_WORDS = {"zip", "zipcode", "postcode", "postal"}
+ZIP_WINDOW = 8  # words
+US_STATE_CODES = {
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME",
+    "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA",
+    "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR"}
+US_STATE_NAMES = {
+    "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware", "florida",
+    "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky", "louisiana", "maine",
+    "maryland", "massachusetts", "michigan", "minnesota", "mississippi", "missouri", "montana", "nebraska", "nevada",
+    "new hampshire", "new jersey", "new mexico", "new york", "north carolina", "north dakota", "ohio", "oklahoma",
+    "oregon", "pennsylvania", "rhode island", "south carolina", "south dakota", "tennessee", "texas", "utah",
+    "vermont", "virginia", "washington", "west virginia", "wisconsin", "wyoming"}
+# Short codes of text messages: a number of four to six digits after "to", where a verb of these sends a keyword
+# in capitals or quotes to it ("Text STOP to 45678", "send \"JOIN\" to 22333"); "Texts rose to 45000" is a count.
+SHORT_CODE_VERBS = {"text", "txt", "send", "sms", "reply", "texting", "sending"}
 # Codes of capitals and digits are spelled, each character alone ("QX7K2M"), when they alternate three times or
 # more; after these words also a code of a few capitals then digits ("plate ABC123"), but not a word ("code SAVE20").
 CODE_CONTEXT = DIGIT_CONTEXT | {"plate", "booking", "ticket", "voucher", "locator", "pnr", "vin", "registration"}

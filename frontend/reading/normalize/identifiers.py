@@ -16,7 +16,12 @@ from frontend.reading.normalize.data import (
     NUMBER_FILLERS,
     NUMBERED_THINGS,
     PAIRED_CONTEXT,
+    SHORT_CODE_VERBS,
     TOLL_FREE_CODES,
+    US_STATE_CODES,
+    US_STATE_NAMES,
+    ZIP_WINDOW,
+    ZIP_WORDS,
 )
 from frontend.reading.normalize.spoken import (
     Rule,
@@ -54,11 +59,56 @@ def _digit_string(match: re.Match) -> str:
     neighbours = {previous, word_after(match).lower().strip(".,")}
     long_numbered = previous.endswith("#") and len(number) >= 4  # "order number 4471093", not "order number 12"
     if ((number.startswith("0") and len(number) >= 3) or previous in DIGIT_CONTEXT or long_numbered
-            or (number in EMERGENCY_NUMBERS and neighbours & EMERGENCY_CONTEXT)):
+            or (number in EMERGENCY_NUMBERS and neighbours & EMERGENCY_CONTEXT) or zip_code(match)
+            or short_code(match)):
         return ", ".join(digits(group) for group in number.split("-"))
     if previous in PAIRED_CONTEXT and "-" not in number:  # "error 404", "Boeing 737"
         return paired(number)
     return number
+
+
+def zip_code(match: re.Match) -> bool:
+    """'the ZIP code for the office is 60614', 'Chicago, IL 60614', 'Austin, Texas 78701-1234': five digits (and
+    four) after a word naming a ZIP or postal code a few words before, or after a state that ends an address."""
+    number = match.group(0)
+    if not re.fullmatch(r"\d{5}(?:-\d{4})?", number):
+        return False
+    before = [w.strip(",:;()").lower() for w in words_before(match, ZIP_WINDOW)]
+    if ZIP_WORDS & set(before):
+        return True
+    last = words_before(match, 3)
+    for size in (1, 2):  # "IL", "Illinois", "New York" after the city and its comma
+        state, city = last[-size:], last[-size - 1:-size]
+        named = " ".join(state).rstrip(",") in US_STATE_CODES or " ".join(state).lower().rstrip(",") in US_STATE_NAMES
+        if named and len(state) == size and city and city[0].endswith(","):
+            return True
+    return False
+
+
+def short_code(match: re.Match) -> bool:
+    """'Text STOP to 45678': four to six digits after 'to', a keyword in capitals or quotes before it, a verb that
+    sends it a few words before that."""
+    before = words_before(match, 5)
+    if not 4 <= len(match.group(0)) <= 6 or len(before) < 3 or before[-1].lower() != "to":
+        return False
+    keyword = before[-2].strip("\"'“”‘’")
+    return keyword.isupper() and keyword.isalpha() and any(w.lower() in SHORT_CODE_VERBS for w in before[:-2])
+
+
+def _spaced_digits(match: re.Match) -> str:
+    """'order number is 4018 2273 9915', 'code 204 817': groups of digits after a word that names a code, or three
+    groups and more not all of three digits after the first, digit by digit; '1 000 000' and '€250 000', groups of
+    three after a short lead, are thousands, a cardinal read by the rules after."""
+    written = match.group(0)
+    currency, groups = match.group("currency") or "", match.group("groups").split()
+    thousands = len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:])
+    if not currency and announced(match, DIGIT_CONTEXT):
+        return ", ".join(digits(group) for group in groups)
+    if thousands:
+        return currency + ",".join(groups)
+    if len(groups) >= 3 and len(groups[0]) >= 3 and not currency:
+        return ", ".join(digits(group) for group in groups)
+    return written
 
 
 def _code(match: re.Match) -> str:
@@ -143,7 +193,7 @@ def _isbn(match: re.Match) -> str:
     """'ISBN 978-0-14-044913-6': the letters, then each group digit by digit, as the number is printed."""
     groups = re.split(r"[\s-]", match.group("number"))
     spoken_groups = ", ".join(" ".join("X" if c in "Xx" else digits(c) for c in group) for group in groups)
-    return f"I S B N{match.group('colon') or ''} {spoken_groups}"
+    return f"I S B N{match.group('colon') or ''} {match.group('filler') or ''}{spoken_groups}"
 
 
 def _cve(match: re.Match) -> str:
@@ -178,13 +228,19 @@ DIGIT_STRING: Rule = (
     re.compile(r"(?<![\w.,$€£¥#/:+-])\d{2,}(?:-\d{2,}){0,8}(?![\w%°/:'′-]|[.,]\d)"), _digit_string)
 
 
+SPACED_DIGITS: Rule = (
+    re.compile(r"(?<![\w.,$€£¥#/:+-])(?P<currency>[$€£¥₹])?(?P<groups>\d{1,4}(?: \d{3,4}){1,5})"
+               r"(?![\w%°/:'′-]|[.,]\d| \d)"), _spaced_digits)
+
+
 VERSION_NUMBER: Rule = (
     re.compile(r"(?<![\w.,])(?:(?P<v>[vV])(?=\d)|(?=\d{1,4}\.\d{1,4}\.\d))(?P<version>\d{1,4}(?:\.\d{1,4}){0,5})"
                r"(?P<release>-(?:alpha|beta|rc|RC)\.?\d{0,3})?(?!\w|\.\d)"), _version)
 
 
 ISBN: Rule = (
-    re.compile(r"\bISBN(?:-1[03])?(?P<colon>:)?\s?(?P<number>\d{1,13}(?:[\s-][\dX]{1,7}){0,4})(?![\w-])"), _isbn)
+    re.compile(r"\bISBN(?:-1[03])?(?P<colon>:)?\s?(?P<filler>(?:is|was|number|no\.)\s)?"
+               r"(?P<number>\d{1,13}(?:[\s-][\dX]{1,7}){0,4})(?![\w-])"), _isbn)
 CVE: Rule = (re.compile(r"\bCVE-(?P<year>\d{4})-(?P<number>\d{4,7})\b"), _cve)
 EXTENSION: Rule = (  # "555-123-4567 x204", "... ext 12"; "ext." is read by the abbreviations
     re.compile(r"(?<=\d[-. ]\d{4})\s(?:x(?=\d)|ext\s?)(?P<number>\d{1,6})\b"), _extension)

@@ -8,6 +8,7 @@ from frontend.reading.normalize.data import (
     FRACTION_GLYPHS,
     FRACTION_IDIOMS,
     FRACTION_NAMES,
+    MEASURE_NOUNS,
     MONTHS,
     PERIOD_DETERMINERS,
 )
@@ -64,7 +65,7 @@ def spoken_fraction(match: re.Match, numerator: int, denominator: int) -> str:
         return FRACTION_IDIOMS[written]
     previous = words_before(match, 1)
     if (previous and previous[0].lower().rstrip(",") in DATE_CONTEXT and 1 <= numerator <= 12 and 1 <= denominator <= 31
-            and not share_of(match, numerator, denominator)):
+            and not share_of(match, numerator, denominator) and not measures(match)):
         return f"{MONTHS[numerator - 1]} {ordinal(denominator)}"
     if denominator == 0:
         return f"{cardinal(numerator)} over zero"
@@ -77,6 +78,13 @@ def share_of(match: re.Match, numerator: int, denominator: int) -> bool:
     following = [word.lower() for word in words_after(match, 2)]
     return numerator < denominator and following[:1] == ["of"] and following[1:2] != [] and (
         following[1] not in PERIOD_DETERMINERS and not following[1][:1].isdigit())
+
+
+def measures(match: re.Match) -> bool:
+    """Whether a fraction measures something: a unit written with it ('on 1/2 lb') or a measure noun after it
+    ('on 1/4 acre', 'by 1/2 inch'), never a date then."""
+    following = (words_after(match, 1) or [""])[0].lower().rstrip(".,;:!?")
+    return bool(match.group("unit")) or following in MEASURE_NOUNS
 
 
 def _range(match: re.Match) -> str:

@@ -5,6 +5,8 @@ import re
 
 from frontend.reading.normalize.data import (
     ADJECTIVE_UNITS,
+    DETERMINERS,
+    NOT_NOUNS,
     SCALES,
     SINGULAR_UNITS,
     UNIT_QUALIFIERS,
@@ -19,6 +21,7 @@ from frontend.reading.normalize.spoken import (
     paired,
     plural_number,
     word_after,
+    words_before,
 )
 
 
@@ -43,6 +46,24 @@ def _height(match: re.Match) -> str:
         return f"{cardinal(feet)} {feet_word} {cardinal(inches)} {inch_word}"
     joiner = "-" if match.groupdict().get("hyphen") else " "
     return joiner.join([cardinal(feet), "foot"] + ([cardinal(inches)] if inches else []))
+
+
+def _inches(match: re.Match) -> str:
+    """'48" tall' forty-eight inches, 'a 27" monitor' twenty-seven inch: a number with the inch mark alone; a
+    quotation's closing mark ('the "Top 10" list': an open quote before it) is left alone."""
+    window = match.string[max(0, match.start() - QUOTE_WINDOW):match.start()]
+    if match.group("mark") == '"' and len(OPEN_QUOTE.findall(window)) % 2:
+        return match.group(0)
+    number = match.group("number")
+    following = word_after(match).rstrip(".,;:!?").lower()
+    determiner = (words_before(match, 1) or [""])[0].lower() in DETERMINERS
+    adjective = describes_noun(match) or (determiner and following and following not in NOT_NOUNS)
+    unit = "inch" if adjective or number == "1" else "inches"
+    return f"{decimal(number)} {unit}"
+
+
+QUOTE_WINDOW = 200  # characters before an inch mark in which an open quotation is looked for
+OPEN_QUOTE = re.compile(r'(?<![\d″])"')  # a quotation mark, not an inch mark after a number
 
 
 def _unit(match: re.Match) -> str:
@@ -126,6 +147,10 @@ HEIGHT_MARKS: Rule = (  # two-digit feet only with inches and their mark ("12'6\
 
 HEIGHT_WRITTEN: Rule = (
     re.compile(r"\b(?P<feet>\d)\s?(?P<written>ft)\.?\s?(?P<inches>1[01]|\d)\s?in\b"), _height)
+
+
+INCH_MARK: Rule = (  # '48" tall', '27″': a number and the inch mark, not inside a word or before one
+    re.compile(rf"(?<![\w.,'′\"])(?P<number>{NUMBER})(?P<mark>[\"″])(?![\w\"″'′])"), _inches)
 
 
 HEIGHT_HYPHENATED: Rule = (re.compile(r"\b(?P<feet>\d)(?P<hyphen>-)foot-(?P<inches>1[01]|\d)\b"), _height)

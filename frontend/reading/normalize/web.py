@@ -26,7 +26,9 @@ def _url(match: re.Match) -> str:
 
 
 def spelled_labels(host: str) -> str:
-    """'nps.gov' -> 'N P S.gov', 'acme.io' -> 'acme.I O': short labels of a host that no one reads as a word."""
+    """'nps.gov' -> 'N P S.gov', 'acme.io' -> 'acme.I O': short labels of a host that no one reads as a word, and a
+    country's two letters after a second level ('abc.net.au' -> 'abc.net.A U')."""
+    host = COUNTRY_CODE.sub(lambda match: match.group(1) + " ".join(match.group(2).upper()), host)
     return SHORT_LABEL.sub(_spelled_label, host)
 
 
@@ -48,11 +50,15 @@ SHORT_LABEL = re.compile(r"(?<![^.\s-])[A-Za-z]{2,5}(?![^.\s-])")  # a whole lab
 
 
 TOP_LEVEL_DOMAINS = "com|org|net|edu|gov|io|ai|dev|app|co|uk|us|info|me|tv"
+# A second level under a country's two letters: "jazzfest.co.nz", "abc.net.au", "ox.ac.uk".
+SECOND_LEVEL_DOMAINS = "co|com|org|net|ac|gov|edu"
+COUNTRY_CODE = re.compile(rf"(\.(?:{SECOND_LEVEL_DOMAINS})\.)([a-z]{{2}})$", re.I)
 
 
 WEB_ADDRESS: Rule = (
     re.compile(r"\bhttps?://[^\s<>\"]+|\bwww\.[^\s<>\"]+|(?<![\w.@/-])[A-Za-z][\w-]{0,62}(?:\.[\w-]{1,63}){0,5}"
-                rf"\.(?:{TOP_LEVEL_DOMAINS})(?![.-]?\w|@)(?:/[^\s<>\"]*)?", re.I), _url)
+                rf"\.(?:(?:{SECOND_LEVEL_DOMAINS})\.[a-z]{{2}}|{TOP_LEVEL_DOMAINS})(?![.-]?\w|@)(?:/[^\s<>\"]*)?",
+                re.I), _url)
 
 
 EMAIL_ADDRESS: Rule = (
