@@ -36,6 +36,7 @@ ADVERSARIAL = [
     "AB-1", "A-1234", "case AB-1234 ", "AB-12345-", "incl. ", "excl.", "pH", "mRNA ", "aB-", "12'6", "12'6\" ", "1'1'",
     "number is 1", "order number 1234 ", "no. 1",
     '123 1" ', "ISBN is 1-", "a.co.n", "part no. A1 to 12345 ",
+    "a apt. a 1 yrs. 1 kPa r²h dial 911 a.fm/a a-uk@a.io 01 1 a $1.1 million a",
 ]
 SPLITS = ("tune", "held")
 

@@ -9,6 +9,7 @@ from frontend.reading.normalize.data import (
     CODE_NUMBER_NOUNS,
     EXPANSIONS,
     LOWERCASE_WORDS,
+    NOUN_ABBREVIATIONS,
     NUMBER_ABBREVIATIONS,
     PLACE_BEFORE_NAME,
     REGNAL_NAMES,
@@ -64,9 +65,12 @@ def _abbreviation(match: re.Match) -> str:
     lower = written.lower()
     if written[:-1] in TIME_ZONE_NAMES:  # "7:05 p.m. EST." is a zone, read with its time
         return written
-    if lower in NUMBER_ABBREVIATIONS:  # "No. 5", "Apt. 4B" before a number; "I said no." is a word
-        return ABBREVIATIONS[lower] + " " if numbers_follow(match) else written
     previous = (words_before(match, 1) or [""])[0]
+    if previous == "dot":  # "cityelections dot gov." is an address read already
+        return written
+    if lower in NUMBER_ABBREVIATIONS:  # "No. 5", "Apt. 4B" before a number; "I said no." is a word
+        noun = lower in NOUN_ABBREVIATIONS and word_after(match)[:1].islower()  # "a spacious apt. near the park"
+        return ABBREVIATIONS[lower] + " " if numbers_follow(match) or noun else written
     if lower in UNIT_ABBREVIATIONS and (previous[-1:].isdigit() or previous.lower() in ("sq", "sq.")):
         return written if ends_sentence(match) else written[:-1]  # "200 ms." and "1,200 sq ft." are units
     spoken = title_or_place(match, *TITLE_OR_PLACE[lower]) if lower in TITLE_OR_PLACE else ABBREVIATIONS[lower]

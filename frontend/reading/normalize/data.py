@@ -60,7 +60,8 @@ UNITS = {
     "mins": "minutes", "mb/s": "megabytes per second", "gb/s": "gigabytes per second", "kb/s": "kilobytes per second",
     "pcs": "pieces", "tab": "tablets", "tabs": "tablets", "cal": "calories", "mmhg": "millimeters of mercury",
     "hp": "horsepower", "bhp": "brake horsepower", "lb-ft": "pound feet", "ft-lb": "foot pounds",
-    "ft-lbs": "foot pounds",
+    "ft-lbs": "foot pounds", "yr": "years", "yrs": "years", "mos": "months", "wk": "weeks", "wks": "weeks",
+    "kN": "kilonewtons", "MN": "meganewtons", "kPa": "kilopascals", "MPa": "megapascals", "GPa": "gigapascals",
 }
 # After a determiner and before a noun an amount is an adjective and its unit singular ("a 500 mg tablet",
 # "the $50 card"); these words after it are no noun ("a 5 kg of", "the 3 km to").
@@ -73,6 +74,7 @@ NOT_NOUNS = {"of", "in", "per", "each", "and", "or", "to", "for", "from", "at", 
              "i", "he", "she", "if", "so", "but", "then", "when", "while", "because", "before", "after", "still",
              "too", "also", "just", "ahead", "behind", "across", "around", "through", "along", "back", "out",
              "not", "no"}
+INDEFINITE_ARTICLES = {"a", "an"}  # "a $3.2 million budget": a scaled decimal amount read as an adjective
 # Units said as adjectives even without a determiner ("100 W bulb", "a 20 V drill" alike).
 ADJECTIVE_UNITS = {"watts", "volts", "milliamps", "megapixels", "kilowatts"}
 
@@ -99,8 +101,11 @@ ABBREVIATIONS = {
     "univ.": "University", "assn.": "Association", "ext.": "extension", "tel.": "telephone", "pp.": "pages",
     "min.": "minimum", "max.": "maximum", "apt.": "apartment", "ste.": "suite", "bldg.": "building", "tab.": "tablet",
     "incl.": "including", "excl.": "excluding", "esp.": "especially", "misc.": "miscellaneous",
+    "yr.": "year", "yrs.": "years", "mos.": "months", "wk.": "week", "wks.": "weeks",
 }
 NUMBER_ABBREVIATIONS = {"no.", "apt.", "ste.", "bldg."}  # read only before a number: "Apt. 4B", but "That was apt."
+# Of those, the ones also read before a lowercase word, where no sentence ends: "a spacious apt. near the park".
+NOUN_ABBREVIATIONS = {"apt.", "bldg."}
 # Things whose code "no." names though the code starts with letters: "part no. WF-3310" part number, "model no. X9".
 CODE_NUMBER_NOUNS = {"part", "model", "item", "order", "serial", "catalog", "style", "lot", "product", "stock",
                      "ref", "reference", "article", "unit"}
@@ -124,7 +129,8 @@ PLACE_BEFORE_NAME = {"rue", "avenue", "boulevard", "place", "quai", "via", "moun
                      "lake", "cape", "point", "pointe", "isle", "lac", "sault", "bay", "île", "cap", "san"}
 
 
-UNIT_ABBREVIATIONS = {"ms.", "ft.", "min.", "tab."}  # after a number, "200 ms." and "3 ft." are units, not Miz or Fort
+# After a number, "200 ms." and "3 ft." are units, not Miz or Fort.
+UNIT_ABBREVIATIONS = {"ms.", "ft.", "min.", "tab.", "yr.", "yrs.", "mos.", "wk.", "wks."}
 
 
 SENTENCE_FINAL_ABBREVIATIONS = {"etc.", "inc.", "ltd.", "co.", "jr.", "sr.", "ave.", "blvd.", "rd.", "dept.",
@@ -157,6 +163,9 @@ CAPITAL_WORDS = {"AGO", "EGO", "ADO", "AHA", "OHO", "UNO", "AVA", "EMO", "ECO", 
 # Short labels of a web or e-mail address said letter by letter though they have a vowel ("acme.io": dot i o); the
 # rest of the short labels are spelled as acronyms are: known initialisms ("bbc", "uk") and those without a vowel.
 SPELLED_DOMAIN_LABELS = {"io", "us"}
+# Two-letter country codes that are no English word, spelled wherever they stand in an address ("jobs-uk@", "fr.").
+COUNTRY_LABELS = {"uk", "eu", "de", "fr", "es", "nz", "au", "ca", "jp", "cn", "ie", "nl", "se", "ch", "za", "sg", "hk",
+                  "br", "mx", "ru", "kr", "dk", "fi", "pl", "pt", "cz", "gr", "tr", "ae", "sa", "fm", "tv", "ly"}
 # Short lowercase words without a vowel that are said as words or stand for one ("hmm", "vs", "nth"); the rest,
 # units aside, are names said letter by letter ("the xz library", "run npm", "use ssh").
 LOWERCASE_WORDS = {"hm", "hmm", "mm", "mmm", "shh", "sh", "psst", "pst", "pfft", "tsk", "grr", "brr", "zzz", "nth",
@@ -309,7 +318,7 @@ EMERGENCY_NUMBERS = {"911", "999", "112", "000"}
 
 
 EMERGENCY_CONTEXT = {"call", "dial", "ring", "text", "phone", "calls", "called", "calling", "operator", "dispatcher",
-                     "dispatchers", "line"}
+                     "dispatchers", "line", "dialing", "dialling", "dialed", "dialled", "dials", "texting", "texted"}
 
 
 # Roman numerals: after a monarch's or pope's name an ordinal ("Henry the eighth"); after these words, or as a

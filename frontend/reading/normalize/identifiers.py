@@ -102,7 +102,8 @@ def _spaced_digits(match: re.Match) -> str:
     written = match.group(0)
     currency, groups = match.group("currency") or "", match.group("groups").split()
     thousands = len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:])
-    if not currency and announced(match, DIGIT_CONTEXT):
+    leading_zero = len(groups[0]) >= 2 and groups[0].startswith("0")  # "reads 0071 5523"
+    if not currency and (announced(match, DIGIT_CONTEXT) or leading_zero):
         return ", ".join(digits(group) for group in groups)
     if thousands:
         return currency + ",".join(groups)

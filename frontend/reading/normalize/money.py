@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from frontend.reading.normalize.data import CURRENCIES, DOLLAR_COUNTRIES, SCALES
-from frontend.reading.normalize.spoken import CURRENCY, NUMBER, Rule, cardinal, decimal, describes_noun
+from frontend.reading.normalize.data import CURRENCIES, DOLLAR_COUNTRIES, INDEFINITE_ARTICLES, SCALES
+from frontend.reading.normalize.spoken import CURRENCY, NUMBER, Rule, cardinal, decimal, describes_noun, words_before
 
 
 def _spoken_amount(amount: str, names: tuple, scale: str) -> str:
@@ -32,7 +32,9 @@ def _money(match: re.Match) -> str:
     if groups.get("country"):  # "C$100": one hundred Canadian dollars
         country = DOLLAR_COUNTRIES[groups["country"]]
         names = (f"{country} dollar", f"{country} dollars", "cent", "cents")
-    if "." not in groups["amount"] and describes_noun(match):  # "a $50 gift card": a fifty dollar gift card
+    article = (words_before(match, 1) or [""])[0].lower() in INDEFINITE_ARTICLES
+    whole_amount = "." not in groups["amount"] or (scale and article)  # "a $3.2 million budget"; "the $3.50 fee"
+    if whole_amount and describes_noun(match):  # "a $50 gift card": a fifty dollar gift card
         names = (names[0], names[0], *names[2:])
     return sign + _spoken_amount(groups["amount"], names, scale)
 

@@ -40,8 +40,9 @@ def _approximately(match: re.Match) -> str:
 
 
 def _superscript(match: re.Match) -> str:
-    """'x²' x squared, '2³' two cubed, '10⁶' ten to the sixth."""
-    return f" {SUPERSCRIPTS[match.group(0)]}"
+    """'x²' x squared, '2³' two cubed, '10⁶' ten to the sixth; 'r²h' r squared h."""
+    letter_after = match.string[match.end():match.end() + 1].isalpha()
+    return f" {SUPERSCRIPTS[match.group(0)]}" + (" " if letter_after else "")
 
 
 def _key(match: re.Match) -> str:

@@ -133,10 +133,10 @@ def _times(match: re.Match) -> str:
 
 
 UNIT = (r"(?P<unit>km/h|m/s²|(?:k?m|ft)/s|(?i:[kmg]bit/s)|°[CF]|°|fl\.? oz|sq\.? (?:ft|mi|km|m)\b|(?:[kc]?m|ft)[²³]|"
-        r"[kc]?m[23]\b|[µμ][gm]\b|(?:MW|GW|mW|mA|b?hp)\b|(?i:lb-ft|ft-lbs?)\b|"
+        r"[kc]?m[23]\b|[µμ][gm]\b|(?:MW|GW|mW|mA|b?hp|kN|MN|[kMG]Pa)\b|(?i:lb-ft|ft-lbs?)\b|"
         r"(?i:[kmg]b/s|mph|km|cm|mm|mi|ft|kg|mg|mcg|lbs|lb|oz|ml|cl|qt|kwh|kw|khz|mhz|ghz|hz|kbps|mbps|gbps|kb|mb|gb|tb|pb|kib|"
         r"mib|gib|tib|hrs|hr|sec|mins|min|ms|tbsp|tsp|gal|yd|fps|rpm|mah|kph|ha|nm|kcal|psi|dpi|ppi|db|bps|bp|iu|mp|"
-        r"mmhg|pcs|tabs|tab)\b|[µμ]s\b|in\.(?=\s[a-z])|in(?=\sof\b)|"
+        r"mmhg|pcs|tabs|tab|yrs|yr|wks|wk|mos)\b|[µμ]s\b|in\.(?=\s[a-z])|in(?=\sof\b)|"
         r"[mglLWVsh]\b)")  # single letters: "5G" is no gram
 
 

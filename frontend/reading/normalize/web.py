@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import cast
 
-from frontend.reading.normalize.data import ACRONYMS_THAT_ARE_WORDS, SPELLED_DOMAIN_LABELS
+from frontend.reading.normalize.data import ACRONYMS_THAT_ARE_WORDS, COUNTRY_LABELS, SPELLED_DOMAIN_LABELS
 from frontend.reading.normalize.spoken import Rule, initials
 
 CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[A-Z])(?=[A-Z][a-z])|_")
@@ -12,7 +12,7 @@ CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[A-Z
 
 def _email(match: re.Match) -> str:
     user, domain = match.group("user"), match.group("domain")
-    return f"{_spoken_address(user)} at {_spoken_address(spelled_labels(domain))}"
+    return f"{_spoken_address(COUNTRY_LABEL.sub(_spelled_label, user))} at {_spoken_address(spelled_labels(domain))}"
 
 
 def _url(match: re.Match) -> str:
@@ -34,7 +34,8 @@ def spelled_labels(host: str) -> str:
 
 def _spelled_label(match: re.Match) -> str:
     label = match.group(0)
-    return " ".join(label.upper()) if initials(label) or label.lower() in SPELLED_DOMAIN_LABELS else label
+    spelled = initials(label) or label.lower() in SPELLED_DOMAIN_LABELS or label.lower() in COUNTRY_LABELS
+    return " ".join(label.upper()) if spelled else label
 
 
 def _spoken_address(text: str) -> str:
@@ -47,9 +48,10 @@ def _spoken_address(text: str) -> str:
 
 HOST = re.compile(r"[^/?#]*")
 SHORT_LABEL = re.compile(r"(?<![^.\s-])[A-Za-z]{2,5}(?![^.\s-])")  # a whole label: between dots or dashes
+COUNTRY_LABEL = re.compile(r"(?<![^.\s-])[A-Za-z]{2}(?![^.\s-])")  # in a mailbox's name only a country is spelled
 
 
-TOP_LEVEL_DOMAINS = "com|org|net|edu|gov|io|ai|dev|app|co|uk|us|info|me|tv"
+TOP_LEVEL_DOMAINS = "com|org|net|edu|gov|io|ai|dev|app|co|uk|us|info|me|tv|fm|ly"
 # A second level under a country's two letters: "jazzfest.co.nz", "abc.net.au", "ox.ac.uk".
 SECOND_LEVEL_DOMAINS = "co|com|org|net|ac|gov|edu"
 COUNTRY_CODE = re.compile(rf"(\.(?:{SECOND_LEVEL_DOMAINS})\.)([a-z]{{2}})$", re.I)
@@ -57,7 +59,7 @@ COUNTRY_CODE = re.compile(rf"(\.(?:{SECOND_LEVEL_DOMAINS})\.)([a-z]{{2}})$", re.
 
 WEB_ADDRESS: Rule = (
     re.compile(r"\bhttps?://[^\s<>\"]+|\bwww\.[^\s<>\"]+|(?<![\w.@/-])[A-Za-z][\w-]{0,62}(?:\.[\w-]{1,63}){0,5}"
-                rf"\.(?:(?:{SECOND_LEVEL_DOMAINS})\.[a-z]{{2}}|{TOP_LEVEL_DOMAINS})(?![.-]?\w|@)(?:/[^\s<>\"]*)?",
+                rf"\.(?:(?:{SECOND_LEVEL_DOMAINS})\.[a-z]{{2}}|{TOP_LEVEL_DOMAINS}|[a-z]{{2}}(?=/\w))(?![.-]?\w|@)(?:/[^\s<>\"]*)?",
                 re.I), _url)
 
 
